@@ -1,0 +1,35 @@
+// CNI_ARGS ("K=V;K2=V2") parsing with the reference semantics, and name validation.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/error.hpp"
+
+namespace tether::cni {
+
+using ArgPairs = std::vector<std::pair<std::string, std::string>>;
+
+/// Splits CNI_ARGS into pairs. Each item must be exactly K=V (code 4 "ARGS: invalid pair \"x\"").
+/// Keys outside `known` (case-sensitive) are an error (code 4 "ARGS: unknown args [...]") unless
+/// IgnoreUnknown is 1/true (any case). Empty input gives no pairs. IgnoreUnknown itself is kept.
+Expected<ArgPairs> parseCniArgs(std::string_view raw, std::initializer_list<std::string_view> known);
+
+/// The value of `key` in `pairs`, or nullptr.
+const std::string* findArg(const ArgPairs& pairs, std::string_view key);
+
+/// Container IDs and network names: ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ . `what` names the field in
+/// the message. Container ID errors use code 4 (code 3 when empty), network names code 7.
+Status validateContainerId(std::string_view id);
+Status validateNetworkName(std::string_view name);
+
+/// Interface names: 1..15 bytes, not "." or "..", no '/', ':' or whitespace (code 4).
+Status validateIfName(std::string_view ifname);
+
+/// Plugin type: non-empty, no '/', not "." or ".." (code 7).
+Status validatePluginType(std::string_view type);
+
+} // namespace tether::cni
