@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,16 @@ struct NetConf {
 /// or a non-object, code 6 naming the field for a wrong type (e.g. "name must be a string"),
 /// code 7 for an invalid network name or plugin type. Unknown keys are ignored.
 Expected<NetConf> parseNetConf(std::string_view stdinData);
+
+/// The JSON text of a config as an object: code 6 "decode network config: <parser message>" for
+/// bad JSON or a non-object.
+Expected<nlohmann::json> parseConfigJson(std::string_view stdinData);
+
+/// A config object's cniVersion: "0.1.0" when absent, null or empty; code 6 when not a string.
+Expected<std::string> configVersion(const nlohmann::json& conf);
+
+/// parseNetConf over an object parsed already (by parseConfigJson); `conf` becomes `raw`.
+Expected<NetConf> parseNetConfObject(nlohmann::json conf);
 
 /// Looks a key up in `obj` exactly, then case-insensitively (Go's encoding/json matches keys that
 /// way and real configs rely on it, e.g. "bandWidth"). nullptr when absent.

@@ -32,10 +32,22 @@ struct ExecOutput {
     std::string err;
 };
 
-/// Runs the plugin (fork/exec, no shell). On exit 0 returns its stdout/stderr. On non-zero exit
+/// Runs the plugin (posix_spawn, no shell, other fds closed; ETXTBSY retried). On exit 0 returns its stdout/stderr. On non-zero exit
 /// returns the Error decoded from stdout's error JSON (code/msg/details preserved), or
 /// "netplugin failed: <stderr>" (code 999) when stdout holds no JSON. Timeout: code 11.
 Expected<ExecOutput> execPlugin(const ExecRequest& req);
+
+/// What a plugin did, uninterpreted: exit code (128 + signal when killed), stdout, stderr.
+struct ExecRawOutput {
+    int exitCode = 0;
+    int waitStatus = 0; ///< raw waitpid status
+    std::string out;
+    std::string err;
+};
+
+/// Runs the plugin like execPlugin but returns any exit code as data. Errors only when the
+/// plugin cannot be started (code 999 with errno), on I/O failure (code 5) or timeout (code 11).
+Expected<ExecRawOutput> execPluginRaw(const ExecRequest& req);
 
 /// Delegation helpers for plugins: run `type` from our CNI_PATH with our own environment,
 /// CNI_COMMAND overridden, and `stdinData` (the full config, as the spec requires).

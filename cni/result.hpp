@@ -56,6 +56,9 @@ struct Result {
 /// cniVersion (libcni and the reference plugins do the same). Code 6 on wrong types, code 1 on
 /// an unknown version; the message names the offending field.
 Expected<Result> parseResult(const nlohmann::json& j, std::string_view fallbackVersion);
+/// Same, with `fieldPrefix` prepended to field names in error messages ("prevResult.ips[0]...").
+Expected<Result> parseResult(const nlohmann::json& j, std::string_view fallbackVersion,
+                             std::string_view fieldPrefix);
 
 /// Serialises `r` in `version`, omitting empty fields the way the reference does. Fields the
 /// target version lacks are dropped; 0.1.0/0.2.0 keep the first IPv4 and IPv6 address only.

@@ -1,6 +1,6 @@
 // The plugin skeleton: reads CNI_* env and stdin, validates them, reconciles the version, calls
 // the plugin's handler and prints the result or the error JSON on stdout (exit 1 on error).
-// Logs go to stderr. Behaviour mirrors the reference skel (see docs/architecture.md).
+// Logs go to stderr. Behaviour mirrors the reference skel (see docs/cni-protocol.md).
 #pragma once
 
 #include <functional>
@@ -49,8 +49,10 @@ struct PluginInfo {
 /// Per-command required variables (code 4 "required env variables [X,Y] missing"): ADD/CHECK need
 /// CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH; DEL needs CNI_CONTAINERID, CNI_IFNAME,
 /// CNI_PATH; GC needs CNI_PATH; STATUS and VERSION need nothing. CNI_NETNS must be a network
-/// namespace other than our own unless CNI_NETNS_OVERRIDE is 1/true (code 8). Error JSON carries
-/// cniVersion, code, msg and details.
+/// namespace other than our own unless CNI_NETNS_OVERRIDE is 1/true (code 8); on DEL a path that
+/// does not exist passes. Error JSON carries cniVersion, code, msg and details (omitted when
+/// empty). CNI_COMMAND unset: about text and versions on stderr, exit 0. VERSION: echoes the stdin
+/// cniVersion when supported, else 1.1.0; bad stdin is ignored. Unknown command: code 4.
 int pluginMain(const PluginFuncs& funcs, const PluginInfo& info);
 
 /// Same as pluginMain but with explicit environment and I/O, for unit tests.

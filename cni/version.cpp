@@ -26,7 +26,10 @@ std::array<int, 3> parseSemver(std::string_view v) {
 
 std::string versionList() {
     std::string s = "[";
-    for (auto v : kVersions) s += (s.size() > 1 ? " " : "") + std::string(v);
+    for (auto v : kVersions) {
+        if (s.size() > 1) s += ' ';
+        s += v;
+    }
     return s + "]";
 }
 } // namespace

@@ -1,0 +1,70 @@
+// The on-disk reservation store, file-compatible with the reference host-local plugin in both
+// directions:
+//   <dataDir>/<network>/            0755
+//     <ip>                          0600, "<containerID>\r\n<ifname>" (legacy: "<containerID>")
+//     last_reserved_ip.<setIndex>   the address text
+//     lock                          flock(LOCK_EX) held around every operation
+//     tether.index/<id>:<ifname>    0600, the addresses of one attachment (tether only)
+// The index lets DEL and CHECK find an attachment's reservations without reading every lease.
+// Reservations made by the reference have no index: lookups then fall back to a scan.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ipam/store.hpp"
+#include "ipam/unique_fd.hpp"
+
+namespace tether::ipam {
+
+struct DiskStoreOptions {
+    std::string dataDir = "/var/lib/cni/networks";
+    std::string network;    ///< validated: ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ (code 7 otherwise)
+    bool create = true;     ///< create missing directories; false = fail with code 5 instead
+    bool syncLeases = true; ///< fdatasync each lease before it becomes visible
+};
+
+class DiskStore final : public Store {
+  public:
+    /// Opens the network directory (creating dataDir and it with 0755 as needed; a network
+    /// directory that is a symlink is refused) and takes the exclusive lock, held until the
+    /// store is destroyed.
+    static Expected<std::unique_ptr<DiskStore>> open(const DiskStoreOptions& opts);
+
+    Expected<bool> reserve(const Owner& owner, const net::IpAddress& ip, size_t setIndex) override;
+    std::optional<net::IpAddress> lastReserved(size_t setIndex) override;
+    Expected<std::vector<net::IpAddress>> findByOwner(const Owner& owner, Lookup lookup) override;
+    Expected<bool> releaseIp(const net::IpAddress& ip, const Owner& owner) override;
+    Expected<size_t> releaseOwner(const Owner& owner) override;
+    Expected<std::vector<Lease>> leases() override;
+    Expected<std::vector<net::IpAddress>> reservedAddresses() override;
+    Expected<bool> forceRelease(const net::IpAddress& ip) override;
+
+    /// Checks that a file can be created in the network directory (STATUS).
+    Status checkWritable();
+    /// Removes index files whose attachment holds no reservation any more; returns how many.
+    Expected<size_t> pruneIndex();
+
+    /// The lease file content for `owner`: "<containerID>\r\n<ifname>".
+    static std::string leaseContent(const Owner& owner);
+    /// Parses lease content (surrounding whitespace ignored); legacy content gives an empty
+    /// ifname, empty content an empty owner.
+    static Owner parseLeaseContent(std::string_view content);
+
+  private:
+    DiskStore(UniqueFd dir, UniqueFd lock, bool sync)
+        : dir_(std::move(dir)), lock_(std::move(lock)), sync_(sync) {}
+
+    Expected<std::optional<Owner>> leaseOwner(const std::string& name);
+    Expected<int> indexDir(bool create);
+    Expected<std::optional<std::vector<net::IpAddress>>> readIndex(const Owner& owner);
+    Status writeIndex(const Owner& owner, const std::vector<net::IpAddress>& ips);
+    Expected<std::vector<net::IpAddress>> scanOwner(const Owner& owner, bool exactOnly);
+
+    UniqueFd dir_;
+    UniqueFd lock_;
+    UniqueFd index_;
+    bool sync_ = true;
+};
+
+} // namespace tether::ipam
