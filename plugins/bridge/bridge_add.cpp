@@ -1,0 +1,161 @@
+#include <cerrno>
+
+#include "cni/invoke.hpp"
+#include "libnet/addr.hpp"
+#include "libnet/bridge.hpp"
+#include "libnet/link.hpp"
+#include "libnet/sysctl.hpp"
+#include "libnet/veth.hpp"
+#include "plugins/bridge/bridge.hpp"
+#include "plugins/bridge/config.hpp"
+#include "plugins/bridge/nat.hpp"
+#include "plugins/iface/container_iface.hpp"
+#include "plugins/iface/undo.hpp"
+
+namespace tether::bridge {
+
+using net::Family;
+using net::IpAddress;
+using net::IpPrefix;
+
+namespace {
+
+constexpr int kContainerIndex = 2; // result.interfaces: [bridge, host veth, container]
+
+Status configurePort(net::NetlinkSocket& host, const Config& c, const net::LinkInfo& br,
+                     const net::LinkInfo& hostVeth) {
+    TRY(net::setLinkMaster(host, hostVeth.index, br.index));
+    if (c.hairpinMode || c.portIsolation)
+        TRY(net::setBridgePort(host, hostVeth.index,
+                               {.hairpin = c.hairpinMode ? std::optional(true) : std::nullopt,
+                                .isolated = c.portIsolation ? std::optional(true) : std::nullopt,
+                                .learning = std::nullopt}));
+    if (c.vlan != 0) {
+        TRY(net::addBridgeVlan(host, hostVeth.index,
+                               {.vid = uint16_t(c.vlan), .pvid = true, .untagged = true}));
+    }
+    for (const auto& r : c.vlanTrunk)
+        for (int id = r.minId; id <= r.maxId; ++id)
+            TRY(net::addBridgeVlan(host, hostVeth.index, {.vid = uint16_t(id)}));
+    if ((c.vlan != 0 || !c.vlanTrunk.empty()) && !c.preserveDefaultVlan)
+        TRY(net::deleteBridgeVlan(host, hostVeth.index, 1));
+    (void)net::setAcceptRa(hostVeth.name, 0);
+    return net::setLinkUp(host, hostVeth.index, true);
+}
+
+// Fills missing gateways (subnet + 1) when the bridge is the gateway and adds default routes.
+Status completeGateways(const Config& c, cni::Result& r) {
+    bool defaultV4 = false, defaultV6 = false;
+    for (const auto& route : r.routes) {
+        if (route.dst == "0.0.0.0/0" && !route.gw.empty()) defaultV4 = true;
+        if (route.dst == "::/0" && !route.gw.empty()) defaultV6 = true;
+    }
+    for (auto& ip : r.ips) {
+        ip.interface = kContainerIndex;
+        auto p = IpPrefix::parse(ip.address);
+        if (!p) return fail(Code::DecodeFailure, "IPAM returned invalid address \"" + ip.address + "\"");
+        if (ip.gateway.empty() && c.isGateway) ip.gateway = p->network().next().str();
+        if (!c.isDefaultGateway || ip.gateway.empty()) continue;
+        bool& have = p->family() == Family::V4 ? defaultV4 : defaultV6;
+        if (have) continue;
+        r.routes.push_back({.dst = p->family() == Family::V4 ? "0.0.0.0/0" : "::/0",
+                            .gw = ip.gateway});
+        have = true;
+    }
+    return {};
+}
+
+// Puts each gateway on the bridge. Another address of the same subnet already there is a
+// conflict unless forceAddress, which replaces it.
+Status ensureGatewayAddresses(net::NetlinkSocket& host, const Config& c, const net::LinkInfo& br,
+                              const cni::Result& r) {
+    for (const auto& ip : r.ips) {
+        if (ip.gateway.empty()) continue;
+        auto p = *IpPrefix::parse(ip.address);
+        IpPrefix gw(*IpAddress::parse(ip.gateway), p.length());
+        auto existing = TRY(net::listAddresses(host, br.index, gw.family()));
+        bool present = false;
+        for (const auto& a : existing) {
+            if (a.prefix == gw) {
+                present = true;
+                continue;
+            }
+            if (!a.prefix.masked().contains(gw.address()) && !gw.masked().contains(a.prefix.address()))
+                continue;
+            if (gw.family() == Family::V6) continue; // several v6 addresses per subnet are normal
+            if (!c.forceAddress)
+                return fail(Code::Conflict, "bridge " + br.name + " already has an IP address " +
+                                                a.prefix.str() + " different from " + gw.str());
+            TRY(net::deleteAddress(host, br.index, a.prefix));
+        }
+        if (present) continue;
+        net::Address a{.ifindex = br.index, .prefix = gw};
+        if (gw.family() == Family::V6) a.flags |= net::kAddrNoDad;
+        auto st = net::addAddress(host, a);
+        if (!st && st.error().errnum != EEXIST)
+            return std::unexpected(st.error().wrap("add gateway " + gw.str() + " to " + br.name));
+        TRY(net::setForwarding(gw.family(), true));
+    }
+    return {};
+}
+
+} // namespace
+
+Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
+    const Config c = TRY(parseConfig(args));
+    auto cns = TRY(net::Netns::open(args.netns));
+    auto host = TRY(net::NetlinkSocket::open());
+    auto csock = TRY(net::NetlinkSocket::openIn(cns));
+    plugin::UndoStack undo;
+
+    const auto br = TRY(net::ensureBridge(host, {.name = c.bridge,
+                                                 .mtu = c.mtu,
+                                                 .promisc = c.promiscMode,
+                                                 .vlanFiltering = c.vlan != 0 || !c.vlanTrunk.empty()}));
+    auto pair = TRY(net::createVeth(host, csock,
+                                    {.containerName = args.ifname,
+                                     .containerNetns = &cns,
+                                     .mtu = c.mtu,
+                                     .containerMac = c.mac}));
+    const int hostIndex = pair.host.index;
+    undo.push([&host, hostIndex] { (void)net::deleteLink(host, hostIndex); });
+    if (auto st = configurePort(host, c, br, pair.host); !st)
+        return std::unexpected(st.error().wrap("attach " + pair.host.name + " to " + c.bridge));
+
+    cni::Result result;
+    if (!args.conf.ipamType.empty()) {
+        result = TRY(cni::delegateAdd(args.conf.ipamType, args.stdinData, args.conf.cniVersion));
+        undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
+        TRY(completeGateways(c, result));
+        plugin::IfaceConfig ifc{.ifindex = pair.container.index,
+                                .ifname = args.ifname,
+                                .resultIndex = kContainerIndex,
+                                .dad = c.enableDad};
+        (void)net::writeSysctl(cns, "net/ipv4/conf/" + args.ifname + "/arp_notify", "1");
+        TRY(plugin::configureIface(csock, cns, result, ifc));
+        if (c.isGateway) TRY(ensureGatewayAddresses(host, c, br, result));
+        if (c.ipMasq) {
+            TRY(setupNat(args, c, result));
+            undo.push([&args, &c] { (void)teardownNat(args, c); });
+        }
+    } else if (!c.disableContainerInterface) {
+        TRY(net::setLinkUp(csock, pair.container.index, true));
+    }
+
+    // Read back what the kernel holds now (MACs can change when a port joins the bridge).
+    auto brNow = TRY(net::findLink(host, br.index)).value_or(br);
+    auto hostNow = TRY(net::findLink(host, hostIndex)).value_or(pair.host);
+    result.interfaces = {{.name = brNow.name, .mac = brNow.mac},
+                         {.name = hostNow.name, .mac = hostNow.mac},
+                         {.name = args.ifname, .mac = pair.container.mac, .sandbox = args.netns}};
+    if (args.conf.dns && !args.conf.dns->empty()) result.dns = *args.conf.dns;
+    result.cniVersion = args.conf.cniVersion;
+    undo.commit();
+    return result;
+}
+
+cni::PluginFuncs pluginFuncs() {
+    return {.add = cmdAdd, .del = cmdDel, .check = cmdCheck, .status = cmdStatus, .gc = cmdGc};
+}
+
+} // namespace tether::bridge
