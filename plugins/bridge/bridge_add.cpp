@@ -8,7 +8,7 @@
 #include "libnet/veth.hpp"
 #include "plugins/bridge/bridge.hpp"
 #include "plugins/bridge/config.hpp"
-#include "plugins/bridge/nat.hpp"
+#include "plugins/iface/nat.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/undo.hpp"
 
@@ -135,8 +135,8 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         TRY(plugin::configureIface(csock, cns, result, ifc));
         if (c.isGateway) TRY(ensureGatewayAddresses(host, c, br, result));
         if (c.ipMasq) {
-            TRY(setupNat(args, c, result));
-            undo.push([&args, &c] { (void)teardownNat(args, c); });
+            TRY(plugin::setupNat(args, c.nat(), result));
+            undo.push([&args, &c] { (void)plugin::teardownNat(args, c.nat()); });
         }
     } else if (!c.disableContainerInterface) {
         TRY(net::setLinkUp(csock, pair.container.index, true));

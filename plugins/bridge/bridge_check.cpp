@@ -4,7 +4,7 @@
 #include "libnet/netns.hpp"
 #include "plugins/bridge/bridge.hpp"
 #include "plugins/bridge/config.hpp"
-#include "plugins/bridge/nat.hpp"
+#include "plugins/iface/nat.hpp"
 #include "plugins/iface/container_iface.hpp"
 
 namespace tether::bridge {
@@ -60,7 +60,7 @@ Status cmdCheck(const cni::CmdArgs& args) {
 
     TRY(plugin::checkIface(csock, prev,
                            {.ifindex = link->index, .ifname = args.ifname, .resultIndex = idx}));
-    if (c.ipMasq) TRY(checkNat(args, c, prev));
+    if (c.ipMasq) TRY(plugin::checkNat(args, c.nat(), prev));
     return {};
 }
 

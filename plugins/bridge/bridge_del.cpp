@@ -6,7 +6,7 @@
 #include "libnet/netns.hpp"
 #include "plugins/bridge/bridge.hpp"
 #include "plugins/bridge/config.hpp"
-#include "plugins/bridge/nat.hpp"
+#include "plugins/iface/nat.hpp"
 
 namespace tether::bridge {
 
@@ -39,7 +39,7 @@ Status cmdDel(const cni::CmdArgs& args) {
     collect(errors, deleteContainerLink(args));
     if (!args.conf.ipamType.empty())
         collect(errors, cni::delegateDel(args.conf.ipamType, args.stdinData));
-    if (c && c->ipMasq) collect(errors, teardownNat(args, *c));
+    if (c && c->ipMasq) collect(errors, plugin::teardownNat(args, c->nat()));
     if (!errors.empty()) return fail(Code::Internal, "DEL incomplete: " + errors);
     return {};
 }
@@ -53,7 +53,7 @@ Status cmdGc(const cni::CmdArgs& args) {
     std::string errors;
     if (!args.conf.ipamType.empty())
         collect(errors, cni::delegateGc(args.conf.ipamType, args.stdinData));
-    collect(errors, gcNat(args));
+    collect(errors, plugin::gcNat(args));
     if (!errors.empty()) return fail(Code::Internal, "GC incomplete: " + errors);
     return {};
 }

@@ -4,6 +4,7 @@
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
 #include "plugins/iface/conf_fields.hpp"
+#include "plugins/iface/nat.hpp"
 
 namespace tether::bridge {
 
@@ -88,9 +89,8 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
         return fail(Code::InvalidConfig,
                     "disableContainerInterface cannot be used together with ipam");
     c.mac = TRY(parseMac(args));
-#ifndef TETHER_HAVE_MASQ
-    if (c.ipMasq) return fail(Code::UnsupportedField, "unsupported field ipMasq: true");
-#endif
+    if (c.ipMasq && !plugin::natAvailable())
+        return fail(Code::UnsupportedField, "unsupported field ipMasq: true (built without NAT)");
     if (c.macspoofchk)
         return fail(Code::UnsupportedField, "unsupported field macspoofchk: true");
     return c;

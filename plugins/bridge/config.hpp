@@ -8,6 +8,7 @@
 
 #include "base/error.hpp"
 #include "cni/skel.hpp"
+#include "plugins/iface/nat.hpp"
 
 namespace tether::bridge {
 
@@ -34,6 +35,8 @@ struct Config {
     bool disableContainerInterface = false;
     bool portIsolation = false;
     std::string mac;               ///< container MAC from CNI_ARGS / args / runtimeConfig
+
+    [[nodiscard]] plugin::NatSpec nat() const { return {ipMasq, ipMasqBackend}; }
 };
 
 /// Parses and validates the config of `args` (conf.raw, CNI_ARGS, args.cni.mac,

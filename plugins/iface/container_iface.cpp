@@ -82,6 +82,15 @@ Status configureIface(net::NetlinkSocket& sock, const net::Netns& ns, const cni:
             return std::unexpected(st.error().wrap("add address " + p.str() + " to " + cfg.ifname));
     }
     TRY(net::setLinkUp(sock, cfg.ifindex, true));
+    if (cfg.withRoutes) TRY(addResultRoutes(sock, ns, result, cfg));
+    return {};
+}
+
+Status addResultRoutes(net::NetlinkSocket& sock, const net::Netns& ns, const cni::Result& result,
+                       const IfaceConfig& cfg) {
+    auto ips = TRY(ipsFor(result, cfg.resultIndex));
+    bool haveV4 = false, haveV6 = false;
+    for (const auto& p : ips) (p.family() == Family::V4 ? haveV4 : haveV6) = true;
     for (const auto& r : result.routes) {
         auto route = TRY(routeFor(r, result, cfg.ifindex));
         if ((route.dst.family() == Family::V4 && !haveV4) ||

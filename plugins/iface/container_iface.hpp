@@ -19,6 +19,7 @@ struct IfaceConfig {
     int resultIndex = 0;        ///< index of the interface in result.interfaces
     bool dad = false;           ///< keep IPv6 duplicate address detection (slow); default off
     bool skipSubnetRoute = false; ///< add addresses with NOPREFIXROUTE (veth/ptp style)
+    bool withRoutes = true;       ///< configureIface also adds the result's routes
 };
 
 /// The IPs of `result` whose `interface` equals cfg.resultIndex, as prefixes. Code 6 for an
@@ -34,6 +35,11 @@ std::optional<net::IpAddress> firstGateway(const cni::Result& result, net::Famil
 /// `sock` a socket inside it. Errors name the address/route.
 Status configureIface(net::NetlinkSocket& sock, const net::Netns& ns, const cni::Result& result,
                       const IfaceConfig& cfg);
+
+/// Adds every route of `result` to the link (gw defaults to the first gateway of the route's
+/// family; routes of a family with no address on the link are skipped; existing ones are fine).
+Status addResultRoutes(net::NetlinkSocket& sock, const net::Netns& ns, const cni::Result& result,
+                       const IfaceConfig& cfg);
 
 /// Compares live addresses/routes of the link with `result` (CHECK): every IP for the interface
 /// must be on the link and every route present. Errors say what is missing.

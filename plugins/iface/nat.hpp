@@ -1,0 +1,27 @@
+// The ipMasq step of the interface plugins (bridge, veth), over the shared masquerade module
+// (plugins/common) when this build has it.
+#pragma once
+
+#include <string>
+
+#include "cni/skel.hpp"
+
+namespace tether::plugin {
+
+struct NatSpec {
+    bool ipMasq = false;
+    std::string backend; ///< "", "nftables" or "iptables"
+};
+
+/// True when this build can masquerade (plugins/common is present).
+bool natAvailable();
+/// Masquerades traffic from the result's container IPs that leaves their subnet.
+Status setupNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result& result);
+/// Removes what setupNat added for (network, container ID, ifname); missing is fine.
+Status teardownNat(const cni::CmdArgs& args, const NatSpec& spec);
+/// CHECK: the attachment's masquerade entries exist.
+Status checkNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result& result);
+/// GC: removes masquerade entries of attachments not in cni.dev/valid-attachments.
+Status gcNat(const cni::CmdArgs& args);
+
+} // namespace tether::plugin
