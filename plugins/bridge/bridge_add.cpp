@@ -112,6 +112,9 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                                                  .mtu = c.mtu,
                                                  .promisc = c.promiscMode,
                                                  .vlanFiltering = c.vlan != 0 || !c.vlanTrunk.empty()}));
+    // Pin the bridge MAC: otherwise the kernel gives the bridge the lowest MAC of its ports and
+    // it changes as containers come and go (the reference does the same).
+    if (c.isGateway && !br.mac.empty()) TRY(net::setLinkMac(host, br.index, br.mac));
     auto pair = TRY(net::createVeth(host, csock,
                                     {.containerName = args.ifname,
                                      .containerNetns = &cns,
