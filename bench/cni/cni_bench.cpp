@@ -1,0 +1,181 @@
+// cni_bench: ADD then DEL of a network list for N containers, each in its own pinned netns,
+// timing only the plugin execs. Run it once per implementation (ours, the reference, the no-op
+// floor) in the same session — bench/cni/run.sh does — and compare the printed rows.
+//
+//   cni_bench --chain FILE --plugins DIR --label NAME --count N [--bridge BR] [--subnet CIDR]
+//             [--ports]
+//   cni_bench --veth-floor N        kernel time of deleting a veth whose peer is in a netns
+//
+// Must run as root inside a scratch network + mount namespace (run.sh uses unshare).
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/cni/chain_runner.hpp"
+#include "libnet/link.hpp"
+#include "libnet/netlink.hpp"
+#include "libnet/netns.hpp"
+#include "libnet/veth.hpp"
+
+using namespace tether;
+using nlohmann::json;
+
+namespace {
+
+struct Options {
+    std::string chain, plugins, label = "plugins", bridge = "benchbr0", subnet = "10.99.0.0/16";
+    int count = 100;
+    bool ports = false;
+    int vethFloor = 0;
+};
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::vector<double> slice(const std::vector<double>& v, size_t from, size_t n) {
+    if (from >= v.size()) return {};
+    return {v.begin() + long(from), v.begin() + long(std::min(v.size(), from + n))};
+}
+
+std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+        s.replace(p, from.size(), to);
+    return s;
+}
+
+size_t lineCount(const char* cmd) {
+    FILE* f = popen(cmd, "r");
+    if (!f) return 0;
+    size_t n = 0;
+    for (int c; (c = fgetc(f)) != EOF;) n += c == '\n';
+    pclose(f);
+    return n;
+}
+
+// One row: median of all, of the first and last 100, and last/first growth.
+std::string row(const std::string& label, const std::string& op, const std::vector<double>& ms) {
+    std::ostringstream o;
+    o.setf(std::ios::fixed);
+    o.precision(2);
+    double first = median(slice(ms, 0, 100));
+    double last = median(slice(ms, ms.size() > 100 ? ms.size() - 100 : 0, 100));
+    o << "| " << label << " | " << op << " | " << ms.size() << " | " << median(ms) << " | " << first
+      << " | " << last << " | " << (first > 0 ? last / first : 0) << " |";
+    return o.str();
+}
+
+int vethFloor(int n) {
+    auto dir = std::string("/tmp/cni-bench-veth");
+    std::filesystem::create_directories(dir);
+    auto ns = net::createPinnedNetns(dir + "/ns");
+    if (!ns) return std::cerr << ns.error().text() << "\n", 1;
+    auto host = net::NetlinkSocket::open();
+    auto csock = net::NetlinkSocket::openIn(*ns);
+    std::vector<double> ms;
+    for (int i = 0; i < n; ++i) {
+        auto pair = net::createVeth(*host, *csock, {.containerName = "eth0", .containerNetns = &*ns});
+        if (!pair) return std::cerr << pair.error().text() << "\n", 1;
+        auto t0 = std::chrono::steady_clock::now();
+        (void)net::deleteLink(*host, pair->host.index);
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    (void)net::removePinnedNetns(dir + "/ns");
+    std::cout << row("kernel veth delete", "DEL", ms) << "\n";
+    return 0;
+}
+
+// Container IDs and paths must not carry the label's spaces.
+std::string slug(const std::string& label) {
+    std::string s = label;
+    for (char& c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
+    return s;
+}
+
+int runChain(const Options& o) {
+    std::ifstream in(o.chain);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string work = "/tmp/cni-bench-" + slug(o.label);
+    std::filesystem::remove_all(work);
+    std::filesystem::create_directories(work + "/ns");
+    std::string text = replaceAll(replaceAll(replaceAll(ss.str(), "@DATADIR@", work + "/ipam"),
+                                             "@BRIDGE@", o.bridge),
+                                  "@SUBNET@", o.subnet);
+    json list = json::parse(text);
+
+    std::vector<std::string> paths;
+    for (int i = 0; i < o.count; ++i) {
+        paths.push_back(work + "/ns/c" + std::to_string(i));
+        if (auto ns = net::createPinnedNetns(paths.back()); !ns)
+            return std::cerr << ns.error().text() << "\n", 1;
+    }
+    std::vector<double> addMs, delMs;
+    std::vector<json> results;
+    for (int i = 0; i < o.count; ++i) {
+        bench::ChainCall call{.pluginDir = o.plugins, .containerId = slug(o.label) + "-" + std::to_string(i),
+                              .netns = paths[size_t(i)]};
+        if (o.ports)
+            call.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 20000 + i},
+                                                                  {"containerPort", 80},
+                                                                  {"protocol", "tcp"}}})}};
+        auto t = bench::chainAdd(list, call);
+        if (!t) return std::cerr << "ADD " << i << ": " << t.error().text() << "\n", 1;
+        addMs.push_back(t->ms);
+        results.push_back(t->result);
+    }
+    size_t nftLines = lineCount("nft list ruleset 2>/dev/null");
+    size_t iptLines = lineCount("(iptables-save; ip6tables-save) 2>/dev/null | grep -v '^#'");
+    for (int i = 0; i < o.count; ++i) {
+        bench::ChainCall call{.pluginDir = o.plugins, .containerId = slug(o.label) + "-" + std::to_string(i),
+                              .netns = paths[size_t(i)]};
+        if (o.ports)
+            call.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 20000 + i},
+                                                                  {"containerPort", 80},
+                                                                  {"protocol", "tcp"}}})}};
+        auto t = bench::chainDel(list, call, results[size_t(i)]);
+        if (!t) return std::cerr << "DEL " << i << ": " << t.error().text() << "\n", 1;
+        delMs.push_back(t->ms);
+    }
+    for (const auto& p : paths) (void)net::removePinnedNetns(p);
+    std::filesystem::remove_all(work);
+    std::cout << row(o.label, "ADD", addMs) << "\n" << row(o.label, "DEL", delMs) << "\n";
+    std::cout << "<!-- " << o.label << " ruleset at " << o.count << " containers: nft " << nftLines
+              << " lines, iptables " << iptLines << " lines -->\n";
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+        if (a == "--chain") o.chain = next();
+        else if (a == "--plugins") o.plugins = next();
+        else if (a == "--label") o.label = next();
+        else if (a == "--count") o.count = std::stoi(next());
+        else if (a == "--bridge") o.bridge = next();
+        else if (a == "--subnet") o.subnet = next();
+        else if (a == "--ports") o.ports = true;
+        else if (a == "--veth-floor") o.vethFloor = std::stoi(next());
+        else return std::cerr << "unknown argument " << a << "\n", 2;
+    }
+    if (o.vethFloor > 0) return vethFloor(o.vethFloor);
+    if (o.chain.empty() || o.plugins.empty()) return std::cerr << "need --chain and --plugins\n", 2;
+    return runChain(o);
+}
