@@ -40,6 +40,9 @@ Status configurePort(net::NetlinkSocket& host, const Config& c, const net::LinkI
     if ((c.vlan != 0 || !c.vlanTrunk.empty()) && !c.preserveDefaultVlan)
         TRY(net::deleteBridgeVlan(host, hostVeth.index, 1));
     (void)net::setAcceptRa(hostVeth.name, 0);
+    // A bridge port needs no IPv6 address of its own. Without one it sends no DAD/MLD packets,
+    // which the bridge would flood to every other port: O(ports) work per new container.
+    (void)net::writeSysctl("net/ipv6/conf/" + hostVeth.name + "/addr_gen_mode", "1");
     return net::setLinkUp(host, hostVeth.index, true);
 }
 
@@ -99,6 +102,20 @@ Status ensureGatewayAddresses(net::NetlinkSocket& host, const Config& c, const n
     return {};
 }
 
+// Inside the container, in one netns entry: gratuitous ARP on address changes, and — on a network
+// that gives the container no IPv6 address — no IPv6 link-local address either (as Docker does).
+// Otherwise every new container's DAD/MLD/RS packets are flooded by the bridge to every other
+// port, and ADD slows down with the number of containers on the bridge.
+Status containerSysctls(const net::Netns& cns, const std::string& ifname, const cni::Result& r) {
+    bool hasV6 = false;
+    for (const auto& ip : r.ips) hasV6 = hasV6 || ip.address.find(':') != std::string::npos;
+    return net::inNetns(cns, [&]() -> Status {
+        (void)net::writeSysctl("net/ipv4/conf/" + ifname + "/arp_notify", "1");
+        if (!hasV6) (void)net::writeSysctl("net/ipv6/conf/" + ifname + "/addr_gen_mode", "1");
+        return {};
+    });
+}
+
 } // namespace
 
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
@@ -134,7 +151,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                                 .ifname = args.ifname,
                                 .resultIndex = kContainerIndex,
                                 .dad = c.enableDad};
-        (void)net::writeSysctl(cns, "net/ipv4/conf/" + args.ifname + "/arp_notify", "1");
+        (void)containerSysctls(cns, args.ifname, result);
         TRY(plugin::configureIface(csock, cns, result, ifc));
         if (c.isGateway) TRY(ensureGatewayAddresses(host, c, br, result));
         if (c.ipMasq) {

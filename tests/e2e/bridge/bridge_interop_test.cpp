@@ -24,7 +24,7 @@ TEST_CASE("bridge and host-local mix with the reference plugins", "[bridge][inte
             REQUIRE(addA.exitCode == 0);
             REQUIRE(addB.exitCode == 0);
             CHECK(addressesIn(a, "eth0") == std::vector<std::string>{"10.19.0.2/24"});
-            CHECK(a.exec({"ping", "-c1", "-W2", "10.19.0.3"}).exitCode == 0);
+            CHECK(a.exec({"ping", "-c2", "-i0.2", "-W2", "10.19.0.3"}).exitCode == 0);
             CHECK(call(dir, "CHECK", "ma", a.path(), withPrev(conf, *addA.json)).exitCode == 0);
             CHECK(call(dir, "DEL", "ma", a.path(), withPrev(conf, *addA.json)).exitCode == 0);
             CHECK(call(dir, "DEL", "mb", b.path(), withPrev(conf, *addB.json)).exitCode == 0);

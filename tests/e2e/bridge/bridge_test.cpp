@@ -12,7 +12,7 @@ namespace {
 
 bool pings(const ScratchNetns& from, const std::string& addr) {
     bool v6 = addr.find(':') != std::string::npos;
-    auto r = from.exec({"ping", v6 ? "-6" : "-4", "-c1", "-W2", addr});
+    auto r = from.exec({"ping", v6 ? "-6" : "-4", "-c2", "-i0.2", "-W2", addr});
     return r.exitCode == 0;
 }
 

@@ -88,7 +88,7 @@ TEST_CASE("ptp: container routes match the reference ptp, host has /32 routes", 
     auto hostRoute = execHere({"ip", "-j", "route", "show", "10.31.0.2"}).json();
     REQUIRE(hostRoute.size() >= 1);
     CHECK(hostRoute[0]["dev"] == hostVeth);
-    CHECK(a.exec({"ping", "-c1", "-W2", "10.31.0.1"}).exitCode == 0);
+    CHECK(a.exec({"ping", "-c2", "-i0.2", "-W2", "10.31.0.1"}).exitCode == 0);
 
     json withPrev = conf;
     withPrev["prevResult"] = res;
@@ -116,8 +116,8 @@ TEST_CASE("ptp: two containers talk through the host, dual stack", "[veth]") {
     INFO(addA.out << addB.out);
     REQUIRE(addA.exitCode == 0);
     REQUIRE(addB.exitCode == 0);
-    CHECK(a.exec({"ping", "-c1", "-W2", "10.32.0.3"}).exitCode == 0);
-    CHECK(a.exec({"ping", "-6", "-c1", "-W2", "fd32::3"}).exitCode == 0);
+    CHECK(a.exec({"ping", "-c2", "-i0.2", "-W2", "10.32.0.3"}).exitCode == 0);
+    CHECK(a.exec({"ping", "-6", "-c2", "-i0.2", "-W2", "fd32::3"}).exitCode == 0);
     CHECK(call(ours, "DEL", "da", a.path(), conf).exitCode == 0);
     CHECK(call(ours, "DEL", "db", b.path(), conf).exitCode == 0);
     CHECK(vethCount() == 0);
