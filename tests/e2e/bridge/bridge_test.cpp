@@ -200,3 +200,35 @@ TEST_CASE("a failed ADD undoes every finished step", "[bridge]") {
     CHECK(e.exec({"ip", "link", "show", "eth0"}).exitCode != 0);
     CHECK(call(dir, "DEL", "u2", d.path(), tiny).exitCode == 0);
 }
+
+TEST_CASE("STATUS and GC forward to IPAM", "[bridge]") {
+    TempDir data;
+    PluginDir dir(true, true);
+    ScratchNetns a, b;
+    json conf = bridgeConfig("1.1.0", "tbr-gc", data.path(), {"10.20.0.0/24"});
+    auto addA = call(dir, "ADD", "keep", a.path(), conf);
+    auto addB = call(dir, "ADD", "orphan", b.path(), conf);
+    REQUIRE(addA.exitCode == 0);
+    REQUIRE(addB.exitCode == 0);
+    REQUIRE(leases(data.path(), "testnet").size() == 2);
+
+    auto status = runPlugin(dir.bridge(), "STATUS", {{"CNI_PATH", dir.path()}}, conf.dump());
+    INFO(status.out);
+    CHECK(status.exitCode == 0);
+
+    json gc = conf;
+    gc["cni.dev/valid-attachments"] = json::array({{{"containerID", "keep"}, {"ifname", "eth0"}}});
+    auto r = runPlugin(dir.bridge(), "GC", {{"CNI_PATH", dir.path()}}, gc.dump());
+    INFO(r.out);
+    CHECK(r.exitCode == 0);
+    CHECK(leases(data.path(), "testnet") == std::vector<std::string>{"10.20.0.2"});
+
+    // STATUS on a pre-1.1.0 config is refused with code 1, as the spec requires.
+    json old = conf;
+    old["cniVersion"] = "1.0.0";
+    auto s2 = runPlugin(dir.bridge(), "STATUS", {{"CNI_PATH", dir.path()}}, old.dump());
+    CHECK(s2.exitCode != 0);
+    CHECK((*s2.json)["code"] == 1);
+    CHECK(call(dir, "DEL", "keep", a.path(), conf).exitCode == 0);
+    CHECK(call(dir, "DEL", "orphan", b.path(), conf).exitCode == 0);
+}
