@@ -28,15 +28,18 @@ Expected<std::pair<double, std::string>> execOne(const std::string& command, con
                                                  const ChainCall& call) {
     cni::ExecRequest req;
     req.pluginPath = call.pluginDir + "/" + conf.at("type").get<std::string>();
-    req.env = {{"CNI_COMMAND", command},  {"CNI_CONTAINERID", call.containerId},
-               {"CNI_NETNS", call.netns}, {"CNI_IFNAME", call.ifname},
+    req.env = {{"CNI_COMMAND", command},
+               {"CNI_CONTAINERID", call.containerId},
+               {"CNI_NETNS", call.netns},
+               {"CNI_IFNAME", call.ifname},
                {"CNI_PATH", call.pluginDir}};
     req.stdinData = conf.dump();
     auto t0 = Clock::now();
     auto out = TRY(cni::execPluginRaw(req));
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     if (out.exitCode != 0)
-        return fail(Code::Internal, command + " " + req.pluginPath + " failed: " + out.out + out.err);
+        return fail(Code::Internal,
+                    command + " " + req.pluginPath + " failed: " + out.out + out.err);
     return std::pair{ms, std::move(out.out)};
 }
 
@@ -47,7 +50,8 @@ Expected<ChainTiming> chainAdd(const json& list, const ChainCall& call) {
     json prev;
     bool havePrev = false;
     for (const auto& plugin : list.at("plugins")) {
-        auto [ms, out] = TRY(execOne("ADD", pluginStdin(list, plugin, call, havePrev ? &prev : nullptr), call));
+        auto [ms, out] =
+            TRY(execOne("ADD", pluginStdin(list, plugin, call, havePrev ? &prev : nullptr), call));
         t.ms += ms;
         prev = json::parse(out);
         havePrev = true;

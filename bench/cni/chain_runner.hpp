@@ -11,7 +11,7 @@
 namespace tether::bench {
 
 struct ChainCall {
-    std::string pluginDir;     ///< CNI_PATH (one directory)
+    std::string pluginDir; ///< CNI_PATH (one directory)
     std::string containerId;
     std::string netns;
     std::string ifname = "eth0";
@@ -19,8 +19,8 @@ struct ChainCall {
 };
 
 struct ChainTiming {
-    double ms = 0;             ///< wall time of all plugin execs of the operation
-    nlohmann::json result;     ///< ADD: the final result
+    double ms = 0;         ///< wall time of all plugin execs of the operation
+    nlohmann::json result; ///< ADD: the final result
 };
 
 /// ADD of every plugin in `list` in order. Fails on the first plugin error.

@@ -9,9 +9,9 @@
 // Must run as root inside a scratch network + mount namespace (run.sh uses unshare).
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -60,7 +60,8 @@ size_t lineCount(const char* cmd) {
     FILE* f = popen(cmd, "r");
     if (!f) return 0;
     size_t n = 0;
-    for (int c; (c = fgetc(f)) != EOF;) n += c == '\n';
+    for (int c; (c = fgetc(f)) != EOF;)
+        n += c == '\n';
     pclose(f);
     return n;
 }
@@ -86,11 +87,14 @@ int vethFloor(int n) {
     auto csock = net::NetlinkSocket::openIn(*ns);
     std::vector<double> ms;
     for (int i = 0; i < n; ++i) {
-        auto pair = net::createVeth(*host, *csock, {.containerName = "eth0", .containerNetns = &*ns});
+        auto pair =
+            net::createVeth(*host, *csock, {.containerName = "eth0", .containerNetns = &*ns});
         if (!pair) return std::cerr << pair.error().text() << "\n", 1;
         auto t0 = std::chrono::steady_clock::now();
         (void)net::deleteLink(*host, pair->host.index);
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
     }
     (void)net::removePinnedNetns(dir + "/ns");
     std::cout << row("kernel veth delete", "DEL", ms) << "\n";
@@ -112,9 +116,9 @@ int runChain(const Options& o) {
     std::string work = "/tmp/cni-bench-" + slug(o.label);
     std::filesystem::remove_all(work);
     std::filesystem::create_directories(work + "/ns");
-    std::string text = replaceAll(replaceAll(replaceAll(ss.str(), "@DATADIR@", work + "/ipam"),
-                                             "@BRIDGE@", o.bridge),
-                                  "@SUBNET@", o.subnet);
+    std::string text = replaceAll(
+        replaceAll(replaceAll(ss.str(), "@DATADIR@", work + "/ipam"), "@BRIDGE@", o.bridge),
+        "@SUBNET@", o.subnet);
     json list = json::parse(text);
 
     std::vector<std::string> paths;
@@ -126,7 +130,8 @@ int runChain(const Options& o) {
     std::vector<double> addMs, delMs;
     std::vector<json> results;
     for (int i = 0; i < o.count; ++i) {
-        bench::ChainCall call{.pluginDir = o.plugins, .containerId = slug(o.label) + "-" + std::to_string(i),
+        bench::ChainCall call{.pluginDir = o.plugins,
+                              .containerId = slug(o.label) + "-" + std::to_string(i),
                               .netns = paths[size_t(i)]};
         if (o.ports)
             call.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 20000 + i},
@@ -140,7 +145,8 @@ int runChain(const Options& o) {
     size_t nftLines = lineCount("nft list ruleset 2>/dev/null");
     size_t iptLines = lineCount("(iptables-save; ip6tables-save) 2>/dev/null | grep -v '^#'");
     for (int i = 0; i < o.count; ++i) {
-        bench::ChainCall call{.pluginDir = o.plugins, .containerId = slug(o.label) + "-" + std::to_string(i),
+        bench::ChainCall call{.pluginDir = o.plugins,
+                              .containerId = slug(o.label) + "-" + std::to_string(i),
                               .netns = paths[size_t(i)]};
         if (o.ports)
             call.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 20000 + i},
@@ -150,7 +156,8 @@ int runChain(const Options& o) {
         if (!t) return std::cerr << "DEL " << i << ": " << t.error().text() << "\n", 1;
         delMs.push_back(t->ms);
     }
-    for (const auto& p : paths) (void)net::removePinnedNetns(p);
+    for (const auto& p : paths)
+        (void)net::removePinnedNetns(p);
     std::filesystem::remove_all(work);
     std::cout << row(o.label, "ADD", addMs) << "\n" << row(o.label, "DEL", delMs) << "\n";
     std::cout << "<!-- " << o.label << " ruleset at " << o.count << " containers: nft " << nftLines
@@ -165,15 +172,24 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-        if (a == "--chain") o.chain = next();
-        else if (a == "--plugins") o.plugins = next();
-        else if (a == "--label") o.label = next();
-        else if (a == "--count") o.count = std::stoi(next());
-        else if (a == "--bridge") o.bridge = next();
-        else if (a == "--subnet") o.subnet = next();
-        else if (a == "--ports") o.ports = true;
-        else if (a == "--veth-floor") o.vethFloor = std::stoi(next());
-        else return std::cerr << "unknown argument " << a << "\n", 2;
+        if (a == "--chain")
+            o.chain = next();
+        else if (a == "--plugins")
+            o.plugins = next();
+        else if (a == "--label")
+            o.label = next();
+        else if (a == "--count")
+            o.count = std::stoi(next());
+        else if (a == "--bridge")
+            o.bridge = next();
+        else if (a == "--subnet")
+            o.subnet = next();
+        else if (a == "--ports")
+            o.ports = true;
+        else if (a == "--veth-floor")
+            o.vethFloor = std::stoi(next());
+        else
+            return std::cerr << "unknown argument " << a << "\n", 2;
     }
     if (o.vethFloor > 0) return vethFloor(o.vethFloor);
     if (o.chain.empty() || o.plugins.empty()) return std::cerr << "need --chain and --plugins\n", 2;

@@ -10,7 +10,8 @@ int main() {
     std::string in;
     char buf[4096];
     size_t n;
-    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) in.append(buf, n);
+    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+        in.append(buf, n);
     if (cmd && std::strcmp(cmd, "ADD") == 0) std::fputs("{\"cniVersion\":\"1.0.0\"}", stdout);
     if (cmd && std::strcmp(cmd, "VERSION") == 0)
         std::fputs("{\"cniVersion\":\"1.0.0\",\"supportedVersions\":[\"1.0.0\"]}", stdout);

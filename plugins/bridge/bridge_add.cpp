@@ -8,8 +8,8 @@
 #include "libnet/veth.hpp"
 #include "plugins/bridge/bridge.hpp"
 #include "plugins/bridge/config.hpp"
-#include "plugins/iface/nat.hpp"
 #include "plugins/iface/container_iface.hpp"
+#include "plugins/iface/nat.hpp"
 #include "plugins/iface/undo.hpp"
 
 namespace tether::bridge {
@@ -56,13 +56,15 @@ Status completeGateways(const Config& c, cni::Result& r) {
     for (auto& ip : r.ips) {
         ip.interface = kContainerIndex;
         auto p = IpPrefix::parse(ip.address);
-        if (!p) return fail(Code::DecodeFailure, "IPAM returned invalid address \"" + ip.address + "\"");
+        if (!p)
+            return fail(Code::DecodeFailure,
+                        "IPAM returned invalid address \"" + ip.address + "\"");
         if (ip.gateway.empty() && c.isGateway) ip.gateway = p->network().next().str();
         if (!c.isDefaultGateway || ip.gateway.empty()) continue;
         bool& have = p->family() == Family::V4 ? defaultV4 : defaultV6;
         if (have) continue;
-        r.routes.push_back({.dst = p->family() == Family::V4 ? "0.0.0.0/0" : "::/0",
-                            .gw = ip.gateway});
+        r.routes.push_back(
+            {.dst = p->family() == Family::V4 ? "0.0.0.0/0" : "::/0", .gw = ip.gateway});
         have = true;
     }
     return {};
@@ -83,7 +85,8 @@ Status ensureGatewayAddresses(net::NetlinkSocket& host, const Config& c, const n
                 present = true;
                 continue;
             }
-            if (!a.prefix.masked().contains(gw.address()) && !gw.masked().contains(a.prefix.address()))
+            if (!a.prefix.masked().contains(gw.address()) &&
+                !gw.masked().contains(a.prefix.address()))
                 continue;
             if (gw.family() == Family::V6) continue; // several v6 addresses per subnet are normal
             if (!c.forceAddress)
@@ -108,7 +111,8 @@ Status ensureGatewayAddresses(net::NetlinkSocket& host, const Config& c, const n
 // port, and ADD slows down with the number of containers on the bridge.
 Status containerSysctls(const net::Netns& cns, const std::string& ifname, const cni::Result& r) {
     bool hasV6 = false;
-    for (const auto& ip : r.ips) hasV6 = hasV6 || ip.address.find(':') != std::string::npos;
+    for (const auto& ip : r.ips)
+        hasV6 = hasV6 || ip.address.find(':') != std::string::npos;
     return net::inNetns(cns, [&]() -> Status {
         (void)net::writeSysctl("net/ipv4/conf/" + ifname + "/arp_notify", "1");
         if (!hasV6) (void)net::writeSysctl("net/ipv6/conf/" + ifname + "/addr_gen_mode", "1");
@@ -125,10 +129,11 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto csock = TRY(net::NetlinkSocket::openIn(cns));
     plugin::UndoStack undo;
 
-    const auto br = TRY(net::ensureBridge(host, {.name = c.bridge,
-                                                 .mtu = c.mtu,
-                                                 .promisc = c.promiscMode,
-                                                 .vlanFiltering = c.vlan != 0 || !c.vlanTrunk.empty()}));
+    const auto br =
+        TRY(net::ensureBridge(host, {.name = c.bridge,
+                                     .mtu = c.mtu,
+                                     .promisc = c.promiscMode,
+                                     .vlanFiltering = c.vlan != 0 || !c.vlanTrunk.empty()}));
     // Pin the bridge MAC: otherwise the kernel gives the bridge the lowest MAC of its ports and
     // it changes as containers come and go (the reference does the same).
     if (c.isGateway && !br.mac.empty()) TRY(net::setLinkMac(host, br.index, br.mac));

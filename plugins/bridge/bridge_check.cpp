@@ -4,14 +4,16 @@
 #include "libnet/netns.hpp"
 #include "plugins/bridge/bridge.hpp"
 #include "plugins/bridge/config.hpp"
-#include "plugins/iface/nat.hpp"
 #include "plugins/iface/container_iface.hpp"
+#include "plugins/iface/nat.hpp"
 
 namespace tether::bridge {
 
 namespace {
 
-Status mismatch(const std::string& what) { return fail(Code::Internal, what); }
+Status mismatch(const std::string& what) {
+    return fail(Code::Internal, what);
+}
 
 // The index of the container interface in prevResult: named CNI_IFNAME with a sandbox.
 Expected<int> containerIndex(const cni::CmdArgs& args, const cni::Result& r) {
@@ -23,7 +25,8 @@ Expected<int> containerIndex(const cni::CmdArgs& args, const cni::Result& r) {
                                                 " does not match CNI_NETNS " + args.netns);
             return int(i);
         }
-    return fail(Code::InvalidConfig, "prevResult has no interface " + args.ifname + " in a sandbox");
+    return fail(Code::InvalidConfig,
+                "prevResult has no interface " + args.ifname + " in a sandbox");
 }
 
 } // namespace
@@ -33,8 +36,7 @@ Status cmdCheck(const cni::CmdArgs& args) {
     if (!args.conf.prevResult)
         return fail(Code::InvalidConfig, "bridge CHECK requires a prevResult");
     const cni::Result& prev = *args.conf.prevResult;
-    if (!args.conf.ipamType.empty())
-        TRY(cni::delegateCheck(args.conf.ipamType, args.stdinData));
+    if (!args.conf.ipamType.empty()) TRY(cni::delegateCheck(args.conf.ipamType, args.stdinData));
 
     auto host = TRY(net::NetlinkSocket::open());
     auto br = TRY(net::findLink(host, c.bridge));
@@ -49,12 +51,12 @@ Status cmdCheck(const cni::CmdArgs& args) {
     if (link->kind != "veth") return mismatch(args.ifname + " is not a veth");
     const auto& want = prev.interfaces[size_t(idx)];
     if (!want.mac.empty() && want.mac != link->mac)
-        return mismatch("interface " + args.ifname + " has MAC " + link->mac + ", expected " + want.mac);
+        return mismatch("interface " + args.ifname + " has MAC " + link->mac + ", expected " +
+                        want.mac);
 
     // The peer (host end) must be a port of our bridge.
     auto peer = TRY(net::findLink(host, link->peerIndex));
-    if (!peer || peer->kind != "veth")
-        return mismatch("host end of " + args.ifname + " not found");
+    if (!peer || peer->kind != "veth") return mismatch("host end of " + args.ifname + " not found");
     if (peer->masterIndex != br->index)
         return mismatch("host veth " + peer->name + " is not attached to bridge " + c.bridge);
 

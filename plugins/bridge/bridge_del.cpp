@@ -19,7 +19,8 @@ Status deleteContainerLink(const cni::CmdArgs& args) {
     if (!ns) return {};
     auto sock = TRY(net::NetlinkSocket::openIn(*ns));
     auto gone = net::deleteLink(sock, std::string_view(args.ifname));
-    if (!gone) return std::unexpected(gone.error().wrap("delete " + args.ifname + " in " + args.netns));
+    if (!gone)
+        return std::unexpected(gone.error().wrap("delete " + args.ifname + " in " + args.netns));
     return {};
 }
 

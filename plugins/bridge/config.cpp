@@ -33,7 +33,8 @@ Expected<std::vector<VlanRange>> parseTrunk(const nlohmann::json& raw) {
             return fail(Code::InvalidConfig, "invalid " + where + ": needs id or minID and maxID");
         }
         if (r.minId < 1 || r.maxId > 4094 || r.minId > r.maxId)
-            return fail(Code::InvalidConfig, "invalid " + where + ": VLAN IDs must be within 1..4094");
+            return fail(Code::InvalidConfig,
+                        "invalid " + where + ": VLAN IDs must be within 1..4094");
         out.push_back(r);
     }
     return out;
@@ -61,7 +62,8 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     if (auto b = TRY(cni::fields::optString(raw, "bridge", ""))) c.bridge = *b;
     if (c.bridge.empty()) c.bridge = "cni0";
     if (auto st = net::validateIfName(c.bridge); !st)
-        return fail(Code::InvalidConfig, "invalid bridge name \"" + c.bridge + "\"", st.error().msg);
+        return fail(Code::InvalidConfig, "invalid bridge name \"" + c.bridge + "\"",
+                    st.error().msg);
     c.isDefaultGateway = TRY(boolField(raw, "isDefaultGateway"));
     c.isGateway = TRY(boolField(raw, "isGateway")) || c.isDefaultGateway;
     c.forceAddress = TRY(boolField(raw, "forceAddress"));
@@ -72,8 +74,9 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
                                              "\": must be \"nftables\" or \"iptables\"");
     c.mtu = uint32_t(TRY(intField(raw, "mtu", 0, 0, 65535)));
     if (c.mtu != 0 && c.mtu < 68)
-        return fail(Code::InvalidConfig, "invalid mtu " + std::to_string(c.mtu) +
-                                             ": must be 0 (kernel default) or between 68 and 65535");
+        return fail(Code::InvalidConfig,
+                    "invalid mtu " + std::to_string(c.mtu) +
+                        ": must be 0 (kernel default) or between 68 and 65535");
     c.hairpinMode = TRY(boolField(raw, "hairpinMode"));
     c.promiscMode = TRY(boolField(raw, "promiscMode"));
     if (c.hairpinMode && c.promiscMode)
@@ -91,8 +94,7 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     c.mac = TRY(parseMac(args));
     if (c.ipMasq && !plugin::natAvailable())
         return fail(Code::UnsupportedField, "unsupported field ipMasq: true (built without NAT)");
-    if (c.macspoofchk)
-        return fail(Code::UnsupportedField, "unsupported field macspoofchk: true");
+    if (c.macspoofchk) return fail(Code::UnsupportedField, "unsupported field macspoofchk: true");
     return c;
 }
 

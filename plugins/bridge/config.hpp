@@ -23,18 +23,18 @@ struct Config {
     bool isDefaultGateway = false; ///< implies isGateway
     bool forceAddress = false;
     bool ipMasq = false;
-    std::string ipMasqBackend;     ///< "", "nftables" or "iptables"
-    uint32_t mtu = 0;              ///< 0 = kernel default
+    std::string ipMasqBackend; ///< "", "nftables" or "iptables"
+    uint32_t mtu = 0;          ///< 0 = kernel default
     bool hairpinMode = false;
     bool promiscMode = false;
-    int vlan = 0;                  ///< 0 = none
+    int vlan = 0; ///< 0 = none
     std::vector<VlanRange> vlanTrunk;
     bool preserveDefaultVlan = false;
     bool macspoofchk = false;
     bool enableDad = false;
     bool disableContainerInterface = false;
     bool portIsolation = false;
-    std::string mac;               ///< container MAC from CNI_ARGS / args / runtimeConfig
+    std::string mac; ///< container MAC from CNI_ARGS / args / runtimeConfig
 
     [[nodiscard]] plugin::NatSpec nat() const { return {ipMasq, ipMasqBackend}; }
 };

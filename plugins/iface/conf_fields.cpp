@@ -13,14 +13,14 @@ Expected<bool> boolField(const nlohmann::json& obj, std::string_view key, bool d
     return v->get<bool>();
 }
 
-Expected<int64_t> intField(const nlohmann::json& obj, std::string_view key, int64_t def,
-                           int64_t lo, int64_t hi) {
+Expected<int64_t> intField(const nlohmann::json& obj, std::string_view key, int64_t def, int64_t lo,
+                           int64_t hi) {
     auto v = TRY(cni::fields::optInt(obj, key, ""));
     if (!v) return def;
     if (*v < lo || *v > hi)
-        return fail(Code::InvalidConfig,
-                    "invalid " + std::string(key) + " " + std::to_string(*v) +
-                        ": must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+        return fail(Code::InvalidConfig, "invalid " + std::string(key) + " " + std::to_string(*v) +
+                                             ": must be between " + std::to_string(lo) + " and " +
+                                             std::to_string(hi));
     return *v;
 }
 

@@ -17,7 +17,7 @@ Expected<bool> boolField(const nlohmann::json& obj, std::string_view key, bool d
 
 /// The integer at `key` in [lo, hi], `def` when absent. Code 6 for a non-integer, code 7
 /// "invalid <key> <value>: must be between lo and hi" when out of range.
-Expected<int64_t> intField(const nlohmann::json& obj, std::string_view key, int64_t def,
-                           int64_t lo, int64_t hi);
+Expected<int64_t> intField(const nlohmann::json& obj, std::string_view key, int64_t def, int64_t lo,
+                           int64_t hi);
 
 } // namespace tether::plugin

@@ -18,7 +18,8 @@ Expected<std::vector<IpPrefix>> ipsFor(const cni::Result& result, int resultInde
     for (const auto& ip : result.ips) {
         if (!ip.interface || *ip.interface != resultIndex) continue;
         auto p = IpPrefix::parse(ip.address);
-        if (!p) return fail(Code::DecodeFailure, "invalid address \"" + ip.address + "\" in result");
+        if (!p)
+            return fail(Code::DecodeFailure, "invalid address \"" + ip.address + "\" in result");
         out.push_back(*p);
     }
     return out;
@@ -66,12 +67,14 @@ Status configureIface(net::NetlinkSocket& sock, const net::Netns& ns, const cni:
                       const IfaceConfig& cfg) {
     auto ips = TRY(ipsFor(result, cfg.resultIndex));
     bool haveV4 = false, haveV6 = false;
-    for (const auto& p : ips) (p.family() == Family::V4 ? haveV4 : haveV6) = true;
+    for (const auto& p : ips)
+        (p.family() == Family::V4 ? haveV4 : haveV6) = true;
     if (haveV6) {
         // IPv6 may be disabled per interface in a fresh netns; addresses need it on.
         (void)net::writeSysctl(ns, "net/ipv6/conf/" + cfg.ifname + "/disable_ipv6", "0");
         (void)net::writeSysctl(ns, "net/ipv6/conf/" + cfg.ifname + "/keep_addr_on_down", "1");
-        if (!cfg.dad) (void)net::writeSysctl(ns, "net/ipv6/conf/" + cfg.ifname + "/accept_dad", "0");
+        if (!cfg.dad)
+            (void)net::writeSysctl(ns, "net/ipv6/conf/" + cfg.ifname + "/accept_dad", "0");
     }
     for (const auto& p : ips) {
         net::Address a{.ifindex = cfg.ifindex, .prefix = p};
@@ -90,7 +93,8 @@ Status addResultRoutes(net::NetlinkSocket& sock, const net::Netns& ns, const cni
                        const IfaceConfig& cfg) {
     auto ips = TRY(ipsFor(result, cfg.resultIndex));
     bool haveV4 = false, haveV6 = false;
-    for (const auto& p : ips) (p.family() == Family::V4 ? haveV4 : haveV6) = true;
+    for (const auto& p : ips)
+        (p.family() == Family::V4 ? haveV4 : haveV6) = true;
     for (const auto& r : result.routes) {
         auto route = TRY(routeFor(r, result, cfg.ifindex));
         if ((route.dst.family() == Family::V4 && !haveV4) ||
@@ -98,8 +102,8 @@ Status addResultRoutes(net::NetlinkSocket& sock, const net::Netns& ns, const cni
             continue;
         auto st = net::addRoute(sock, route);
         if (!st && st.error().errnum != EEXIST)
-            return std::unexpected(st.error().wrap("add route " + routeText(route) + " in " +
-                                                   ns.path()));
+            return std::unexpected(
+                st.error().wrap("add route " + routeText(route) + " in " + ns.path()));
     }
     return {};
 }
@@ -109,15 +113,16 @@ Status checkIface(net::NetlinkSocket& sock, const cni::Result& result, const Ifa
     auto have = TRY(net::listAddresses(sock, cfg.ifindex));
     for (const auto& p : want) {
         bool found = false;
-        for (const auto& a : have) found = found || a.prefix == p;
-        if (!found)
-            return fail(Code::Internal, "address " + p.str() + " missing on " + cfg.ifname);
+        for (const auto& a : have)
+            found = found || a.prefix == p;
+        if (!found) return fail(Code::Internal, "address " + p.str() + " missing on " + cfg.ifname);
     }
     for (const auto& r : result.routes) {
         auto route = TRY(routeFor(r, result, cfg.ifindex));
         auto live = TRY(net::listRoutes(sock, route.dst.family(), RT_TABLE_UNSPEC));
         bool found = false;
-        for (const auto& l : live) found = found || (l.dst == route.dst && l.gw == route.gw);
+        for (const auto& l : live)
+            found = found || (l.dst == route.dst && l.gw == route.gw);
         if (!found) return fail(Code::Internal, "route " + routeText(route) + " missing");
     }
     return {};

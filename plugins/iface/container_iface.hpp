@@ -14,10 +14,10 @@
 namespace tether::plugin {
 
 struct IfaceConfig {
-    int ifindex = 0;            ///< the link inside the container
-    std::string ifname;         ///< its name (for sysctls and messages)
-    int resultIndex = 0;        ///< index of the interface in result.interfaces
-    bool dad = false;           ///< keep IPv6 duplicate address detection (slow); default off
+    int ifindex = 0;              ///< the link inside the container
+    std::string ifname;           ///< its name (for sysctls and messages)
+    int resultIndex = 0;          ///< index of the interface in result.interfaces
+    bool dad = false;             ///< keep IPv6 duplicate address detection (slow); default off
     bool skipSubnetRoute = false; ///< add addresses with NOPREFIXROUTE (veth/ptp style)
     bool withRoutes = true;       ///< configureIface also adds the result's routes
 };

@@ -68,11 +68,14 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     for (auto& ip : result.ips) {
         ip.interface = kContainerIndex;
         auto p = IpPrefix::parse(ip.address);
-        if (!p) return fail(Code::DecodeFailure, "IPAM returned invalid address \"" + ip.address + "\"");
+        if (!p)
+            return fail(Code::DecodeFailure,
+                        "IPAM returned invalid address \"" + ip.address + "\"");
         if (ip.gateway.empty()) ip.gateway = p->network().next().str();
         auto gw = IpAddress::parse(ip.gateway);
         if (!gw || gw->family() != p->family())
-            return fail(Code::DecodeFailure, "IPAM returned invalid gateway \"" + ip.gateway + "\"");
+            return fail(Code::DecodeFailure,
+                        "IPAM returned invalid gateway \"" + ip.gateway + "\"");
         ips.emplace_back(*p, *gw);
         TRY(net::setForwarding(p->family(), true));
     }

@@ -9,7 +9,8 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     const nlohmann::json& raw = args.conf.raw;
     Config c;
     if (args.conf.ipamType.empty())
-        return fail(Code::InvalidConfig, "ipam must be specified (the veth plugin needs addresses)");
+        return fail(Code::InvalidConfig,
+                    "ipam must be specified (the veth plugin needs addresses)");
     c.nat.ipMasq = TRY(plugin::boolField(raw, "ipMasq"));
     if (auto b = TRY(cni::fields::optString(raw, "ipMasqBackend", ""))) c.nat.backend = *b;
     if (!c.nat.backend.empty() && c.nat.backend != "nftables" && c.nat.backend != "iptables")
@@ -19,8 +20,9 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
         return fail(Code::UnsupportedField, "unsupported field ipMasq: true (built without NAT)");
     c.mtu = uint32_t(TRY(plugin::intField(raw, "mtu", 0, 0, 65535)));
     if (c.mtu != 0 && c.mtu < 68)
-        return fail(Code::InvalidConfig, "invalid mtu " + std::to_string(c.mtu) +
-                                             ": must be 0 (kernel default) or between 68 and 65535");
+        return fail(Code::InvalidConfig,
+                    "invalid mtu " + std::to_string(c.mtu) +
+                        ": must be 0 (kernel default) or between 68 and 65535");
     return c;
 }
 

@@ -21,7 +21,8 @@ Status deleteContainerLink(const cni::CmdArgs& args) {
     if (!ns) return {};
     auto sock = TRY(net::NetlinkSocket::openIn(*ns));
     auto gone = net::deleteLink(sock, std::string_view(args.ifname));
-    if (!gone) return std::unexpected(gone.error().wrap("delete " + args.ifname + " in " + args.netns));
+    if (!gone)
+        return std::unexpected(gone.error().wrap("delete " + args.ifname + " in " + args.netns));
     return {};
 }
 
@@ -49,7 +50,8 @@ Status cmdCheck(const cni::CmdArgs& args) {
         if (prev.interfaces[i].name == args.ifname && prev.interfaces[i].sandbox == args.netns)
             idx = int(i);
     if (idx < 0)
-        return fail(Code::InvalidConfig, "prevResult has no interface " + args.ifname + " in " + args.netns);
+        return fail(Code::InvalidConfig,
+                    "prevResult has no interface " + args.ifname + " in " + args.netns);
     auto ns = TRY(net::Netns::open(args.netns));
     auto sock = TRY(net::NetlinkSocket::openIn(ns));
     auto link = TRY(net::findLink(sock, std::string_view(args.ifname)));

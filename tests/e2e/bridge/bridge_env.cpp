@@ -30,7 +30,8 @@ json bridgeConfig(const std::string& version, const std::string& bridgeName,
                   const std::string& dataDir, const std::vector<std::string>& subnets,
                   const json& extra) {
     json ranges = json::array();
-    for (const auto& s : subnets) ranges.push_back(json::array({json{{"subnet", s}}}));
+    for (const auto& s : subnets)
+        ranges.push_back(json::array({json{{"subnet", s}}}));
     json conf = {{"cniVersion", version},
                  {"name", "testnet"},
                  {"type", "bridge"},
@@ -42,9 +43,8 @@ json bridgeConfig(const std::string& version, const std::string& bridgeName,
 
 PluginRun call(const PluginDir& dir, const std::string& command, const std::string& containerId,
                const std::string& netns, const json& conf, const std::string& ifname) {
-    std::vector<std::pair<std::string, std::string>> env = {{"CNI_CONTAINERID", containerId},
-                                                            {"CNI_IFNAME", ifname},
-                                                            {"CNI_PATH", dir.path()}};
+    std::vector<std::pair<std::string, std::string>> env = {
+        {"CNI_CONTAINERID", containerId}, {"CNI_IFNAME", ifname}, {"CNI_PATH", dir.path()}};
     if (!netns.empty()) env.emplace_back("CNI_NETNS", netns);
     return runPlugin(dir.bridge(), command, env, conf.dump());
 }
@@ -57,7 +57,8 @@ json withPrev(json conf, const json& prevResult) {
 std::vector<std::string> hostVeths() {
     auto r = execHere({"ip", "-j", "link", "show", "type", "veth"});
     std::vector<std::string> out;
-    for (const auto& l : r.json()) out.push_back(l.at("ifname").get<std::string>());
+    for (const auto& l : r.json())
+        out.push_back(l.at("ifname").get<std::string>());
     return out;
 }
 

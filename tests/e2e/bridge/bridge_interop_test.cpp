@@ -16,8 +16,8 @@ TEST_CASE("bridge and host-local mix with the reference plugins", "[bridge][inte
             TempDir data;
             PluginDir dir(ourBridge, !ourBridge);
             ScratchNetns a, b;
-            json conf = bridgeConfig("1.0.0", ourBridge ? "tbr-mix1" : "tbr-mix2", data.path(), {"10.19.0.0/24"},
-                                     {{"isGateway", true}});
+            json conf = bridgeConfig("1.0.0", ourBridge ? "tbr-mix1" : "tbr-mix2", data.path(),
+                                     {"10.19.0.0/24"}, {{"isGateway", true}});
             auto addA = call(dir, "ADD", "ma", a.path(), conf);
             auto addB = call(dir, "ADD", "mb", b.path(), conf);
             INFO(addA.out << addA.err << addB.out);

@@ -136,7 +136,8 @@ TEST_CASE("results come in the config's version", "[bridge]") {
             CHECK((*add.json)["cniVersion"] == v);
             bool old = v == "0.3.1" || v == "0.4.0";
             CHECK((*add.json)["ips"][0].contains("version") == old);
-            if (v != "0.3.1") CHECK(call(dir, "CHECK", "v1", c.path(), withPrev(conf, *add.json)).exitCode == 0);
+            if (v != "0.3.1")
+                CHECK(call(dir, "CHECK", "v1", c.path(), withPrev(conf, *add.json)).exitCode == 0);
             CHECK(call(dir, "DEL", "v1", c.path(), withPrev(conf, *add.json)).exitCode == 0);
         }
     }
@@ -181,7 +182,8 @@ TEST_CASE("a failed ADD undoes every finished step", "[bridge]") {
     PluginDir dir(true, true);
     ScratchNetns c;
     // The container already has an interface of that name: the veth cannot be created.
-    REQUIRE(c.exec({"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "x0"}).exitCode == 0);
+    REQUIRE(c.exec({"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "x0"}).exitCode ==
+            0);
     json conf = bridgeConfig("1.0.0", "tbr-undo", data.path(), {"10.17.0.0/24"});
     auto add = call(dir, "ADD", "u1", c.path(), conf);
     CHECK(add.exitCode != 0);

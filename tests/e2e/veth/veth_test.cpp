@@ -57,7 +57,9 @@ std::vector<std::string> routesOf(const ScratchNetns& ns) {
     return out;
 }
 
-std::size_t vethCount() { return execHere({"ip", "-j", "link", "show", "type", "veth"}).json().size(); }
+std::size_t vethCount() {
+    return execHere({"ip", "-j", "link", "show", "type", "veth"}).json().size();
+}
 
 } // namespace
 
@@ -76,7 +78,8 @@ TEST_CASE("ptp: container routes match the reference ptp, host has /32 routes", 
     CHECK(res["ips"][0]["interface"] == 1);
     CHECK(res["ips"][0]["address"] == "10.31.0.2/24");
 
-    auto refAdd = call(ref, "ADD", "pb", b.path(), ptpConfig("1.0.0", data2.path(), "10.31.0.0/24"));
+    auto refAdd =
+        call(ref, "ADD", "pb", b.path(), ptpConfig("1.0.0", data2.path(), "10.31.0.0/24"));
     INFO(refAdd.out);
     REQUIRE(refAdd.exitCode == 0);
     CHECK(routesOf(a) == routesOf(b));
@@ -109,8 +112,8 @@ TEST_CASE("ptp: two containers talk through the host, dual stack", "[veth]") {
     ScratchNetns a, b;
     json conf = ptpConfig("1.1.0", data.path(), "10.32.0.0/24");
     conf["ipam"].erase("subnet");
-    conf["ipam"]["ranges"] = json::array({json::array({{{"subnet", "10.32.0.0/24"}}}),
-                                          json::array({{{"subnet", "fd32::/64"}}})});
+    conf["ipam"]["ranges"] = json::array(
+        {json::array({{{"subnet", "10.32.0.0/24"}}}), json::array({{{"subnet", "fd32::/64"}}})});
     auto addA = call(ours, "ADD", "da", a.path(), conf);
     auto addB = call(ours, "ADD", "db", b.path(), conf);
     INFO(addA.out << addB.out);
