@@ -12,8 +12,11 @@ int main(int argc, char** argv) {
     tether::fixture::addFixtureCommands(app);
     try {
         app.parse(argc, argv);
+    } catch (const CLI::RuntimeError& e) {
+        return e.get_exit_code(); // a command failed and already said why
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : 2; // usage errors exit 2
     }
     return 0;
 }

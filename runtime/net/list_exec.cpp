@@ -1,0 +1,169 @@
+#include "runtime/net/list_exec.hpp"
+
+#include <unistd.h>
+
+#include "cni/args.hpp"
+#include "cni/invoke.hpp"
+#include "cni/version.hpp"
+
+namespace tether::rt {
+
+using nlohmann::json;
+
+namespace {
+
+std::string joinArgs(const std::vector<std::pair<std::string, std::string>>& args) {
+    std::string s;
+    for (const auto& [k, v] : args) s += (s.empty() ? "" : ";") + k + "=" + v;
+    return s;
+}
+
+std::string pluginType(const json& plugin) { return plugin.at("type").get<std::string>(); }
+
+Error pluginFailure(const Error& e, const json& plugin, const NetworkList& list, const char* op) {
+    return e.wrap("plugin type=\"" + pluginType(plugin) + "\" name=\"" + list.name +
+                  "\" failed (" + op + ")");
+}
+
+Expected<std::string> run(const std::string& command, const NetworkList& list, const json& plugin,
+                          const RuntimeConf* rt, const ExecEnv& env, const json& stdinJson) {
+    auto path = TRY(cni::findInPath(pluginType(plugin), env.cniPath));
+    cni::ExecRequest req;
+    req.pluginPath = std::move(path);
+    req.env = {{"CNI_COMMAND", command}, {"CNI_PATH", env.cniPath}};
+    if (rt) {
+        req.env.emplace_back("CNI_CONTAINERID", rt->containerId);
+        req.env.emplace_back("CNI_NETNS", rt->netns);
+        req.env.emplace_back("CNI_IFNAME", rt->ifname);
+        req.env.emplace_back("CNI_ARGS", joinArgs(rt->args));
+    }
+    req.stdinData = stdinJson.dump();
+    req.timeout = env.timeout;
+    auto raw = TRY(cni::execPluginRaw(req));
+    if (!raw.err.empty()) {
+        std::string prefix = "[" + list.name + "/" + pluginType(plugin) + "] ";
+        std::string text = prefix + raw.err + (raw.err.back() == '\n' ? "" : "\n");
+        (void)!::write(2, text.data(), text.size());
+    }
+    if (raw.exitCode == 0) return std::move(raw.out);
+    auto j = json::parse(raw.out, nullptr, false);
+    if (j.is_object() && j.contains("code") && j["code"].is_number_unsigned())
+        return std::unexpected(Error{Code(j["code"].get<unsigned>()), j.value("msg", ""),
+                                     j.value("details", ""), 0});
+    return fail(Code::Internal, raw.out.empty() ? (raw.err.empty() ? "netplugin failed with no error message"
+                                                                   : "netplugin failed: " + raw.err)
+                                                : "netplugin failed: " + raw.out);
+}
+
+Status validateAttachment(const NetworkList& list, const RuntimeConf& rt) {
+    TRY(cni::validateContainerId(rt.containerId));
+    TRY(cni::validateNetworkName(list.name));
+    TRY(cni::validateIfName(rt.ifname));
+    return {};
+}
+
+// The cached result converted to the list's version (libcni's GetAsVersion).
+Expected<json> inListVersion(const NetworkList& list, const json& cached) {
+    auto r = TRY(cni::parseResult(cached, list.cniVersion));
+    return cni::toJson(r, list.cniVersion);
+}
+
+} // namespace
+
+json pluginStdin(const NetworkList& list, const json& plugin, const RuntimeConf& rt,
+                 const json* prevResult) {
+    json conf = plugin;
+    conf["name"] = list.name;
+    conf["cniVersion"] = list.cniVersion;
+    if (prevResult) conf["prevResult"] = *prevResult;
+    json rc = json::object();
+    if (auto caps = plugin.find("capabilities"); caps != plugin.end() && caps->is_object())
+        for (const auto& [k, v] : caps->items())
+            if (v == true && rt.capabilityArgs.is_object() && rt.capabilityArgs.contains(k))
+                rc[k] = rt.capabilityArgs[k];
+    if (!rc.empty()) conf["runtimeConfig"] = rc;
+    return conf;
+}
+
+Expected<json> addList(const NetworkList& list, const RuntimeConf& rt, const ExecEnv& env) {
+    TRY(validateAttachment(list, rt));
+    std::optional<json> prev;
+    for (const auto& plugin : list.plugins) {
+        auto out = run("ADD", list, plugin, &rt, env, pluginStdin(list, plugin, rt, prev ? &*prev : nullptr));
+        if (!out) return std::unexpected(pluginFailure(out.error(), plugin, list, "add"));
+        json r = json::parse(*out, nullptr, false);
+        if (!r.is_object())
+            return std::unexpected(pluginFailure(
+                Error{Code::DecodeFailure, "result is not a JSON object", out->substr(0, 200), 0},
+                plugin, list, "add"));
+        if (!r.contains("cniVersion")) r["cniVersion"] = list.cniVersion;
+        prev = std::move(r);
+    }
+    return prev.value_or(json::object());
+}
+
+Status delList(const NetworkList& list, const RuntimeConf& rt, const ExecEnv& env,
+               const std::optional<json>& cached) {
+    TRY(validateAttachment(list, rt));
+    std::optional<json> prev;
+    if (cached && cni::compareVersions(list.cniVersion, "0.4.0") >= 0) {
+        auto conv = inListVersion(list, *cached);
+        if (conv) prev = std::move(*conv);
+    }
+    std::string errors;
+    for (auto it = list.plugins.rbegin(); it != list.plugins.rend(); ++it) {
+        auto out = run("DEL", list, *it, &rt, env, pluginStdin(list, *it, rt, prev ? &*prev : nullptr));
+        if (!out) errors += (errors.empty() ? "" : "; ") + pluginFailure(out.error(), *it, list, "delete").text();
+    }
+    if (!errors.empty()) return fail(Code::Internal, errors);
+    return {};
+}
+
+Status checkList(const NetworkList& list, const RuntimeConf& rt, const ExecEnv& env,
+                 const json& cached) {
+    if (cni::compareVersions(list.cniVersion, "0.4.0") < 0)
+        return fail(Code::IncompatibleVersion, "configuration version \"" + list.cniVersion +
+                                                   "\" does not support the CHECK command");
+    if (list.disableCheck) return {};
+    TRY(validateAttachment(list, rt));
+    json prev = TRY(inListVersion(list, cached));
+    for (const auto& plugin : list.plugins) {
+        auto out = run("CHECK", list, plugin, &rt, env, pluginStdin(list, plugin, rt, &prev));
+        if (!out) return std::unexpected(pluginFailure(out.error(), plugin, list, "check"));
+    }
+    return {};
+}
+
+Status statusList(const NetworkList& list, const ExecEnv& env) {
+    if (cni::compareVersions(list.cniVersion, "1.1.0") < 0) return {};
+    for (const auto& plugin : list.plugins) {
+        json conf = plugin;
+        conf["name"] = list.name;
+        conf["cniVersion"] = list.cniVersion;
+        auto out = run("STATUS", list, plugin, nullptr, env, conf);
+        if (!out) return std::unexpected(pluginFailure(out.error(), plugin, list, "status"));
+    }
+    return {};
+}
+
+Status gcPlugins(const NetworkList& list, const ExecEnv& env,
+                 const std::vector<std::pair<std::string, std::string>>& valid) {
+    if (list.disableGC || cni::compareVersions(list.cniVersion, "1.1.0") < 0) return {};
+    json attachments = json::array();
+    for (const auto& [cid, ifname] : valid)
+        attachments.push_back({{"containerID", cid}, {"ifname", ifname}});
+    std::string errors;
+    for (const auto& plugin : list.plugins) {
+        json conf = plugin;
+        conf["name"] = list.name;
+        conf["cniVersion"] = list.cniVersion;
+        conf["cni.dev/valid-attachments"] = attachments;
+        conf["cni.dev/attachments"] = attachments;
+        auto out = run("GC", list, plugin, nullptr, env, conf);
+        if (!out) errors += (errors.empty() ? "" : "; ") + pluginFailure(out.error(), plugin, list, "gc").text();
+    }
+    if (!errors.empty()) return fail(Code::Internal, errors);
+    return {};
+}
+
+} // namespace tether::rt

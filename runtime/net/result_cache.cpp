@@ -1,0 +1,153 @@
+#include "runtime/net/result_cache.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace tether::rt {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+Expected<CachedAttachment> decode(const json& j, const std::string& network,
+                                  const std::string& containerId, const std::string& ifname) {
+    CachedAttachment a;
+    a.network = network;
+    a.containerId = containerId;
+    a.ifname = ifname;
+    if (j.value("kind", "") != "cniCacheV1") {
+        a.result = j; // legacy: the bare result
+    } else {
+        a.network = j.value("networkName", network);
+        a.containerId = j.value("containerId", containerId);
+        a.ifname = j.value("ifName", ifname);
+        a.netns = j.value("netns", "");
+        if (auto c = j.find("config"); c != j.end() && c->is_string())
+            a.config = base64Decode(c->get<std::string>()).value_or("");
+        if (auto args = j.find("cniArgs"); args != j.end() && args->is_array())
+            for (const auto& p : *args)
+                if (p.is_array() && p.size() == 2 && p[0].is_string() && p[1].is_string())
+                    a.rt.args.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
+        if (auto caps = j.find("capabilityArgs"); caps != j.end() && caps->is_object())
+            a.rt.capabilityArgs = *caps;
+        if (auto r = j.find("result"); r != j.end() && r->is_object()) a.result = *r;
+    }
+    a.rt.containerId = a.containerId;
+    a.rt.ifname = a.ifname;
+    a.rt.netns = a.netns;
+    return a;
+}
+} // namespace
+
+std::string base64Encode(const std::string& in) {
+    std::string out;
+    size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        uint32_t v = uint8_t(in[i]) << 16 | uint8_t(in[i + 1]) << 8 | uint8_t(in[i + 2]);
+        for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
+    }
+    if (i < in.size()) {
+        uint32_t v = uint8_t(in[i]) << 16 | (i + 1 < in.size() ? uint8_t(in[i + 1]) << 8 : 0);
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+std::optional<std::string> base64Decode(const std::string& in) {
+    std::string out;
+    uint32_t v = 0;
+    int bits = 0;
+    for (char c : in) {
+        if (c == '=') break;
+        const char* p = std::strchr(kAlphabet, c);
+        if (!p || c == '\0') return std::nullopt;
+        v = v << 6 | uint32_t(p - kAlphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += char((v >> bits) & 0xff);
+        }
+    }
+    return out;
+}
+
+std::string cachePath(const std::string& cacheDir, const std::string& network,
+                      const std::string& containerId, const std::string& ifname) {
+    return cacheDir + "/results/" + network + "-" + containerId + "-" + ifname;
+}
+
+Status writeCache(const std::string& cacheDir, const NetworkList& list, const RuntimeConf& rt,
+                  const json& result) {
+    std::string dir = cacheDir + "/results";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    ::chmod(dir.c_str(), 0700);
+    json args = json::array();
+    for (const auto& [k, v] : rt.args) args.push_back(json::array({k, v}));
+    json entry = {{"kind", "cniCacheV1"},         {"containerId", rt.containerId},
+                  {"config", base64Encode(list.bytes)}, {"ifName", rt.ifname},
+                  {"networkName", list.name},     {"netns", rt.netns},
+                  {"cniArgs", args},              {"capabilityArgs", rt.capabilityArgs},
+                  {"result", result}};
+    std::string path = cachePath(cacheDir, list.name, rt.containerId, rt.ifname);
+    std::string tmp = path + ".tmp" + std::to_string(::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return failErrno("write cache " + tmp, errno, Code::IoFailure);
+    std::string text = entry.dump();
+    bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size());
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return failErrno("write cache " + path, err, Code::IoFailure);
+    }
+    return {};
+}
+
+Expected<std::optional<CachedAttachment>> readCache(const std::string& cacheDir,
+                                                    const std::string& network,
+                                                    const std::string& containerId,
+                                                    const std::string& ifname) {
+    std::string path = cachePath(cacheDir, network, containerId, ifname);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::optional<CachedAttachment>{};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json j = json::parse(ss.str(), nullptr, false);
+    if (!j.is_object()) return fail(Code::DecodeFailure, "corrupt result cache " + path);
+    return std::optional(TRY(decode(j, network, containerId, ifname)));
+}
+
+void removeCache(const std::string& cacheDir, const std::string& network,
+                 const std::string& containerId, const std::string& ifname) {
+    ::unlink(cachePath(cacheDir, network, containerId, ifname).c_str());
+}
+
+std::vector<CachedAttachment> listCache(const std::string& cacheDir, const std::string& network) {
+    std::vector<CachedAttachment> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(cacheDir + "/results", ec)) {
+        std::ifstream in(e.path(), std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        json j = json::parse(ss.str(), nullptr, false);
+        if (!j.is_object() || j.value("kind", "") != "cniCacheV1") continue;
+        auto a = decode(j, "", "", "");
+        if (!a || (!network.empty() && a->network != network)) continue;
+        out.push_back(std::move(*a));
+    }
+    return out;
+}
+
+} // namespace tether::rt

@@ -1,0 +1,55 @@
+// The result cache in libcni's layout, so attachments made by containerd, CRI-O or podman's CNI
+// backend can be deleted by tether and the other way round:
+// <cacheDir>/results/<network>-<containerID>-<ifname> (dir 0700, file 0600) holding
+// {"kind":"cniCacheV1","containerId","config":<base64 conflist>,"ifName","networkName","netns",
+//  "cniArgs":[[k,v]],"capabilityArgs":{},"result":{}}. The legacy format (a bare result) is read.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+#include "runtime/net/list_exec.hpp"
+#include "runtime/net/netconf.hpp"
+
+namespace tether::rt {
+
+struct CachedAttachment {
+    std::string network;
+    std::string containerId;
+    std::string ifname;
+    std::string netns;
+    std::string config;        ///< the conflist bytes (decoded)
+    RuntimeConf rt;            ///< containerId, netns, ifname, args, capabilityArgs
+    std::optional<nlohmann::json> result;
+};
+
+/// The cache file path of an attachment.
+std::string cachePath(const std::string& cacheDir, const std::string& network,
+                      const std::string& containerId, const std::string& ifname);
+
+/// Writes the entry atomically (temp file + rename), creating <cacheDir>/results 0700.
+Status writeCache(const std::string& cacheDir, const NetworkList& list, const RuntimeConf& rt,
+                  const nlohmann::json& result);
+
+/// Reads an entry; nullopt when there is none. A corrupt file is an error (code 6).
+Expected<std::optional<CachedAttachment>> readCache(const std::string& cacheDir,
+                                                    const std::string& network,
+                                                    const std::string& containerId,
+                                                    const std::string& ifname);
+
+/// Removes an entry; missing is fine.
+void removeCache(const std::string& cacheDir, const std::string& network,
+                 const std::string& containerId, const std::string& ifname);
+
+/// Every readable cniCacheV1 entry (of `network` when non-empty).
+std::vector<CachedAttachment> listCache(const std::string& cacheDir, const std::string& network);
+
+/// Base64 (standard alphabet, padded), as Go encodes []byte in JSON.
+std::string base64Encode(const std::string& in);
+std::optional<std::string> base64Decode(const std::string& in);
+
+} // namespace tether::rt
