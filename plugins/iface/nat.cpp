@@ -1,23 +1,59 @@
 #include "plugins/iface/nat.hpp"
 
+#include "plugins/common/masq.hpp"
+#include "plugins/iface/container_iface.hpp"
+
 namespace tether::plugin {
 
-// Built without plugins/common: the plugins refuse ipMasq (natAvailable() is false), so these
-// are never reached with work to do.
-bool natAvailable() {
-    return false;
+namespace {
+
+// The container's addresses (with their subnet prefix) from the result's IPs.
+std::vector<net::IpPrefix> containerIps(const cni::Result& r) {
+    std::vector<net::IpPrefix> out;
+    for (const auto& ip : r.ips)
+        if (auto p = net::IpPrefix::parse(ip.address)) out.push_back(*p);
+    return out;
 }
-Status setupNat(const cni::CmdArgs&, const NatSpec&, const cni::Result&) {
-    return {};
+
+} // namespace
+
+bool natAvailable() { return true; }
+
+Status setupNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result& result) {
+    return nat::setupMasq({.network = args.conf.name,
+                           .containerId = args.containerId,
+                           .ifname = args.ifname,
+                           .ips = containerIps(result),
+                           .backend = spec.backend});
 }
-Status teardownNat(const cni::CmdArgs&, const NatSpec&) {
-    return {};
+
+Status teardownNat(const cni::CmdArgs& args, const NatSpec&) {
+    return nat::teardownMasq(args.conf.name, args.containerId, args.ifname);
 }
-Status checkNat(const cni::CmdArgs&, const NatSpec&, const cni::Result&) {
-    return {};
+
+Status checkNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result& result) {
+    return nat::checkMasq({.network = args.conf.name,
+                           .containerId = args.containerId,
+                           .ifname = args.ifname,
+                           .ips = containerIps(result),
+                           .backend = spec.backend});
 }
-Status gcNat(const cni::CmdArgs&) {
-    return {};
+
+std::vector<std::pair<std::string, std::string>> validAttachments(const nlohmann::json& raw) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const char* key : {"cni.dev/valid-attachments", "cni.dev/attachments"}) {
+        auto it = raw.find(key);
+        if (it == raw.end() || !it->is_array()) continue;
+        for (const auto& a : *it)
+            if (a.is_object() && a.value("containerID", "") != "")
+                out.emplace_back(a.value("containerID", ""), a.value("ifname", ""));
+        return out;
+    }
+    return out;
+}
+
+Status gcNat(const cni::CmdArgs& args) {
+    return nat::gcMasq(args.conf.name, validAttachments(args.conf.raw));
 }
 
 } // namespace tether::plugin

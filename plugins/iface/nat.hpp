@@ -3,6 +3,10 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "cni/skel.hpp"
 
@@ -21,6 +25,9 @@ Status setupNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result
 Status teardownNat(const cni::CmdArgs& args, const NatSpec& spec);
 /// CHECK: the attachment's masquerade entries exist.
 Status checkNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result& result);
+/// The (containerID, ifname) pairs of cni.dev/valid-attachments (or the older
+/// cni.dev/attachments) in a GC config.
+std::vector<std::pair<std::string, std::string>> validAttachments(const nlohmann::json& raw);
 /// GC: removes masquerade entries of attachments not in cni.dev/valid-attachments.
 Status gcNat(const cni::CmdArgs& args);
 
