@@ -1,0 +1,343 @@
+#include "runtime/launcher/cgroup.hpp"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "runtime/launcher/fs_util.hpp"
+
+namespace tether::rt {
+namespace {
+
+constexpr const char* kRoot = "/sys/fs/cgroup";
+
+/// This process's path in the hierarchy named `key` ("memory", "name=systemd", "" for v2).
+std::string ownPath(const std::string& key) {
+    auto text = readFile("/proc/self/cgroup");
+    if (!text) return "/";
+    std::istringstream in(*text);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto a = line.find(':');
+        auto b = line.find(':', a + 1);
+        if (a == std::string::npos || b == std::string::npos) continue;
+        std::string ctrls = line.substr(a + 1, b - a - 1);
+        std::stringstream cs(ctrls);
+        std::string c;
+        if (key.empty() && ctrls.empty()) return line.substr(b + 1);
+        while (std::getline(cs, c, ','))
+            if (!key.empty() && c == key) return line.substr(b + 1);
+    }
+    return "/";
+}
+
+std::string join(const std::string& a, const std::string& b) {
+    if (a.empty() || a.back() != '/') return a + "/" + b;
+    return a + b;
+}
+
+bool exists(const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0;
+}
+
+Status writeKnob(const std::string& dir, const std::string& file, const std::string& value) {
+    auto st = writeFile(dir + "/" + file, value);
+    if (!st) return std::unexpected(st.error().wrap("set " + file + "=" + value));
+    return {};
+}
+
+std::optional<int64_t> counter(const std::string& text, const std::string& key) {
+    std::istringstream in(text);
+    std::string k;
+    int64_t v = 0;
+    while (in >> k >> v)
+        if (k == key) return v;
+    return std::nullopt;
+}
+
+} // namespace
+
+Expected<CgroupMode> detectCgroupMode() {
+    struct statfs fs {};
+    if (::statfs(kRoot, &fs) != 0) return failErrno(std::string("statfs ") + kRoot, errno);
+    if (fs.f_type == CGROUP2_SUPER_MAGIC) return CgroupMode::V2;
+    if (fs.f_type != TMPFS_MAGIC)
+        return fail(Code::Kernel, "/sys/fs/cgroup is neither cgroup2 nor tmpfs");
+    struct statfs uni {};
+    if (::statfs("/sys/fs/cgroup/unified", &uni) == 0 && uni.f_type == CGROUP2_SUPER_MAGIC)
+        return CgroupMode::Hybrid;
+    return CgroupMode::V1;
+}
+
+const char* cgroupModeName(CgroupMode mode) {
+    switch (mode) {
+    case CgroupMode::V1:
+        return "v1";
+    case CgroupMode::Hybrid:
+        return "hybrid";
+    case CgroupMode::V2:
+        return "v2";
+    }
+    return "?";
+}
+
+Expected<Cgroup> Cgroup::create(const std::string& parent, const std::string& id,
+                                const CgroupLimits& limits) {
+    Cgroup cg;
+    cg.mode_ = TRY(detectCgroupMode());
+    auto make = [&](const std::string& hierarchy, const std::string& key) -> Expected<std::string> {
+        std::string base = std::string(kRoot) + (hierarchy.empty() ? "" : "/" + hierarchy);
+        std::string dir = join(join(base + ownPath(key), parent), id);
+        int rc = ::mkdir(dir.c_str(), 0755);
+        if (rc != 0 && errno == ENOENT) {
+            TRY(mkdirs(dir.substr(0, dir.rfind('/'))));
+            rc = ::mkdir(dir.c_str(), 0755);
+        }
+        if (rc != 0) {
+            if (errno == EEXIST) return fail(Code::Conflict, "cgroup " + dir + " already exists");
+            return failErrno("mkdir cgroup " + dir, errno);
+        }
+        cg.dirs_.push_back(dir);
+        return dir;
+    };
+    auto build = [&]() -> Status {
+        if (cg.mode_ == CgroupMode::V2) {
+            // Controllers must be enabled in every ancestor's subtree_control; the parent we
+            // create holds no processes, so enabling there always satisfies the leaf rule.
+            std::string base = join(std::string(kRoot) + ownPath(""), parent);
+            TRY(mkdirs(base));
+            (void)writeFile(base + "/cgroup.subtree_control", "+memory +pids +cpu");
+            std::string dir = TRY(make("", ""));
+            cg.memory_ = cg.pids_ = cg.cpu_ = cg.freezer_ = cg.unified_ = dir;
+        } else {
+            // Every v1 hierarchy joined costs a cgroup.procs write, and the first one waits for
+            // an RCU grace period (cgroup_threadgroup_rwsem). On hybrid the unified tree alone
+            // tracks, freezes and kills, and is entered by clone3(CLONE_INTO_CGROUP) without that
+            // write; v1 controllers are joined only when a limit needs them.
+            bool hybrid = cg.mode_ == CgroupMode::Hybrid;
+            if (hybrid) cg.unified_ = TRY(make("unified", ""));
+            if (limits.memoryBytes || limits.memorySwapBytes || !hybrid)
+                cg.memory_ = TRY(make("memory", "memory"));
+            if (limits.pids || !hybrid) cg.pids_ = TRY(make("pids", "pids"));
+            if (limits.cpus || limits.cpuShares || !hybrid) cg.cpu_ = TRY(make("cpu", "cpu"));
+            cg.freezer_ = hybrid ? cg.unified_ : TRY(make("freezer", "freezer"));
+        }
+        bool v2 = cg.mode_ == CgroupMode::V2;
+        if (limits.memoryBytes)
+            TRY(writeKnob(cg.memory_, v2 ? "memory.max" : "memory.limit_in_bytes",
+                          std::to_string(*limits.memoryBytes)));
+        if (limits.memorySwapBytes) {
+            if (v2) {
+                std::string swap = "max";
+                if (*limits.memorySwapBytes >= 0)
+                    swap = std::to_string(*limits.memorySwapBytes - limits.memoryBytes.value_or(0));
+                TRY(writeKnob(cg.memory_, "memory.swap.max", swap));
+            } else if (exists(cg.memory_ + "/memory.memsw.limit_in_bytes")) {
+                TRY(writeKnob(cg.memory_, "memory.memsw.limit_in_bytes",
+                              std::to_string(*limits.memorySwapBytes)));
+            } else {
+                return fail(Code::UnsupportedField,
+                            "--memory-swap: swap accounting is not enabled in this kernel "
+                            "(no memory.memsw.limit_in_bytes)");
+            }
+        }
+        if (limits.pids) TRY(writeKnob(cg.pids_, "pids.max", std::to_string(*limits.pids)));
+        if (limits.cpus) {
+            long quota = static_cast<long>(*limits.cpus * 100000);
+            if (v2) {
+                TRY(writeKnob(cg.cpu_, "cpu.max", std::to_string(quota) + " 100000"));
+            } else {
+                TRY(writeKnob(cg.cpu_, "cpu.cfs_period_us", "100000"));
+                TRY(writeKnob(cg.cpu_, "cpu.cfs_quota_us", std::to_string(quota)));
+            }
+        }
+        if (limits.cpuShares) {
+            if (v2) {
+                uint64_t s = *limits.cpuShares;
+                uint64_t weight = 1 + ((s < 2 ? 0 : s - 2) * 9999) / 262142;
+                TRY(writeKnob(cg.cpu_, "cpu.weight", std::to_string(weight)));
+            } else {
+                TRY(writeKnob(cg.cpu_, "cpu.shares", std::to_string(*limits.cpuShares)));
+            }
+        }
+        return {};
+    };
+    if (auto st = build(); !st) {
+        (void)cg.remove();
+        return std::unexpected(st.error());
+    }
+    return cg;
+}
+
+Cgroup Cgroup::fromJson(const nlohmann::json& j) {
+    Cgroup cg;
+    std::string mode = j.value("mode", "v1");
+    cg.mode_ = mode == "v2"       ? CgroupMode::V2
+               : mode == "hybrid" ? CgroupMode::Hybrid
+                                  : CgroupMode::V1;
+    cg.memory_ = j.value("memory", "");
+    cg.pids_ = j.value("pids", "");
+    cg.cpu_ = j.value("cpu", "");
+    cg.freezer_ = j.value("freezer", "");
+    cg.unified_ = j.value("unified", "");
+    if (j.contains("dirs")) cg.dirs_ = j["dirs"].get<std::vector<std::string>>();
+    return cg;
+}
+
+nlohmann::json Cgroup::toJson() const {
+    return {{"mode", cgroupModeName(mode_)}, {"memory", memory_},   {"pids", pids_}, {"cpu", cpu_},
+            {"freezer", freezer_},           {"unified", unified_}, {"dirs", dirs_}};
+}
+
+Status Cgroup::addPid(pid_t pid, bool exceptUnified) const {
+    for (const auto& d : dirs_)
+        if (!(exceptUnified && d == unified_))
+            TRY(writeKnob(d, "cgroup.procs", std::to_string(pid)));
+    return {};
+}
+
+bool Cgroup::frozen() const {
+    if (freezer_.empty()) return false;
+    if (mode_ != CgroupMode::V1 && freezer_ == unified_) {
+        auto ev = readFile(unified_ + "/cgroup.events");
+        return ev && counter(*ev, "frozen").value_or(0) == 1;
+    }
+    auto st = readFile(freezer_ + "/freezer.state");
+    return st && st->starts_with("FROZEN");
+}
+
+Status Cgroup::setFrozen(bool frz) const {
+    if (freezer_.empty()) return fail(Code::Kernel, "container has no freezer cgroup");
+    if (mode_ != CgroupMode::V1 && freezer_ == unified_)
+        TRY(writeKnob(unified_, "cgroup.freeze", frz ? "1" : "0"));
+    else
+        TRY(writeKnob(freezer_, "freezer.state", frz ? "FROZEN" : "THAWED"));
+    for (int i = 0; i < 200 && frozen() != frz; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (frozen() != frz)
+        return fail(Code::Kernel,
+                    std::string("cgroup did not become ") + (frz ? "frozen" : "thawed"));
+    return {};
+}
+
+bool Cgroup::oomKilled() const {
+    if (memory_.empty()) return false;
+    if (mode_ == CgroupMode::V2) {
+        auto ev = readFile(memory_ + "/memory.events");
+        return ev && counter(*ev, "oom_kill").value_or(0) > 0;
+    }
+    auto oc = readFile(memory_ + "/memory.oom_control");
+    if (oc) {
+        if (auto k = counter(*oc, "oom_kill")) return *k > 0;
+    }
+    auto fc = readFile(memory_ + "/memory.failcnt");
+    return fc && std::strtoll(fc->c_str(), nullptr, 10) > 0;
+}
+
+std::vector<pid_t> Cgroup::pids() const {
+    std::vector<pid_t> out;
+    for (const auto& d : dirs_) {
+        auto procs = readFile(d + "/cgroup.procs");
+        if (!procs) continue;
+        std::istringstream in(*procs);
+        pid_t p;
+        while (in >> p)
+            out.push_back(p);
+        return out;
+    }
+    return out;
+}
+
+Status Cgroup::killAll() const {
+    if (!unified_.empty() && exists(unified_ + "/cgroup.kill")) {
+        if (auto st = writeFile(unified_ + "/cgroup.kill", "1"); !st && st.error().errnum != ENOENT)
+            return std::unexpected(st.error().wrap("kill cgroup " + unified_));
+    }
+    bool haveFreezer = !freezer_.empty() && exists(freezer_);
+    for (int round = 0; round < 100; ++round) {
+        auto list = pids();
+        if (list.empty()) return {};
+        bool v1Freezer = haveFreezer && freezer_ != unified_;
+        if (v1Freezer) (void)setFrozen(true);
+        for (pid_t p : list)
+            ::kill(p, SIGKILL);
+        if (v1Freezer) (void)setFrozen(false);
+        std::this_thread::sleep_for(std::chrono::milliseconds(round < 10 ? 1 : 10));
+    }
+    return fail(Code::Kernel, "processes remain in cgroup " + (dirs_.empty() ? "" : dirs_[0]));
+}
+
+Status Cgroup::remove() const {
+    std::string errors;
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+        int err = 0;
+        for (int i = 0; i < 200; ++i) {
+            if (::rmdir(it->c_str()) == 0 || errno == ENOENT) {
+                err = 0;
+                break;
+            }
+            err = errno;
+            if (err != EBUSY) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        if (err != 0)
+            errors += (errors.empty() ? "" : "; ") + errnoError("rmdir " + *it, err).msg;
+        else
+            ::rmdir(it->substr(0, it->rfind('/')).c_str()); // the shared parent, once empty
+    }
+    if (!errors.empty()) return fail(Code::Kernel, errors);
+    return {};
+}
+
+std::vector<std::pair<std::string, Cgroup>> Cgroup::listUnder(const std::string& parent) {
+    std::vector<std::pair<std::string, Cgroup>> out;
+    auto modeOr = detectCgroupMode();
+    if (!modeOr) return out;
+    std::vector<std::pair<std::string, std::string>> hier;
+    if (*modeOr == CgroupMode::V2)
+        hier = {{"", ""}};
+    else {
+        hier = {{"unified", ""}, {"memory", "memory"}, {"pids", "pids"}, {"cpu", "cpu"}};
+        if (*modeOr == CgroupMode::V1) hier.push_back({"freezer", "freezer"});
+    }
+    for (const auto& [h, key] : hier) {
+        std::string base = std::string(kRoot) + (h.empty() ? "" : "/" + h);
+        std::string dir = join(base + ownPath(key), parent);
+        DIR* d = ::opendir(dir.c_str());
+        if (!d) continue;
+        while (dirent* e = ::readdir(d)) {
+            std::string name = e->d_name;
+            if (name == "." || name == ".." || e->d_type != DT_DIR) continue;
+            Cgroup* cg = nullptr;
+            for (auto& [id, c] : out)
+                if (id == name) cg = &c;
+            if (!cg) {
+                out.push_back({name, Cgroup{}});
+                cg = &out.back().second;
+                cg->mode_ = *modeOr;
+            }
+            std::string full = dir + "/" + name;
+            cg->dirs_.push_back(full);
+            if (key == "memory") cg->memory_ = full;
+            if (key == "pids") cg->pids_ = full;
+            if (key == "cpu") cg->cpu_ = full;
+            if (key == "freezer") cg->freezer_ = full;
+            if (key.empty()) cg->unified_ = full;
+            if (key.empty() && *modeOr == CgroupMode::Hybrid) cg->freezer_ = full;
+            if (*modeOr == CgroupMode::V2) cg->memory_ = cg->pids_ = cg->cpu_ = cg->freezer_ = full;
+        }
+        ::closedir(d);
+    }
+    return out;
+}
+
+} // namespace tether::rt

@@ -1,0 +1,201 @@
+#include "runtime/launcher/child.hpp"
+
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runtime/launcher/security.hpp"
+
+namespace tether::rt {
+namespace {
+
+[[noreturn]] void report(int fd, int code, const std::string& msg) {
+    std::string packet(1, static_cast<char>(code));
+    packet += msg;
+    (void)!::send(fd, packet.data(), packet.size(), MSG_NOSIGNAL);
+    ::_exit(code);
+}
+
+std::string envValue(const std::vector<std::string>& env, const std::string& key) {
+    for (const auto& e : env)
+        if (e.starts_with(key + "=")) return e.substr(key.size() + 1);
+    return {};
+}
+
+/// execve with a PATH search in the container's environment (not the launcher's).
+[[noreturn]] void execCommand(const ChildSpec& spec) {
+    std::vector<char*> argv, envp;
+    for (const auto& a : spec.argv)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : spec.env)
+        envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    const std::string& cmd = spec.argv[0];
+    int err = ENOENT;
+    if (cmd.find('/') != std::string::npos) {
+        ::execve(cmd.c_str(), argv.data(), envp.data());
+        err = errno;
+    } else {
+        std::string path = envValue(spec.env, "PATH");
+        size_t start = 0;
+        bool sawEacces = false;
+        while (start <= path.size()) {
+            size_t end = path.find(':', start);
+            std::string dir =
+                path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+            std::string full = (dir.empty() ? "." : dir) + "/" + cmd;
+            ::execve(full.c_str(), argv.data(), envp.data());
+            if (errno == EACCES)
+                sawEacces = true;
+            else if (errno != ENOENT && errno != ENOTDIR) {
+                err = errno;
+                break;
+            }
+            if (end == std::string::npos) break;
+            start = end + 1;
+        }
+        if (err == ENOENT && sawEacces) err = EACCES;
+    }
+    report(spec.syncFd, err == ENOENT ? 127 : 126, "exec " + cmd + ": " + std::strerror(err));
+}
+
+/// PID 1 with --init: reaps every child, forwards signals to the command, exits with its status.
+[[noreturn]] void runInit(const ChildSpec& spec) {
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, nullptr);
+    pid_t main = ::fork();
+    if (main < 0) report(spec.syncFd, 125, std::string("fork init child: ") + std::strerror(errno));
+    if (main == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (spec.seccomp)
+            if (auto st = loadSeccomp(spec.caps); !st) report(spec.syncFd, 125, st.error().msg);
+        execCommand(spec);
+    }
+    ::close(spec.syncFd);
+    for (;;) {
+        siginfo_t info{};
+        if (sigwaitinfo(&all, &info) < 0) continue;
+        if (info.si_signo != SIGCHLD) {
+            ::kill(main, info.si_signo);
+            continue;
+        }
+        int status = 0;
+        pid_t p;
+        while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            if (p != main) continue;
+            ::_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+        }
+    }
+}
+
+/// A new network namespace starts with lo down; containers expect 127.0.0.1 to work.
+Status loopbackUp() {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return failErrno("socket", errno);
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    int rc = ::ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        rc = ::ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return failErrno("set lo up", err);
+    return {};
+}
+
+} // namespace
+
+sigset_t supervisedSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT})
+        sigaddset(&set, s);
+    return set;
+}
+
+int superviseChild(pid_t pid) {
+    sigset_t set = supervisedSignals();
+    for (;;) {
+        siginfo_t info{};
+        if (sigwaitinfo(&set, &info) < 0) continue;
+        if (info.si_signo == SIGCHLD) {
+            int status = 0;
+            if (::waitpid(pid, &status, WNOHANG) == pid)
+                return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+            continue;
+        }
+        bool fromTty =
+            info.si_code == SI_KERNEL && (info.si_signo == SIGINT || info.si_signo == SIGQUIT);
+        if (!fromTty) ::kill(pid, info.si_signo);
+    }
+}
+
+void childMain(const ChildSpec& spec) {
+    ::close(spec.parentFd);
+    char go = 0;
+    ssize_t n;
+    do
+        n = ::recv(spec.syncFd, &go, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 || go != 'G') ::_exit(125);
+    for (int sig = 1; sig < NSIG; ++sig)
+        ::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+    // In a new user namespace the process still carries the host's ids until it switches to
+    // the mapped root; mounts and files must be made as that root.
+    if (spec.mounts.userns && (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0))
+        report(spec.syncFd, 125,
+               std::string("become root in the user namespace: ") + std::strerror(errno));
+    if (spec.joinNetFd >= 0 && ::setns(spec.joinNetFd, CLONE_NEWNET) != 0)
+        report(spec.syncFd, 125, std::string("join network namespace: ") + std::strerror(errno));
+    if (spec.joinIpcFd >= 0 && ::setns(spec.joinIpcFd, CLONE_NEWIPC) != 0)
+        report(spec.syncFd, 125, std::string("join ipc namespace: ") + std::strerror(errno));
+    if (spec.newNet)
+        if (auto st = loopbackUp(); !st) report(spec.syncFd, 125, st.error().msg);
+    if (auto st = setupMounts(spec.mounts); !st) report(spec.syncFd, 125, st.error().msg);
+    for (const auto& u : spec.ulimits) {
+        rlimit rl{u.soft, u.hard};
+        if (::setrlimit(u.resource, &rl) != 0)
+            report(spec.syncFd, 125,
+                   "setrlimit " + std::to_string(u.resource) + ": " + std::strerror(errno));
+    }
+    if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
+        report(spec.syncFd, 125, "sethostname " + spec.hostname + ": " + std::strerror(errno));
+    finishAndExec(spec);
+}
+
+void finishAndExec(const ChildSpec& spec) {
+    if (auto st = applyCredentials(spec.caps, spec.uid, spec.gid); !st)
+        report(spec.syncFd, 125, st.error().msg);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::chdir(spec.workdir.c_str()) != 0)
+        report(spec.syncFd, 125, "chdir " + spec.workdir + ": " + std::strerror(errno));
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+        report(spec.syncFd, 125, std::string("close_range: ") + std::strerror(errno));
+    if (spec.init) runInit(spec);
+    if (spec.seccomp)
+        if (auto st = loadSeccomp(spec.caps); !st) report(spec.syncFd, 125, st.error().msg);
+    execCommand(spec);
+}
+
+} // namespace tether::rt

@@ -1,0 +1,342 @@
+#include "runtime/launcher/container.hpp"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "runtime/launcher/cgroup.hpp"
+#include "runtime/launcher/child.hpp"
+#include "runtime/launcher/fs_util.hpp"
+#include "runtime/launcher/rootfs.hpp"
+#include "runtime/launcher/security.hpp"
+#include "runtime/launcher/state.hpp"
+#include "runtime/net/attach.hpp"
+
+namespace tether::rt {
+namespace {
+
+constexpr uid_t kUsernsBase = 100000;
+constexpr uid_t kUsernsSize = 65536;
+
+/// An fd closed on scope exit.
+struct Fd {
+    int fd = -1;
+    explicit Fd(int f = -1) : fd(f) {}
+    Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(Fd&& o) noexcept {
+        std::swap(fd, o.fd);
+        return *this;
+    }
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+Expected<Fd> openContainerNs(const LauncherPaths& paths, const std::string& id, const char* ns) {
+    auto st = TRY(readState(paths, id));
+    if (liveStatus(st) != "running")
+        return fail(Code::UnknownContainer, "container " + id + " is not running");
+    std::string path = "/proc/" + std::to_string(st.value("pid", 0)) + "/ns/" + ns;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return failErrno("open " + path + " of container " + id, errno);
+    return Fd(fd);
+}
+
+/// Binds /proc/<pid>/ns/net on <dir>/tether-<id> like `ip netns add` (dir made a shared mount so
+/// the pin is visible in other mount namespaces).
+Status pinNetns(pid_t pid, const std::string& path) {
+    std::string dir = path.substr(0, path.rfind('/'));
+    TRY(mkdirs(dir));
+    if (::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0) {
+        if (::mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0 ||
+            ::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0)
+            return failErrno("make " + dir + " a shared mount", errno);
+    }
+    int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    if (fd < 0)
+        return failErrno("create netns pin " + path, errno,
+                         errno == EEXIST ? Code::Conflict : Code::Kernel);
+    ::close(fd);
+    std::string src = "/proc/" + std::to_string(pid) + "/ns/net";
+    if (::mount(src.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) {
+        int err = errno;
+        ::unlink(path.c_str());
+        return failErrno("bind " + src + " on " + path, err);
+    }
+    return {};
+}
+
+Status writeIdMaps(pid_t pid) {
+    std::string base = "/proc/" + std::to_string(pid);
+    std::string map = "0 " + std::to_string(kUsernsBase) + " " + std::to_string(kUsernsSize) + "\n";
+    TRY(writeFile(base + "/uid_map", map));
+    TRY(writeFile(base + "/setgroups", "deny"));
+    TRY(writeFile(base + "/gid_map", map));
+    return {};
+}
+
+struct Launch {
+    const LauncherPaths& paths;
+    RunOptions& opts;
+    nlohmann::json state;
+    std::string dir;
+};
+
+/// Everything after the state dir exists: cgroup, clone, wiring, release. Returns the child pid
+/// once the command has been exec'd. On error `failCode` holds the exit status to report and
+/// the caller tears down from `l.state`, where every acquired resource is recorded.
+Expected<pid_t> startContainer(Launch& l, int& failCode) {
+    failCode = 125;
+    RunOptions& o = l.opts;
+    auto caps = TRY(resolveCapabilities(o.capAdd, o.capDrop));
+    ChildSpec spec;
+    Fd joinNet, joinIpc, joinPid;
+    if (o.net.kind == NsMode::Container)
+        joinNet = TRY(openContainerNs(l.paths, o.net.container, "net"));
+    if (o.ipc.kind == NsMode::Container)
+        joinIpc = TRY(openContainerNs(l.paths, o.ipc.container, "ipc"));
+    if (o.pid.kind == NsMode::Container)
+        joinPid = TRY(openContainerNs(l.paths, o.pid.container, "pid"));
+
+    MountPlan& m = spec.mounts;
+    m.root = l.dir + "/rootfs";
+    auto makeDir = [](const std::string& d, mode_t mode) -> Status {
+        if (::mkdir(d.c_str(), mode) != 0 && errno != EEXIST) return failErrno("mkdir " + d, errno);
+        return {};
+    };
+    TRY(makeDir(m.root, 0755));
+    if (!o.rootfs.empty()) {
+        m.bindSource = o.rootfs;
+    } else {
+        m.lower = o.image.empty() ? TRY(ensureDefaultRootfs(l.paths)) : o.image;
+        m.upper = l.dir + "/upper";
+        m.work = l.dir + "/work";
+        TRY(makeDir(m.upper, 0755));
+        TRY(makeDir(m.work, 0700));
+    }
+    if (o.userns)
+        for (const auto& p : {l.dir, m.root, m.upper, m.work})
+            if (!p.empty() && ::chown(p.c_str(), kUsernsBase, kUsernsBase) != 0)
+                return failErrno("chown " + p + " for the user namespace", errno);
+    m.readOnly = o.readOnly;
+    m.volumes = o.volumes;
+    m.newIpc = o.ipc.kind == NsMode::Private;
+    m.newPid = o.pid.kind == NsMode::Private;
+    m.userns = o.userns;
+    spec.hostname = o.hostname;
+    spec.argv = o.command;
+    spec.env = o.env;
+    spec.workdir = o.workdir;
+    spec.caps = caps;
+    spec.ulimits = o.ulimits;
+    spec.uid = o.uid;
+    spec.gid = o.gid;
+    spec.seccomp = o.seccomp;
+    spec.init = o.init;
+    spec.joinNetFd = joinNet.fd;
+    spec.joinIpcFd = joinIpc.fd;
+
+    l.state["caps"] = caps;
+    l.state["user"] = {{"uid", o.uid}, {"gid", o.gid}};
+    auto cg = TRY(Cgroup::create(l.paths.cgroupParent, o.id, o.limits));
+    l.state["cgroup"] = cg.toJson();
+    TRY(writeState(l.paths, o.id, l.state));
+
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+        return failErrno("socketpair", errno);
+    Fd parentEnd(sp[0]), childEnd(sp[1]);
+    spec.syncFd = childEnd.fd;
+    spec.parentFd = parentEnd.fd;
+
+    unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
+    if (o.pid.kind == NsMode::Private) flags |= CLONE_NEWPID;
+    if (o.ipc.kind == NsMode::Private) flags |= CLONE_NEWIPC;
+    if (o.net.kind == NsMode::Private || o.net.kind == NsMode::None) flags |= CLONE_NEWNET;
+    if (o.userns) flags |= CLONE_NEWUSER;
+    spec.newNet = (flags & CLONE_NEWNET) != 0;
+    if (joinPid.fd >= 0 && ::setns(joinPid.fd, CLONE_NEWPID) != 0)
+        return failErrno("join pid namespace of " + o.pid.container, errno);
+    Fd cgroupFd(cg.unifiedDir().empty()
+                    ? -1
+                    : ::open(cg.unifiedDir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    bool intoCgroup = false;
+    pid_t pid = -1;
+    if (cgroupFd.fd >= 0) {
+        clone_args args{};
+        args.flags = (flags & ~0xffUL) | CLONE_INTO_CGROUP;
+        args.exit_signal = SIGCHLD;
+        args.cgroup = static_cast<uint64_t>(cgroupFd.fd);
+        pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+        intoCgroup = pid >= 0;
+    }
+    if (pid < 0)
+        pid = static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0));
+    if (pid < 0) return failErrno("clone", errno);
+    if (pid == 0) childMain(spec);
+    ::close(childEnd.fd);
+    childEnd.fd = -1;
+    l.state["pid"] = pid;
+    l.state["pidStartTime"] = processStartTime(pid);
+
+    auto prepare = [&]() -> Status {
+        TRY(cg.addPid(pid, intoCgroup));
+        if (o.userns) TRY(writeIdMaps(pid));
+        if (o.net.kind == NsMode::Private) {
+            std::string pin = l.paths.netnsPath(o.id);
+            TRY(pinNetns(pid, pin));
+            l.state["netns"] = pin;
+            {
+                AttachRequest req;
+                req.containerId = o.id;
+                req.netnsPath = pin;
+                req.networks =
+                    o.networks.empty() ? std::vector<std::string>{"default"} : o.networks;
+                if (!o.portMappings.empty()) req.capabilityArgs["portMappings"] = o.portMappings;
+                l.state["network"] = {{"networks", req.networks},
+                                      {"capabilityArgs", req.capabilityArgs}};
+                TRY(writeState(l.paths, o.id, l.state));
+                auto attached = TRY(attachNetworks(NetPaths::fromEnv(), req));
+                nlohmann::json list = nlohmann::json::array();
+                for (const auto& a : attached)
+                    list.push_back({{"network", a.network}, {"ifname", a.ifname}});
+                l.state["network"]["attached"] = list;
+            }
+        }
+        l.state["status"] = "running";
+        TRY(writeState(l.paths, o.id, l.state));
+        if (::send(parentEnd.fd, "G", 1, MSG_NOSIGNAL) != 1)
+            return failErrno("release container", errno);
+        return {};
+    };
+    auto abortChild = [&] {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    };
+    if (auto st = prepare(); !st) {
+        abortChild();
+        return std::unexpected(st.error());
+    }
+    char buf[4096];
+    ssize_t n;
+    do
+        n = ::recv(parentEnd.fd, buf, sizeof buf, 0);
+    while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        ::waitpid(pid, nullptr, 0);
+        failCode = static_cast<unsigned char>(buf[0]);
+        return fail(Code::Internal, std::string(buf + 1, static_cast<size_t>(n - 1)));
+    }
+    return pid;
+}
+
+} // namespace
+
+Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts) {
+    if (opts.id.empty()) opts.id = newContainerId();
+    if (opts.hostname.empty() && opts.net.kind != NsMode::Host)
+        opts.hostname = opts.id.substr(0, 12);
+    bool hasPath = false;
+    for (const auto& e : opts.env)
+        hasPath |= e.starts_with("PATH=");
+    if (!hasPath)
+        opts.env.insert(opts.env.begin(),
+                        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    opts.env.push_back("HOSTNAME=" + opts.hostname);
+    TRY(validateRunOptions(opts));
+    TRY(resolveCapabilities(opts.capAdd, opts.capDrop));
+
+    TRY(mkdirs(paths.stateRoot, 0711));
+    Launch l{paths, opts, {}, paths.stateDir(opts.id)};
+    if (::mkdir(l.dir.c_str(), 0700) != 0) {
+        if (errno == EEXIST)
+            return fail(Code::Conflict, "container " + opts.id + " already exists");
+        return failErrno("mkdir " + l.dir, errno);
+    }
+    l.state = {{"id", opts.id},           {"status", "creating"},
+               {"command", opts.command}, {"created", std::time(nullptr)},
+               {"detached", opts.detach}, {"seccomp", opts.seccomp},
+               {"userns", opts.userns},   {"hostname", opts.hostname}};
+
+    int notify[2] = {-1, -1};
+    if (opts.detach) {
+        if (::pipe2(notify, O_CLOEXEC) != 0) return failErrno("pipe", errno);
+        pid_t sup = ::fork();
+        if (sup < 0) return failErrno("fork supervisor", errno);
+        if (sup > 0) {
+            ::close(notify[1]);
+            char buf[4096];
+            ssize_t n = ::read(notify[0], buf, sizeof buf);
+            ::close(notify[0]);
+            if (n <= 0) return fail(Code::Internal, "container supervisor died during setup");
+            int code = static_cast<unsigned char>(buf[0]);
+            std::string text(buf + 1, static_cast<size_t>(n - 1));
+            if (code == 0) {
+                std::printf("%s\n", text.c_str());
+                return 0;
+            }
+            std::fprintf(stderr, "tether: %s\n", text.c_str());
+            return code;
+        }
+        ::close(notify[0]);
+        ::setsid();
+        int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        int log = ::open((l.dir + "/container.log").c_str(),
+                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        ::dup2(devnull, 0);
+        ::dup2(log, 1);
+        ::dup2(log, 2);
+        ::close(devnull);
+        ::close(log);
+    }
+    l.state["supervisorPid"] = ::getpid();
+    l.state["supervisorStartTime"] = processStartTime(::getpid());
+
+    sigset_t set = supervisedSignals(), old;
+    sigprocmask(SIG_BLOCK, &set, &old);
+    auto report = [&](int code, const std::string& text) {
+        if (!opts.detach) {
+            if (code != 0) std::fprintf(stderr, "tether: %s\n", text.c_str());
+            return;
+        }
+        std::string msg(1, static_cast<char>(code));
+        msg += text;
+        (void)!::write(notify[1], msg.data(), msg.size());
+        ::close(notify[1]);
+    };
+    int failCode = 125;
+    auto started = startContainer(l, failCode);
+    if (!started) {
+        (void)teardownContainer(paths, l.state, true);
+        report(failCode, started.error().text());
+        if (opts.detach) ::_exit(failCode);
+        return failCode;
+    }
+    report(0, opts.id);
+    int code = superviseChild(*started);
+    Cgroup cg = Cgroup::fromJson(l.state["cgroup"]);
+    bool oom = cg.oomKilled();
+    if (oom) std::fprintf(stderr, "tether: container killed: out of memory\n");
+    l.state["exitCode"] = code;
+    l.state["oomKilled"] = oom;
+    auto st = teardownContainer(paths, l.state, !opts.detach);
+    if (!st)
+        std::fprintf(stderr, "tether: teardown of %s: %s\n", opts.id.c_str(),
+                     st.error().text().c_str());
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    if (opts.detach) ::_exit(code);
+    return code;
+}
+
+} // namespace tether::rt

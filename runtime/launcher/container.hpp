@@ -1,0 +1,30 @@
+// Running a container (`tether run`) and tearing it down again (end of run, `rm`, `gc`).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+#include "runtime/launcher/options.hpp"
+
+namespace tether::rt {
+
+/// Runs `opts` and returns the exit status to give the user: the command's exit code, 128+signal
+/// when it was killed, 125 when setup failed (message on stderr), 126/127 when exec failed. In
+/// detached mode returns once the command has been exec'd (printing the id) and leaves a
+/// supervisor process that reaps the container and tears it down. Validation errors are
+/// returned before anything is touched; any later failure undoes every step.
+Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts);
+
+/// Which teardown order for the network: CNI DEL while the netns still exists, then unpin it
+/// ("del-first"), or unpin first and let the kernel destroy the interfaces with the namespace
+/// while DEL only releases host-side state ("netns-first"). TETHER_TEARDOWN_ORDER overrides.
+enum class TeardownOrder { DelFirst, NetnsFirst };
+TeardownOrder teardownOrder();
+
+/// Kills everything in the container's cgroup, detaches its networks, removes the pinned netns
+/// and the cgroup, then either removes the state dir (`removeStateDir`) or records it as exited.
+/// Every step runs even when an earlier one failed; missing resources are success. The errors
+/// are joined in the result.
+Status teardownContainer(const LauncherPaths& paths, nlohmann::json& state, bool removeStateDir);
+
+} // namespace tether::rt

@@ -1,0 +1,143 @@
+#include "runtime/launcher/fs_util.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+
+namespace tether::rt {
+
+Expected<std::string> readFile(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return failErrno("read " + path, errno, Code::IoFailure);
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            ::close(fd);
+            return failErrno("read " + path, err, Code::IoFailure);
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+Status writeFile(const std::string& path, const std::string& data, bool create, mode_t mode) {
+    int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
+    int fd = ::open(path.c_str(), flags, mode);
+    if (fd < 0) return failErrno("write " + path, errno, Code::IoFailure);
+    ssize_t n = ::write(fd, data.data(), data.size());
+    int err = errno;
+    ::close(fd);
+    if (n < 0) return failErrno("write " + path, err, Code::IoFailure);
+    if (static_cast<size_t>(n) != data.size())
+        return fail(Code::IoFailure, "write " + path + ": short write");
+    return {};
+}
+
+Status mkdirs(const std::string& path, mode_t mode) {
+    if (path.empty()) return {};
+    for (size_t pos = 1;; ++pos) {
+        pos = path.find('/', pos);
+        std::string part = path.substr(0, pos);
+        if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST)
+            return failErrno("mkdir " + part, errno, Code::IoFailure);
+        if (pos == std::string::npos) break;
+    }
+    return {};
+}
+
+namespace {
+Status removeAt(int dirfd, const std::string& name, const std::string& shown, dev_t dev) {
+    struct stat st {};
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? Status{} : failErrno("stat " + shown, errno, Code::IoFailure);
+    if (S_ISDIR(st.st_mode)) {
+        if (st.st_dev != dev)
+            return fail(Code::IoFailure, "remove " + shown + ": is a mount point");
+        int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) return failErrno("open " + shown, errno, Code::IoFailure);
+        DIR* d = ::fdopendir(fd);
+        if (!d) {
+            ::close(fd);
+            return failErrno("opendir " + shown, errno, Code::IoFailure);
+        }
+        Status result;
+        while (dirent* e = ::readdir(d)) {
+            std::string child = e->d_name;
+            if (child == "." || child == "..") continue;
+            auto st2 = removeAt(::dirfd(d), child, shown + "/" + child, dev);
+            if (!st2 && result) result = st2;
+        }
+        ::closedir(d);
+        if (!result) return result;
+        if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+            return failErrno("rmdir " + shown, errno, Code::IoFailure);
+        return {};
+    }
+    if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT)
+        return failErrno("unlink " + shown, errno, Code::IoFailure);
+    return {};
+}
+} // namespace
+
+Status removeTree(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
+        return errno == ENOENT ? Status{} : failErrno("stat " + path, errno, Code::IoFailure);
+    return removeAt(AT_FDCWD, path, path, st.st_dev);
+}
+
+std::optional<int64_t> parseBytes(const std::string& text) {
+    if (text == "-1") return -1;
+    if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return std::nullopt;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    if (errno != 0) return std::nullopt;
+    std::string suffix(end);
+    int64_t mult = 1;
+    if (suffix.empty() || suffix == "b" || suffix == "B")
+        mult = 1;
+    else if (suffix == "k" || suffix == "K" || suffix == "kb" || suffix == "KB")
+        mult = 1LL << 10;
+    else if (suffix == "m" || suffix == "M" || suffix == "mb" || suffix == "MB")
+        mult = 1LL << 20;
+    else if (suffix == "g" || suffix == "G" || suffix == "gb" || suffix == "GB")
+        mult = 1LL << 30;
+    else
+        return std::nullopt;
+    return static_cast<int64_t>(v) * mult;
+}
+
+uint64_t processStartTime(pid_t pid) {
+    auto stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return 0;
+    auto close = stat->rfind(')');
+    if (close == std::string::npos) return 0;
+    // Fields after ")" start at field 3 (state); starttime is field 22.
+    size_t pos = close + 2;
+    for (int field = 3; field < 22 && pos != std::string::npos; ++field)
+        pos = stat->find(' ', pos) + 1;
+    if (pos == 0 || pos == std::string::npos) return 0;
+    return std::strtoull(stat->c_str() + pos, nullptr, 10);
+}
+
+bool processAlive(pid_t pid, uint64_t startTime) {
+    if (pid <= 0) return false;
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+    uint64_t st = processStartTime(pid);
+    if (st == 0) return false;
+    return startTime == 0 || st == startTime;
+}
+
+} // namespace tether::rt

@@ -1,0 +1,219 @@
+#include "runtime/launcher/lifecycle.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "libnet/netns.hpp"
+#include "runtime/launcher/cgroup.hpp"
+#include "runtime/launcher/child.hpp"
+#include "runtime/launcher/container.hpp"
+#include "runtime/launcher/fs_util.hpp"
+#include "runtime/launcher/state.hpp"
+
+namespace tether::rt {
+namespace {
+
+Expected<nlohmann::json> runningState(const LauncherPaths& paths, const std::string& id) {
+    auto st = TRY(readState(paths, id));
+    std::string status = liveStatus(st);
+    if (status != "running" && status != "paused")
+        return fail(Code::UnknownContainer, "container " + id + " is not running (" + status + ")");
+    return st;
+}
+
+bool supervisorAlive(const nlohmann::json& st) {
+    return processAlive(st.value("supervisorPid", 0), st.value("supervisorStartTime", uint64_t{0}));
+}
+
+} // namespace
+
+std::vector<nlohmann::json> listContainerStates(const LauncherPaths& paths) {
+    std::vector<nlohmann::json> out;
+    for (const auto& id : listContainers(paths))
+        if (auto st = inspectContainer(paths, id)) out.push_back(*st);
+    return out;
+}
+
+Expected<nlohmann::json> inspectContainer(const LauncherPaths& paths, const std::string& id) {
+    auto st = TRY(readState(paths, id));
+    st["status"] = liveStatus(st);
+    return st;
+}
+
+Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
+                              const std::vector<std::string>& argv,
+                              const std::vector<std::string>& env, const std::string& workdir) {
+    if (argv.empty())
+        return fail(Code::InvalidConfig, "no command given (tether exec ID -- CMD...)");
+    auto st = TRY(runningState(paths, id));
+    pid_t target = st.value("pid", 0);
+    std::vector<std::pair<int, int>> nsFds; // fd, type; user first, mnt last
+    std::vector<std::pair<const char*, int>> kinds = {
+        {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET},
+        {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
+    if (st.value("userns", false)) kinds.insert(kinds.begin(), {"user", CLONE_NEWUSER});
+    auto closeAll = [&] {
+        for (auto [fd, t] : nsFds)
+            ::close(fd);
+    };
+    for (auto [name, type] : kinds) {
+        std::string path = "/proc/" + std::to_string(target) + "/ns/" + name;
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            int err = errno;
+            closeAll();
+            return failErrno("open " + path, err);
+        }
+        nsFds.push_back({fd, type});
+    }
+    ChildSpec spec;
+    spec.argv = argv;
+    spec.env = env;
+    bool hasPath = false;
+    for (const auto& e : env)
+        hasPath |= e.starts_with("PATH=");
+    if (!hasPath)
+        spec.env.insert(spec.env.begin(),
+                        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    spec.workdir = workdir;
+    spec.caps = st.value("caps", std::vector<int>{});
+    auto user = st.value("user", nlohmann::json::object());
+    spec.uid = user.value("uid", 0u);
+    spec.gid = user.value("gid", 0u);
+    spec.seccomp = st.value("seccomp", true);
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
+        closeAll();
+        return failErrno("socketpair", errno);
+    }
+    spec.syncFd = sp[1];
+    Cgroup cg = Cgroup::fromJson(st.value("cgroup", nlohmann::json::object()));
+    sigset_t set = supervisedSignals(), old;
+    sigprocmask(SIG_BLOCK, &set, &old);
+    pid_t helper = ::fork();
+    if (helper == 0) {
+        ::close(sp[0]);
+        auto die = [&](const std::string& msg) {
+            std::string packet(1, static_cast<char>(125));
+            packet += msg;
+            (void)!::send(spec.syncFd, packet.data(), packet.size(), MSG_NOSIGNAL);
+            ::_exit(125);
+        };
+        if (auto r = cg.addPid(::getpid()); !r) die(r.error().msg);
+        for (auto [fd, type] : nsFds)
+            if (::setns(fd, type) != 0) die(errnoError("setns into container " + id, errno).msg);
+        pid_t inner = ::fork();
+        if (inner < 0) die(errnoError("fork", errno).msg);
+        if (inner == 0) {
+            sigset_t none;
+            sigemptyset(&none);
+            sigprocmask(SIG_SETMASK, &none, nullptr);
+            finishAndExec(spec);
+        }
+        ::close(spec.syncFd);
+        ::_exit(superviseChild(inner));
+    }
+    ::close(sp[1]);
+    closeAll();
+    if (helper < 0) {
+        ::close(sp[0]);
+        sigprocmask(SIG_SETMASK, &old, nullptr);
+        return failErrno("fork", errno);
+    }
+    char buf[4096];
+    ssize_t n;
+    do
+        n = ::recv(sp[0], buf, sizeof buf, 0);
+    while (n < 0 && errno == EINTR);
+    ::close(sp[0]);
+    int code = superviseChild(helper);
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    if (n > 0) {
+        std::fprintf(stderr, "tether: %.*s\n", static_cast<int>(n - 1), buf + 1);
+        return static_cast<unsigned char>(buf[0]);
+    }
+    return code;
+}
+
+Status killContainer(const LauncherPaths& paths, const std::string& id, int sig) {
+    auto st = TRY(runningState(paths, id));
+    if (::kill(st.value("pid", 0), sig) != 0) return failErrno("kill container " + id, errno);
+    return {};
+}
+
+Status pauseContainer(const LauncherPaths& paths, const std::string& id, bool pause) {
+    auto st = TRY(runningState(paths, id));
+    return Cgroup::fromJson(st.value("cgroup", nlohmann::json::object())).setFrozen(pause);
+}
+
+Status removeContainer(const LauncherPaths& paths, const std::string& id, bool force) {
+    auto st = TRY(readState(paths, id));
+    std::string status = liveStatus(st);
+    if ((status == "running" || status == "paused") && !force)
+        return fail(Code::Conflict, "container " + id + " is " + status + " (use rm -f)");
+    if (st.contains("cgroup")) {
+        Cgroup cg = Cgroup::fromJson(st["cgroup"]);
+        if (cg.frozen()) (void)cg.setFrozen(false);
+        (void)cg.killAll();
+    }
+    for (int i = 0; i < 500 && supervisorAlive(st) && st.value("supervisorPid", 0) != ::getpid();
+         ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (auto again = readState(paths, id))
+        st = *again;
+    else if (again.error().code == Code::UnknownContainer)
+        return {};
+    return teardownContainer(paths, st, true);
+}
+
+std::vector<std::string> gcContainers(const LauncherPaths& paths) {
+    std::vector<std::string> actions;
+    std::vector<std::string> known = listContainers(paths);
+    for (const auto& id : known) {
+        auto st = readState(paths, id);
+        if (!st) {
+            // A dir without a readable state: only remove it when nothing holds its lock
+            // (a launch in progress writes state.json right after creating the dir).
+            continue;
+        }
+        bool dead = !supervisorAlive(*st) &&
+                    !processAlive(st->value("pid", 0), st->value("pidStartTime", uint64_t{0}));
+        if (!dead) continue;
+        if (st->value("detached", false) && st->value("status", "") == "exited") continue;
+        auto r = teardownContainer(paths, *st, true);
+        actions.push_back("removed container " + id + (r ? "" : " (" + r.error().text() + ")"));
+    }
+    known = listContainers(paths);
+    auto isKnown = [&](const std::string& id) {
+        return std::find(known.begin(), known.end(), id) != known.end();
+    };
+    for (const auto& [id, cg] : Cgroup::listUnder(paths.cgroupParent)) {
+        if (isKnown(id)) continue;
+        (void)cg.killAll();
+        auto r = cg.remove();
+        actions.push_back("removed cgroup " + id + (r ? "" : " (" + r.error().text() + ")"));
+    }
+    if (DIR* d = ::opendir(paths.netnsDir.c_str())) {
+        std::vector<std::string> pins;
+        while (dirent* e = ::readdir(d)) {
+            std::string n = e->d_name;
+            if (n.starts_with("tether-") && !isKnown(n.substr(7))) pins.push_back(n);
+        }
+        ::closedir(d);
+        for (const auto& n : pins) {
+            auto r = net::removePinnedNetns(paths.netnsDir + "/" + n);
+            actions.push_back("removed netns " + n + (r ? "" : " (" + r.error().text() + ")"));
+        }
+    }
+    return actions;
+}
+
+} // namespace tether::rt

@@ -1,0 +1,217 @@
+#include "runtime/launcher/options.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+
+namespace tether::rt {
+
+LauncherPaths LauncherPaths::fromEnv() {
+    LauncherPaths p;
+    if (const char* v = std::getenv("TETHER_STATE_DIR"); v && *v) p.stateRoot = v;
+    if (const char* v = std::getenv("TETHER_LIB_DIR"); v && *v) p.libRoot = v;
+    if (const char* v = std::getenv("TETHER_NETNS_DIR"); v && *v) p.netnsDir = v;
+    if (const char* v = std::getenv("TETHER_CGROUP_PARENT"); v && *v) p.cgroupParent = v;
+    return p;
+}
+
+bool validName(const std::string& name) {
+    if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0])))
+        return false;
+    for (char c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-')
+            return false;
+    return true;
+}
+
+std::string newContainerId() {
+    unsigned char bytes[6] = {};
+    int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)!::read(fd, bytes, sizeof bytes);
+        ::close(fd);
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string id;
+    for (unsigned char b : bytes) {
+        id += hex[b >> 4];
+        id += hex[b & 15];
+    }
+    return id;
+}
+
+Expected<Volume> parseVolume(const std::string& spec) {
+    Volume v;
+    auto a = spec.find(':');
+    if (a == std::string::npos)
+        return fail(Code::InvalidConfig, "-v " + spec + ": expected HOST:CONTAINER[:ro]");
+    v.host = spec.substr(0, a);
+    auto rest = spec.substr(a + 1);
+    auto b = rest.find(':');
+    v.container = rest.substr(0, b);
+    if (b != std::string::npos) {
+        auto mode = rest.substr(b + 1);
+        if (mode == "ro")
+            v.readOnly = true;
+        else if (mode != "rw")
+            return fail(Code::InvalidConfig, "-v " + spec + ": mode must be ro or rw, not " + mode);
+    }
+    if (!v.host.starts_with("/") || !v.container.starts_with("/"))
+        return fail(Code::InvalidConfig, "-v " + spec + ": both paths must be absolute");
+    if (v.container.find("/../") != std::string::npos || v.container.ends_with("/.."))
+        return fail(Code::InvalidConfig, "-v " + spec + ": container path must not contain ..");
+    if (::access(v.host.c_str(), F_OK) != 0)
+        return fail(Code::InvalidConfig,
+                    "-v " + spec + ": host path " + v.host + " does not exist");
+    return v;
+}
+
+namespace {
+std::optional<int> parsePort(const std::string& s) {
+    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    int p = std::atoi(s.c_str());
+    if (p < 1 || p > 65535) return std::nullopt;
+    return p;
+}
+} // namespace
+
+Expected<nlohmann::json> parsePortMapping(const std::string& spec) {
+    std::string body = spec, proto = "tcp";
+    if (auto slash = spec.find('/'); slash != std::string::npos) {
+        body = spec.substr(0, slash);
+        proto = spec.substr(slash + 1);
+        if (proto != "tcp" && proto != "udp" && proto != "sctp")
+            return fail(Code::InvalidConfig, "-p " + spec + ": protocol must be tcp, udp or sctp");
+    }
+    std::string hostIp, hostPort, ctrPort;
+    auto last = body.rfind(':');
+    if (last == std::string::npos)
+        return fail(Code::InvalidConfig, "-p " + spec + ": expected [HOSTIP:]HOSTPORT:CTRPORT");
+    ctrPort = body.substr(last + 1);
+    auto head = body.substr(0, last);
+    if (auto c = head.rfind(':'); c != std::string::npos) {
+        hostIp = head.substr(0, c);
+        hostPort = head.substr(c + 1);
+        if (hostIp.size() > 2 && hostIp.front() == '[' && hostIp.back() == ']')
+            hostIp = hostIp.substr(1, hostIp.size() - 2);
+    } else {
+        hostPort = head;
+    }
+    auto hp = parsePort(hostPort), cp = parsePort(ctrPort);
+    if (!hp || !cp)
+        return fail(Code::InvalidConfig, "-p " + spec + ": ports must be numbers in 1..65535");
+    nlohmann::json j = {{"hostPort", *hp}, {"containerPort", *cp}, {"protocol", proto}};
+    if (!hostIp.empty()) j["hostIP"] = hostIp;
+    return j;
+}
+
+Expected<Ulimit> parseUlimit(const std::string& spec) {
+    static const std::pair<const char*, int> names[] = {
+        {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+        {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+        {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
+        {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+        {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+        {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+        {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+        {"stack", RLIMIT_STACK},       {"as", RLIMIT_AS}};
+    auto eq = spec.find('=');
+    if (eq == std::string::npos)
+        return fail(Code::InvalidConfig, "--ulimit " + spec + ": expected NAME=SOFT[:HARD]");
+    std::string name = spec.substr(0, eq), values = spec.substr(eq + 1);
+    Ulimit u;
+    bool known = false;
+    for (auto [n, r] : names)
+        if (name == n) {
+            u.resource = r;
+            known = true;
+        }
+    if (!known) return fail(Code::InvalidConfig, "--ulimit " + spec + ": unknown limit " + name);
+    auto value = [](const std::string& v) -> std::optional<uint64_t> {
+        if (v == "unlimited" || v == "-1") return RLIM_INFINITY;
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+            return std::nullopt;
+        return std::strtoull(v.c_str(), nullptr, 10);
+    };
+    auto colon = values.find(':');
+    auto soft = value(values.substr(0, colon));
+    auto hard = colon == std::string::npos ? soft : value(values.substr(colon + 1));
+    if (!soft || !hard || *soft > *hard)
+        return fail(Code::InvalidConfig,
+                    "--ulimit " + spec + ": expected SOFT[:HARD] with SOFT <= HARD");
+    u.soft = *soft;
+    u.hard = *hard;
+    return u;
+}
+
+Expected<std::pair<uid_t, gid_t>> parseUser(const std::string& spec) {
+    auto digits = [](const std::string& s) {
+        return !s.empty() && s.size() < 11 &&
+               s.find_first_not_of("0123456789") == std::string::npos;
+    };
+    auto colon = spec.find(':');
+    std::string u = spec.substr(0, colon);
+    std::string g = colon == std::string::npos ? u : spec.substr(colon + 1);
+    if (!digits(u) || !digits(g))
+        return fail(Code::InvalidConfig, "--user " + spec + ": expected numeric UID[:GID]");
+    return std::pair{static_cast<uid_t>(std::strtoul(u.c_str(), nullptr, 10)),
+                     static_cast<gid_t>(std::strtoul(g.c_str(), nullptr, 10))};
+}
+
+Expected<NsMode> parseNsMode(const std::string& flag, const std::string& value) {
+    NsMode m;
+    if (value == "host")
+        m.kind = NsMode::Host;
+    else if (value.starts_with("container:")) {
+        m.kind = NsMode::Container;
+        m.container = value.substr(10);
+        if (!validName(m.container))
+            return fail(Code::InvalidConfig, flag + " " + value + ": invalid container id");
+    } else if (value == "private" || value.empty())
+        m.kind = NsMode::Private;
+    else
+        return fail(Code::InvalidConfig, flag + " " + value + ": expected host or container:ID");
+    return m;
+}
+
+Status validateRunOptions(const RunOptions& o) {
+    if (!validName(o.id)) return fail(Code::InvalidConfig, "invalid container name " + o.id);
+    if (o.command.empty())
+        return fail(Code::InvalidConfig, "no command given (tether run [opts] -- CMD...)");
+    if (!o.rootfs.empty() && !o.image.empty())
+        return fail(Code::InvalidConfig, "--rootfs and --image are mutually exclusive");
+    for (const auto* dir : {&o.rootfs, &o.image})
+        if (!dir->empty() && ::access(dir->c_str(), X_OK) != 0)
+            return fail(Code::InvalidConfig, "rootfs directory " + *dir + " is not accessible");
+    for (const auto& n : o.networks)
+        if (!validName(n))
+            return fail(Code::InvalidConfig, "--net " + n + ": invalid network name");
+    if (o.net.kind != NsMode::Private && !o.networks.empty())
+        return fail(Code::InvalidConfig,
+                    "--net none/host/container: cannot be combined with networks");
+    if (o.net.kind != NsMode::Private && !o.portMappings.empty())
+        return fail(Code::InvalidConfig,
+                    "-p needs a container network (not --net none/host/container:)");
+    if (o.userns && (o.net.kind != NsMode::Private && o.net.kind != NsMode::None))
+        return fail(Code::InvalidConfig,
+                    "--userns cannot share the host's or another container's netns");
+    if (o.hostname.size() > 64)
+        return fail(Code::InvalidConfig, "--hostname longer than 64 characters");
+    if (!o.workdir.starts_with("/")) return fail(Code::InvalidConfig, "--workdir must be absolute");
+    if (o.limits.cpus && (*o.limits.cpus <= 0 || *o.limits.cpus > 1024))
+        return fail(Code::InvalidConfig, "--cpus must be > 0");
+    if (o.limits.memoryBytes && *o.limits.memoryBytes < (6 << 20))
+        return fail(Code::InvalidConfig, "--memory must be at least 6m");
+    if (o.limits.memorySwapBytes && *o.limits.memorySwapBytes >= 0 &&
+        *o.limits.memorySwapBytes < o.limits.memoryBytes.value_or(0))
+        return fail(Code::InvalidConfig, "--memory-swap must be at least --memory");
+    if (o.limits.memorySwapBytes && !o.limits.memoryBytes)
+        return fail(Code::InvalidConfig, "--memory-swap needs --memory");
+    return {};
+}
+
+} // namespace tether::rt

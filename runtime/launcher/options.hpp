@@ -1,0 +1,95 @@
+// What `tether run` was asked to do, validated before anything is touched, and where the
+// launcher keeps its state. Defaults follow Docker where Docker has a flag of the same name.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+#include "runtime/launcher/cgroup.hpp"
+
+namespace tether::rt {
+
+/// Directories the launcher writes. Overridable by environment so tests and users can keep
+/// several independent launchers: TETHER_STATE_DIR (/run/tether), TETHER_LIB_DIR
+/// (/var/lib/tether), TETHER_NETNS_DIR (/run/netns), TETHER_CGROUP_PARENT (tether).
+struct LauncherPaths {
+    std::string stateRoot = "/run/tether";
+    std::string libRoot = "/var/lib/tether";
+    std::string netnsDir = "/run/netns";
+    std::string cgroupParent = "tether";
+    static LauncherPaths fromEnv();
+    [[nodiscard]] std::string stateDir(const std::string& id) const { return stateRoot + "/" + id; }
+    [[nodiscard]] std::string netnsPath(const std::string& id) const {
+        return netnsDir + "/tether-" + id;
+    }
+};
+
+struct Volume {
+    std::string host;
+    std::string container;
+    bool readOnly = false;
+};
+
+/// How a namespace is obtained: a fresh one, the host's, or another container's.
+struct NsMode {
+    enum Kind { Private, Host, Container, None } kind = Private;
+    std::string container; ///< id when kind == Container
+};
+
+/// One --ulimit: a setrlimit resource with soft and hard values.
+struct Ulimit {
+    int resource = 0;
+    uint64_t soft = 0;
+    uint64_t hard = 0;
+};
+
+struct RunOptions {
+    std::string id;
+    std::vector<std::string> command;
+    std::string rootfs; ///< --rootfs DIR: bind-mounted as /
+    std::string image;  ///< --image DIR: read-only overlay lower
+    bool readOnly = false;
+    std::vector<Volume> volumes;
+    std::string hostname; ///< defaults to the first 12 characters of the id
+    std::vector<std::string> env;
+    std::string workdir = "/";
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<std::string> capAdd, capDrop;
+    bool seccomp = true;
+    bool init = false;
+    bool detach = false;
+    bool userns = false;
+    CgroupLimits limits;
+    std::vector<Ulimit> ulimits;
+    std::vector<std::string> networks; ///< named networks (eth0, eth1, ... in order)
+    NsMode net, pid, ipc;
+    nlohmann::json portMappings = nlohmann::json::array();
+};
+
+/// Checks a container id / network name against ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ (≤ 64 chars).
+bool validName(const std::string& name);
+/// A fresh random 12-hex-digit id.
+std::string newContainerId();
+/// "HOST:CTR[:ro|rw]" (absolute paths). Error names the flag value.
+Expected<Volume> parseVolume(const std::string& spec);
+/// "[HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]" -> {"hostPort","containerPort","protocol","hostIP"}.
+Expected<nlohmann::json> parsePortMapping(const std::string& spec);
+/// "nofile=1024[:4096]" (Docker's names: core cpu data fsize locks memlock msgqueue nice nofile
+/// nproc rss rtprio rttime sigpending stack as; "unlimited" or -1 allowed).
+Expected<Ulimit> parseUlimit(const std::string& spec);
+/// "UID[:GID]" (numeric).
+Expected<std::pair<uid_t, gid_t>> parseUser(const std::string& spec);
+/// "host", "container:ID" (and "none"/"NAME" for --net, handled by the caller).
+Expected<NsMode> parseNsMode(const std::string& flag, const std::string& value);
+/// Validates cross-field rules (rootfs vs image, network modes vs -p, names, paths).
+Status validateRunOptions(const RunOptions& opts);
+
+} // namespace tether::rt

@@ -1,0 +1,288 @@
+#include "runtime/launcher/rootfs.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "runtime/launcher/fs_util.hpp"
+
+namespace tether::rt {
+namespace {
+
+Status copyFile(const std::string& from, const std::string& to, mode_t mode) {
+    auto data = TRY(readFile(from));
+    return writeFile(to, data, true, mode);
+}
+
+Expected<std::string> busyboxApplets() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return failErrno("pipe", errno);
+    pid_t pid = ::fork();
+    if (pid < 0) return failErrno("fork", errno);
+    if (pid == 0) {
+        ::dup2(fds[1], 1);
+        ::execl("/bin/busybox", "busybox", "--list-full", nullptr);
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return fail(Code::IoFailure,
+                    "/bin/busybox --list-full failed (is busybox-static installed?)");
+    return out;
+}
+
+Status buildRootfs(const std::string& dir) {
+    for (const char* d : {"bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp",
+                          "root", "home", "var/tmp", "run", "mnt"})
+        TRY(mkdirs(dir + "/" + d));
+    ::chmod((dir + "/tmp").c_str(), 01777);
+    ::chmod((dir + "/var/tmp").c_str(), 01777);
+    TRY(copyFile("/bin/busybox", dir + "/bin/busybox", 0755));
+    std::istringstream in(TRY(busyboxApplets()));
+    std::string applet;
+    while (std::getline(in, applet)) {
+        if (applet.empty() || applet == "bin/busybox" || applet.find("..") != std::string::npos)
+            continue;
+        std::string link = dir + "/" + applet;
+        TRY(mkdirs(link.substr(0, link.rfind('/'))));
+        if (::symlink("/bin/busybox", link.c_str()) != 0 && errno != EEXIST)
+            return failErrno("symlink " + link, errno, Code::IoFailure);
+    }
+    TRY(writeFile(
+        dir + "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+        true, 0644));
+    TRY(writeFile(dir + "/etc/group", "root:x:0:\nnogroup:x:65534:\n", true, 0644));
+    TRY(writeFile(dir + "/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n", true,
+                  0644));
+    auto resolv = readFile("/etc/resolv.conf");
+    TRY(writeFile(dir + "/etc/resolv.conf", resolv ? *resolv : "nameserver 1.1.1.1\n", true, 0644));
+    return {};
+}
+
+/// Opens (creating when missing) `rel` below the directory fd `rootFd` one component at a time
+/// with O_NOFOLLOW, so a symlink in the image can never redirect a mount outside the root.
+/// The last component is created as a file when `file` is true. Returns an O_PATH fd.
+Expected<int> openInRoot(int rootFd, const std::string& rel, bool file, const std::string& shown) {
+    int cur = ::dup(rootFd);
+    std::istringstream parts(rel);
+    std::vector<std::string> comps;
+    std::string c;
+    while (std::getline(parts, c, '/'))
+        if (!c.empty() && c != ".") comps.push_back(c);
+    for (size_t i = 0; i < comps.size(); ++i) {
+        bool last = i + 1 == comps.size();
+        if (comps[i] == "..") {
+            ::close(cur);
+            return fail(Code::InvalidConfig, "mount target " + shown + " contains ..");
+        }
+        if (last && file) {
+            int f =
+                ::openat(cur, comps[i].c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+            if (f < 0 && errno == EISDIR)
+                f = ::openat(cur, comps[i].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            ::close(cur);
+            if (f < 0) return failErrno("create mount target " + shown, errno);
+            return f;
+        }
+        if (::mkdirat(cur, comps[i].c_str(), 0755) != 0 && errno != EEXIST) {
+            int err = errno;
+            ::close(cur);
+            return failErrno("mkdir " + shown, err);
+        }
+        int next = ::openat(cur, comps[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int err = errno;
+        ::close(cur);
+        if (next < 0)
+            return failErrno("open mount target " + shown +
+                                 (err == ENOTDIR ? " (a symlink or file in the image)" : ""),
+                             err);
+        cur = next;
+    }
+    return cur;
+}
+
+Status mountAt(int rootFd, const std::string& rel, const char* src, const char* type,
+               unsigned long flags, const char* data, bool file = false) {
+    int fd = TRY(openInRoot(rootFd, rel, file, rel));
+    std::string target = "/proc/self/fd/" + std::to_string(fd);
+    int rc = ::mount(src, target.c_str(), type, flags, data);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return failErrno(std::string("mount ") + (type ? type : src) + " on " + rel, err);
+    return {};
+}
+
+Status remountReadOnly(const std::string& path, bool recursive = false) {
+    struct statvfs sv {};
+    if (::statvfs(path.c_str(), &sv) != 0) return failErrno("statvfs " + path, errno);
+    unsigned long keep = 0;
+    if (sv.f_flag & ST_NOSUID) keep |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) keep |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) keep |= MS_NOEXEC;
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | keep | (recursive ? MS_REC : 0);
+    if (::mount(nullptr, path.c_str(), nullptr, flags, nullptr) != 0)
+        return failErrno("remount " + path + " read-only", errno);
+    return {};
+}
+
+const char* const kMasked[] = {"/proc/acpi",
+                               "/proc/asound",
+                               "/proc/kcore",
+                               "/proc/keys",
+                               "/proc/latency_stats",
+                               "/proc/timer_list",
+                               "/proc/timer_stats",
+                               "/proc/sched_debug",
+                               "/proc/scsi",
+                               "/sys/firmware",
+                               "/sys/devices/virtual/powercap"};
+const char* const kReadOnly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                 "/proc/sysrq-trigger"};
+
+Status mountDev(int rootFd, bool newIpc) {
+    TRY(mountAt(rootFd, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+                "mode=755,size=65536k"));
+    for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
+        std::string host = std::string("/dev/") + node;
+        TRY(mountAt(rootFd, std::string("dev/") + node, host.c_str(), nullptr, MS_BIND, nullptr,
+                    true));
+    }
+    TRY(mountAt(rootFd, "dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+                "newinstance,ptmxmode=0666,mode=0620"));
+    TRY(mountAt(rootFd, "dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                "mode=1777,size=65536k"));
+    if (newIpc)
+        TRY(mountAt(rootFd, "dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    nullptr));
+    int dev = TRY(openInRoot(rootFd, "dev", false, "dev"));
+    const std::pair<const char*, const char*> links[] = {{"pts/ptmx", "ptmx"},
+                                                         {"/proc/self/fd", "fd"},
+                                                         {"/proc/self/fd/0", "stdin"},
+                                                         {"/proc/self/fd/1", "stdout"},
+                                                         {"/proc/self/fd/2", "stderr"}};
+    std::string devPath = "/proc/self/fd/" + std::to_string(dev);
+    for (auto [to, name] : links) {
+        std::string at = devPath + "/" + name;
+        if (::symlink(to, at.c_str()) != 0 && errno != EEXIST) {
+            int err = errno;
+            ::close(dev);
+            return failErrno(std::string("symlink /dev/") + name, err);
+        }
+    }
+    ::close(dev);
+    return {};
+}
+
+} // namespace
+
+Expected<std::string> ensureDefaultRootfs(const LauncherPaths& paths) {
+    std::string base = paths.libRoot + "/rootfs";
+    std::string dir = base + "/default";
+    struct stat st {};
+    if (::stat((dir + "/bin/busybox").c_str(), &st) == 0) return dir;
+    TRY(mkdirs(base, 0711));
+    int lock = ::open((base + "/.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (lock < 0) return failErrno("open " + base + "/.lock", errno, Code::IoFailure);
+    ::flock(lock, LOCK_EX);
+    auto build = [&]() -> Expected<std::string> {
+        if (::stat((dir + "/bin/busybox").c_str(), &st) == 0) return dir;
+        std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
+        (void)removeTree(tmp);
+        if (auto r = buildRootfs(tmp); !r) {
+            (void)removeTree(tmp);
+            return std::unexpected(r.error().wrap("build default rootfs " + dir));
+        }
+        ::chmod(tmp.c_str(), 0755);
+        if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+            int err = errno;
+            (void)removeTree(tmp);
+            return failErrno("rename " + tmp + " to " + dir, err, Code::IoFailure);
+        }
+        return dir;
+    };
+    auto result = build();
+    ::close(lock);
+    return result;
+}
+
+Status setupMounts(const MountPlan& plan) {
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        return failErrno("make / private", errno);
+    if (!plan.lower.empty()) {
+        std::string opts =
+            "lowerdir=" + plan.lower + ",upperdir=" + plan.upper + ",workdir=" + plan.work;
+        if (plan.userns) opts += ",userxattr";
+        if (::mount("overlay", plan.root.c_str(), "overlay", 0, opts.c_str()) != 0)
+            return failErrno("mount overlay (lower " + plan.lower + ") on " + plan.root, errno);
+    } else if (::mount(plan.bindSource.c_str(), plan.root.c_str(), nullptr, MS_BIND | MS_REC,
+                       nullptr) != 0) {
+        return failErrno("bind " + plan.bindSource + " on " + plan.root, errno);
+    }
+    int rootFd = ::open(plan.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootFd < 0) return failErrno("open " + plan.root, errno);
+    auto mounts = [&]() -> Status {
+        TRY(mountAt(rootFd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr));
+        if (auto st = mountAt(rootFd, "sys", "sysfs", "sysfs",
+                              MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, nullptr);
+            !st) {
+            if (!plan.userns) return st;
+            TRY(mountAt(rootFd, "sys", "/sys", nullptr, MS_BIND | MS_REC, nullptr));
+        }
+        TRY(mountDev(rootFd, plan.newIpc));
+        TRY(mountAt(rootFd, "tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
+        for (const auto& v : plan.volumes) {
+            struct stat st {};
+            if (::stat(v.host.c_str(), &st) != 0) return failErrno("volume " + v.host, errno);
+            TRY(mountAt(rootFd, v.container, v.host.c_str(), nullptr, MS_BIND | MS_REC, nullptr,
+                        !S_ISDIR(st.st_mode)));
+        }
+        return {};
+    };
+    auto st = mounts();
+    ::close(rootFd);
+    if (!st) return st;
+    if (::chdir(plan.root.c_str()) != 0) return failErrno("chdir " + plan.root, errno);
+    if (::syscall(SYS_pivot_root, ".", ".") != 0)
+        return failErrno("pivot_root " + plan.root, errno);
+    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
+        return failErrno("make old root rslave", errno);
+    if (::umount2(".", MNT_DETACH) != 0) return failErrno("detach old root", errno);
+    if (::chdir("/") != 0) return failErrno("chdir /", errno);
+    for (const auto& v : plan.volumes)
+        if (v.readOnly) TRY(remountReadOnly(v.container, true));
+    for (const char* p : kMasked) {
+        struct stat st2 {};
+        if (::lstat(p, &st2) != 0) continue;
+        int rc = S_ISDIR(st2.st_mode)
+                     ? ::mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                               "size=0")
+                     : ::mount("/dev/null", p, nullptr, MS_BIND, nullptr);
+        if (rc != 0) return failErrno(std::string("mask ") + p, errno);
+    }
+    for (const char* p : kReadOnly) {
+        if (::access(p, F_OK) != 0) continue;
+        if (::mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+            return failErrno(std::string("bind ") + p, errno);
+        TRY(remountReadOnly(p, true));
+    }
+    if (plan.readOnly) TRY(remountReadOnly("/"));
+    return {};
+}
+
+} // namespace tether::rt

@@ -1,0 +1,38 @@
+// A container's record on disk: <stateRoot>/<id>/state.json, written atomically, plus a lock
+// that serialises teardown between the supervisor, `rm` and `gc`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+#include "runtime/launcher/options.hpp"
+
+namespace tether::rt {
+
+/// Writes state.json via a temporary file + rename (0600).
+Status writeState(const LauncherPaths& paths, const std::string& id, const nlohmann::json& state);
+/// Reads state.json. A missing container is Code::UnknownContainer "no such container <id>".
+Expected<nlohmann::json> readState(const LauncherPaths& paths, const std::string& id);
+/// Ids of every state dir (sorted).
+std::vector<std::string> listContainers(const LauncherPaths& paths);
+/// "creating", "running", "paused" or "exited", from the recorded pid, its start time and the
+/// freezer; a recorded "exited" stays exited.
+std::string liveStatus(const nlohmann::json& state);
+
+/// flock(LOCK_EX) on <stateDir>/lock for the object's lifetime; a missing dir is not an error
+/// (the lock is then a no-op).
+class StateLock {
+  public:
+    StateLock(const LauncherPaths& paths, const std::string& id);
+    ~StateLock();
+    StateLock(const StateLock&) = delete;
+    StateLock& operator=(const StateLock&) = delete;
+
+  private:
+    int fd_ = -1;
+};
+
+} // namespace tether::rt
