@@ -1,0 +1,210 @@
+// What a user of masquerade and portmap observes, in scratch namespaces: the test process's own
+// (private) netns is "the host", a "remote" netns is joined to it by a veth and has no route to
+// the container subnet, containers hang off our bridge.
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "libnet/addr.hpp"
+#include "libnet/link.hpp"
+#include "libnet/route.hpp"
+#include "libnet/veth.hpp"
+#include "runtime/net/net_ops.hpp"
+#include "tests/e2e/nat/tcp_probe.hpp"
+#include "tests/support/plugin_runner.hpp"
+#include "tests/support/scratch_netns.hpp"
+
+using namespace tether;
+using namespace tether::rt;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kHostAddr = "192.0.2.1";
+constexpr const char* kRemoteAddr = "192.0.2.2";
+
+// A remote host on 192.0.2.0/24 behind a veth; it only knows its own /24 and, for the CVE test,
+// a route to 198.51.100.0/24 through the host.
+struct Remote {
+    test::ScratchNetns ns;
+    Remote() {
+        auto host = net::NetlinkSocket::open();
+        REQUIRE(host);
+        auto pair = net::createVeth(*host, ns.nl(), {.containerName = "eth0", .containerNetns = &ns.netns(), .hostName = "to-remote"});
+        REQUIRE(pair);
+        REQUIRE(net::addAddress(*host, {.ifindex = pair->host.index, .prefix = *net::IpPrefix::parse("192.0.2.1/24")}));
+        REQUIRE(net::setLinkUp(*host, pair->host.index, true));
+        REQUIRE(net::addAddress(ns.nl(), {.ifindex = pair->container.index, .prefix = *net::IpPrefix::parse("192.0.2.2/24")}));
+        REQUIRE(net::setLinkUp(ns.nl(), pair->container.index, true));
+        REQUIRE(ns.exec({"ip", "route", "add", "198.51.100.0/24", "via", kHostAddr}).exitCode == 0);
+    }
+    ~Remote() { test::execHere({"ip", "link", "del", "to-remote"}); }
+};
+
+struct Net {
+    test::TempDir conf, cache, data;
+    NetPaths paths;
+    NetworkList list;
+    explicit Net(const std::string& subnet, bool snat = true) {
+        json l = {{"cniVersion", "1.1.0"},
+                  {"name", "natnet"},
+                  {"plugins",
+                   json::array({{{"type", "bridge"}, {"bridge", "tnat0"}, {"isDefaultGateway", true},
+                                 {"ipMasq", true},
+                                 {"ipam", {{"type", "host-local"}, {"subnet", subnet}, {"dataDir", data.path().string()}}}},
+                                {{"type", "portmap"}, {"snat", snat}, {"capabilities", {{"portMappings", true}}}}})}};
+        std::ofstream(conf / "n.conflist") << l.dump();
+        paths = {.configDir = conf.path(), .cniPath = test::binDir(), .cacheDir = cache.path()};
+        list = *resolveNetwork(paths, "natnet");
+    }
+};
+
+RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns, json mappings = json::array()) {
+    return {.containerId = id, .netns = ns.path(), .ifname = "eth0",
+            .capabilityArgs = {{"portMappings", mappings}}};
+}
+
+std::string ruleset() { return test::execHere({"nft", "list", "ruleset"}).out; }
+
+} // namespace
+
+TEST_CASE("a remote host sees container connections coming from the host's address", "[nat]") {
+    Remote remote;
+    Net net("10.60.0.0/24");
+    test::ScratchNetns c;
+    REQUIRE(addNetwork(net.paths, net.list, attachment("m1", c)));
+    auto peer = test::acceptOnce(remote.ns.netns(), 9000);
+    CHECK(test::connectFrom(c.netns(), kRemoteAddr, 9000));
+    CHECK(peer.get() == kHostAddr);
+    REQUIRE(delNetwork(net.paths, net.list, attachment("m1", c)));
+    CHECK(ruleset().find("m1") == std::string::npos);
+}
+
+TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the container", "[nat][portmap]") {
+    Remote remote;
+    Net net("10.61.0.0/24");
+    test::ScratchNetns server, other;
+    json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
+    auto add = addNetwork(net.paths, net.list, attachment("srv", server, map));
+    INFO((add ? add->dump() : add.error().text()));
+    REQUIRE(add);
+    REQUIRE(addNetwork(net.paths, net.list, attachment("cli", other)));
+
+    { // remote client through host:port, seen with its own address
+        auto peer = test::acceptOnce(server.netns(), 80);
+        CHECK(test::connectFrom(remote.ns.netns(), kHostAddr, 8080));
+        CHECK(peer.get() == kRemoteAddr);
+    }
+    { // the host itself, on its own address
+        auto self = net::Netns::current();
+        REQUIRE(self);
+        auto peer = test::acceptOnce(server.netns(), 80);
+        CHECK(test::connectFrom(*self, kHostAddr, 8080));
+        CHECK(!peer.get().empty());
+    }
+    { // another container on the bridge through the host address (hairpin)
+        auto peer = test::acceptOnce(server.netns(), 80);
+        CHECK(test::connectFrom(other.netns(), kHostAddr, 8080));
+        CHECK(!peer.get().empty());
+    }
+    { // traffic forwarded to a non-local destination is not DNATed
+        auto peer = test::acceptOnce(server.netns(), 80, 1500);
+        CHECK(!test::connectFrom(remote.ns.netns(), "198.51.100.7", 8080, 1000));
+        CHECK(peer.get().empty());
+    }
+    { // a second container asking for the same host port is refused, the first keeps it
+        test::ScratchNetns third;
+        auto clash = addNetwork(net.paths, net.list, attachment("dup", third, map));
+        REQUIRE(!clash);
+        CHECK(clash.error().code == Code::Conflict);
+        CHECK(clash.error().msg.find("already mapped by natnet/srv/eth0") != std::string::npos);
+        CHECK(ruleset().find("dup") == std::string::npos);
+        auto peer = test::acceptOnce(server.netns(), 80);
+        CHECK(test::connectFrom(remote.ns.netns(), kHostAddr, 8080));
+        CHECK(peer.get() == kRemoteAddr);
+    }
+    CHECK(checkNetwork(net.paths, net.list, attachment("srv", server, map)));
+    REQUIRE(delNetwork(net.paths, net.list, attachment("srv", server, map)));
+    REQUIRE(delNetwork(net.paths, net.list, attachment("cli", other)));
+    std::string rules = ruleset();
+    CHECK(rules.find("srv") == std::string::npos);
+    CHECK(rules.find("8080") == std::string::npos);
+    CHECK(!test::connectFrom(remote.ns.netns(), kHostAddr, 8080, 500));
+}
+
+TEST_CASE("bad port mappings are refused and change nothing", "[nat][portmap]") {
+    Net net("10.62.0.0/24");
+    test::ScratchNetns c;
+    REQUIRE(addNetwork(net.paths, net.list, attachment("base", c)));
+    std::string before = ruleset();
+    struct Bad {
+        json mapping;
+        std::string text;
+    };
+    std::vector<Bad> cases = {
+        {{{"hostPort", 0}, {"containerPort", 80}}, "hostPort 0"},
+        {{{"hostPort", 70000}, {"containerPort", 80}}, "hostPort 70000"},
+        {{{"hostPort", 81}, {"containerPort", 80}, {"protocol", "icmp"}}, "protocol \"icmp\""},
+        {{{"hostPort", 82}, {"containerPort", 80}, {"hostIP", "not-an-ip"}}, "hostIP \"not-an-ip\""},
+    };
+    for (const auto& bad : cases) {
+        json conf = net.list.plugins[1];
+        conf["name"] = "natnet";
+        conf["cniVersion"] = "1.1.0";
+        conf["runtimeConfig"] = {{"portMappings", json::array({bad.mapping})}};
+        conf["prevResult"] = {{"cniVersion", "1.1.0"},
+                              {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", c.path()}}})},
+                              {"ips", json::array({{{"address", "10.62.0.2/24"}, {"interface", 0}}})}};
+        auto r = test::runPlugin(test::binDir() + "/portmap", "ADD",
+                                 {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}, {"CNI_PATH", test::binDir()}},
+                                 conf.dump());
+        INFO(r.out);
+        CHECK(r.exitCode == 1);
+        REQUIRE(r.json);
+        CHECK((*r.json)["code"] == 7);
+        CHECK((*r.json)["msg"].get<std::string>().find(bad.text) != std::string::npos);
+    }
+    json dup = json::array({{{"hostPort", 90}, {"containerPort", 80}}, {{"hostPort", 90}, {"containerPort", 81}}});
+    test::ScratchNetns d;
+    auto r = addNetwork(net.paths, net.list, attachment("dupreq", d, dup));
+    REQUIRE(!r);
+    CHECK(r.error().msg.find("conflicting port mappings") != std::string::npos);
+    CHECK(ruleset() == before);
+    REQUIRE(delNetwork(net.paths, net.list, attachment("base", c)));
+}
+
+TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
+    Net net("10.63.0.0/24");
+    test::ScratchNetns a, b;
+    json map = json::array({{{"hostPort", 8181}, {"containerPort", 80}}});
+    REQUIRE(addNetwork(net.paths, net.list, attachment("live", a)));
+    REQUIRE(addNetwork(net.paths, net.list, attachment("dead", b, map)));
+    for (const auto& type : {"bridge", "portmap"}) {
+        json conf = net.list.plugins[std::string(type) == "bridge" ? 0 : 1];
+        conf["name"] = "natnet";
+        conf["cniVersion"] = "1.1.0";
+        conf["cni.dev/valid-attachments"] = json::array({{{"containerID", "live"}, {"ifname", "eth0"}}});
+        auto r = test::runPlugin(test::binDir() + "/" + type, "GC", {{"CNI_PATH", test::binDir()}}, conf.dump());
+        INFO(r.out);
+        CHECK(r.exitCode == 0);
+    }
+    std::string rules = ruleset();
+    CHECK(rules.find("natnet/dead") == std::string::npos);
+    CHECK(rules.find("natnet/live") != std::string::npos);
+    REQUIRE(delNetwork(net.paths, net.list, attachment("live", a)));
+}
+
+TEST_CASE("the host reaches a mapped port on 127.0.0.1", "[nat][portmap]") {
+    REQUIRE(test::execHere({"ip", "link", "set", "lo", "up"}).exitCode == 0);
+    Net net("10.64.0.0/24");
+    test::ScratchNetns server;
+    json map = json::array({{{"hostPort", 8282}, {"containerPort", 80}}});
+    REQUIRE(addNetwork(net.paths, net.list, attachment("lo", server, map)));
+    auto self = net::Netns::current();
+    REQUIRE(self);
+    auto peer = test::acceptOnce(server.netns(), 80);
+    CHECK(test::connectFrom(*self, "127.0.0.1", 8282));
+    CHECK(peer.get() == "10.64.0.1"); // masqueraded to the bridge address
+    REQUIRE(delNetwork(net.paths, net.list, attachment("lo", server, map)));
+}
