@@ -150,7 +150,7 @@ TEST_CASE("net: -p reaches the container through portmap", "[launcher][net]") {
     INFO(d.err);
     REQUIRE(d.exitCode == 0);
     CHECK(eventually([&] {
-        return execHere({"sh", "-c", "nc -w1 127.0.0.1 18080 </dev/null"}).out.find("hello") !=
+        return execHere({"sh", "-c", "busybox nc -w1 127.0.0.1 18080 </dev/null"}).out.find("hello") !=
                std::string::npos;
     }));
     REQUIRE(env.tether({"rm", "-f", "web"}).exitCode == 0);
