@@ -94,6 +94,9 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     c.mac = TRY(parseMac(args));
     if (c.ipMasq && !plugin::natAvailable())
         return fail(Code::UnsupportedField, "unsupported field ipMasq: true (built without NAT)");
+    if (c.ipMasq && c.ipMasqBackend == "iptables")
+        return fail(Code::UnsupportedField,
+                    "unsupported ipMasqBackend \"iptables\": this build masquerades with nftables only");
     if (c.macspoofchk) return fail(Code::UnsupportedField, "unsupported field macspoofchk: true");
     return c;
 }

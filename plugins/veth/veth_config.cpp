@@ -18,6 +18,9 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
                                              "\": must be \"nftables\" or \"iptables\"");
     if (c.nat.ipMasq && !plugin::natAvailable())
         return fail(Code::UnsupportedField, "unsupported field ipMasq: true (built without NAT)");
+    if (c.nat.ipMasq && c.nat.backend == "iptables")
+        return fail(Code::UnsupportedField,
+                    "unsupported ipMasqBackend \"iptables\": this build masquerades with nftables only");
     c.mtu = uint32_t(TRY(plugin::intField(raw, "mtu", 0, 0, 65535)));
     if (c.mtu != 0 && c.mtu < 68)
         return fail(Code::InvalidConfig,
