@@ -2,6 +2,10 @@
 
 #include <cerrno>
 
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "libnet/conntrack.hpp"
 #include "libnet/nft.hpp"
 #include "libnet/sysctl.hpp"
 #include "plugins/common/nat_table.hpp"
@@ -96,6 +100,19 @@ void allowLocalnet(const cni::Result& prev) {
         }
 }
 
+// Stale UDP flows to a mapped host port would keep bypassing the (new or removed) mapping:
+// forget them. Best effort, as in the reference: a failure is logged, not fatal.
+void forgetUdpFlows(const Config& c) {
+    std::vector<uint16_t> ports;
+    for (const auto& m : c.mappings)
+        if (m.protocol == "udp") ports.push_back(uint16_t(m.hostPort));
+    if (ports.empty()) return;
+    if (auto n = net::deleteConntrackByDstPort(IPPROTO_UDP, ports); !n) {
+        std::string msg = "portmap: clearing UDP conntrack entries: " + n.error().text() + "\n";
+        (void)!::write(2, msg.data(), msg.size());
+    }
+}
+
 } // namespace
 
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
@@ -117,12 +134,15 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         return std::unexpected(st.error());
     }
     if (c.snat) allowLocalnet(prev);
+    forgetUdpFlows(c);
     return prev;
 }
 
 Status cmdDel(const cni::CmdArgs& args) {
     auto nft = TRY(net::Nft::open());
-    return removeOwned(nft, nat::ownerTag(args.conf.name, args.containerId, args.ifname));
+    TRY(removeOwned(nft, nat::ownerTag(args.conf.name, args.containerId, args.ifname)));
+    if (auto c = parseConfig(args)) forgetUdpFlows(*c);
+    return {};
 }
 
 Status cmdCheck(const cni::CmdArgs& args) {

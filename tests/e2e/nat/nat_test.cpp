@@ -208,3 +208,21 @@ TEST_CASE("the host reaches a mapped port on 127.0.0.1", "[nat][portmap]") {
     CHECK(peer.get() == "10.64.0.1"); // masqueraded to the bridge address
     REQUIRE(delNetwork(net.paths, net.list, attachment("lo", server, map)));
 }
+
+TEST_CASE("stale UDP conntrack entries of a mapped port are cleared on ADD", "[nat][portmap]") {
+    Remote remote;
+    Net net("10.65.0.0/24");
+    test::ScratchNetns c, first;
+    // Conntrack only tracks once NAT hooks exist: a first container creates our table.
+    REQUIRE(addNetwork(net.paths, net.list, attachment("first", first)));
+    // A UDP flow to host port 5353 exists before the mapping (its packets went to the host).
+    REQUIRE(remote.ns.exec({"bash", "-c", "echo x > /dev/udp/192.0.2.1/5353; true"}).exitCode == 0);
+    auto before = test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5353"});
+    REQUIRE(before.out.find("dport=5353") != std::string::npos);
+    json map = json::array({{{"hostPort", 5353}, {"containerPort", 53}, {"protocol", "udp"}}});
+    REQUIRE(addNetwork(net.paths, net.list, attachment("udp", c, map)));
+    auto after = test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5353"});
+    CHECK(after.out.find("dport=5353") == std::string::npos);
+    REQUIRE(delNetwork(net.paths, net.list, attachment("udp", c, map)));
+    REQUIRE(delNetwork(net.paths, net.list, attachment("first", first)));
+}
