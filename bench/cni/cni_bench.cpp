@@ -127,9 +127,8 @@ int runChain(const Options& o) {
         if (auto ns = net::createPinnedNetns(paths.back()); !ns)
             return std::cerr << ns.error().text() << "\n", 1;
     }
-    std::vector<double> addMs, delMs;
-    std::vector<json> results;
-    for (int i = 0; i < o.count; ++i) {
+    // Container i: its netns, and with --ports one mapping host port 20000+i -> 80/tcp.
+    auto callFor = [&](int i) {
         bench::ChainCall call{.pluginDir = o.plugins,
                               .containerId = slug(o.label) + "-" + std::to_string(i),
                               .netns = paths[size_t(i)]};
@@ -137,6 +136,12 @@ int runChain(const Options& o) {
             call.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 20000 + i},
                                                                   {"containerPort", 80},
                                                                   {"protocol", "tcp"}}})}};
+        return call;
+    };
+    std::vector<double> addMs, delMs;
+    std::vector<json> results;
+    for (int i = 0; i < o.count; ++i) {
+        bench::ChainCall call = callFor(i);
         auto t = bench::chainAdd(list, call);
         if (!t) return std::cerr << "ADD " << i << ": " << t.error().text() << "\n", 1;
         addMs.push_back(t->ms);
@@ -145,13 +150,7 @@ int runChain(const Options& o) {
     size_t nftLines = lineCount("nft list ruleset 2>/dev/null");
     size_t iptLines = lineCount("(iptables-save; ip6tables-save) 2>/dev/null | grep -v '^#'");
     for (int i = 0; i < o.count; ++i) {
-        bench::ChainCall call{.pluginDir = o.plugins,
-                              .containerId = slug(o.label) + "-" + std::to_string(i),
-                              .netns = paths[size_t(i)]};
-        if (o.ports)
-            call.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 20000 + i},
-                                                                  {"containerPort", 80},
-                                                                  {"protocol", "tcp"}}})}};
+        bench::ChainCall call = callFor(i);
         auto t = bench::chainDel(list, call, results[size_t(i)]);
         if (!t) return std::cerr << "DEL " << i << ": " << t.error().text() << "\n", 1;
         delMs.push_back(t->ms);

@@ -1,6 +1,7 @@
 #include <cerrno>
 
 #include "cni/invoke.hpp"
+#include "plugins/iface/teardown.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
@@ -10,39 +11,16 @@
 
 namespace tether::bridge {
 
-namespace {
-
-// Deletes CNI_IFNAME inside the container netns. A missing netns or link means it is gone.
-Status deleteContainerLink(const cni::CmdArgs& args) {
-    if (args.netns.empty()) return {};
-    auto ns = TRY(net::Netns::openIfExists(args.netns));
-    if (!ns) return {};
-    auto sock = TRY(net::NetlinkSocket::openIn(*ns));
-    auto gone = net::deleteLink(sock, std::string_view(args.ifname));
-    if (!gone)
-        return std::unexpected(gone.error().wrap("delete " + args.ifname + " in " + args.netns));
-    return {};
-}
-
-void collect(std::string& errors, const Status& st) {
-    if (st) return;
-    if (!errors.empty()) errors += "; ";
-    errors += st.error().text();
-}
-
-} // namespace
-
 Status cmdDel(const cni::CmdArgs& args) {
     // A config we cannot parse still gets its IPAM lease released: the runtime may retry DEL
     // forever otherwise. Only the NAT step needs the parsed config.
     auto c = parseConfig(args);
-    std::string errors;
-    collect(errors, deleteContainerLink(args));
+    plugin::ErrorCollector errors;
+    errors.add(plugin::deleteContainerLink(args));
     if (!args.conf.ipamType.empty())
-        collect(errors, cni::delegateDel(args.conf.ipamType, args.stdinData));
-    if (c && c->ipMasq) collect(errors, plugin::teardownNat(args, c->nat()));
-    if (!errors.empty()) return fail(Code::Internal, "DEL incomplete: " + errors);
-    return {};
+        errors.add(cni::delegateDel(args.conf.ipamType, args.stdinData));
+    if (c && c->ipMasq) errors.add(plugin::teardownNat(args, c->nat()));
+    return errors.result("DEL");
 }
 
 Status cmdStatus(const cni::CmdArgs& args) {
@@ -51,12 +29,11 @@ Status cmdStatus(const cni::CmdArgs& args) {
 }
 
 Status cmdGc(const cni::CmdArgs& args) {
-    std::string errors;
+    plugin::ErrorCollector errors;
     if (!args.conf.ipamType.empty())
-        collect(errors, cni::delegateGc(args.conf.ipamType, args.stdinData));
-    collect(errors, plugin::gcNat(args));
-    if (!errors.empty()) return fail(Code::Internal, "GC incomplete: " + errors);
-    return {};
+        errors.add(cni::delegateGc(args.conf.ipamType, args.stdinData));
+    errors.add(plugin::gcNat(args));
+    return errors.result("GC");
 }
 
 } // namespace tether::bridge

@@ -1,4 +1,5 @@
 #include "cni/invoke.hpp"
+#include "plugins/iface/teardown.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
@@ -7,37 +8,15 @@
 
 namespace tether::veth {
 
-namespace {
-
-void collect(std::string& errors, const Status& st) {
-    if (st) return;
-    if (!errors.empty()) errors += "; ";
-    errors += st.error().text();
-}
-
-Status deleteContainerLink(const cni::CmdArgs& args) {
-    if (args.netns.empty()) return {};
-    auto ns = TRY(net::Netns::openIfExists(args.netns));
-    if (!ns) return {};
-    auto sock = TRY(net::NetlinkSocket::openIn(*ns));
-    auto gone = net::deleteLink(sock, std::string_view(args.ifname));
-    if (!gone)
-        return std::unexpected(gone.error().wrap("delete " + args.ifname + " in " + args.netns));
-    return {};
-}
-
-} // namespace
-
 Status cmdDel(const cni::CmdArgs& args) {
     auto c = parseConfig(args);
-    std::string errors;
+    plugin::ErrorCollector errors;
     // As the reference ptp: release the lease first, then the link (its host route goes with it).
     if (!args.conf.ipamType.empty())
-        collect(errors, cni::delegateDel(args.conf.ipamType, args.stdinData));
-    collect(errors, deleteContainerLink(args));
-    if (c && c->nat.ipMasq) collect(errors, plugin::teardownNat(args, c->nat));
-    if (!errors.empty()) return fail(Code::Internal, "DEL incomplete: " + errors);
-    return {};
+        errors.add(cni::delegateDel(args.conf.ipamType, args.stdinData));
+    errors.add(plugin::deleteContainerLink(args));
+    if (c && c->nat.ipMasq) errors.add(plugin::teardownNat(args, c->nat));
+    return errors.result("DEL");
 }
 
 Status cmdCheck(const cni::CmdArgs& args) {
