@@ -1,9 +1,19 @@
 #include "libnet/nft.hpp"
 
 #include <dlfcn.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <cerrno>
+#include <memory>
 #include <mutex>
+#include <vector>
 
 namespace tether::net {
 
@@ -64,8 +74,28 @@ Expected<Nft> Nft::open() {
     return Nft(ctx);
 }
 
+namespace {
+
+// A child that keeps copies of our fds (the nftables socket among them) until we exit, then dies
+// with us (PDEATHSIG): the socket's final release, and the kernel's wait for freed set elements,
+// happen in the child, off the plugin's critical path. It closes stdio first so the runtime
+// reading our stdout does not wait for it.
+void lingerUntilParentExits() {
+    pid_t parent = ::getpid();
+    pid_t child = ::fork();
+    if (child != 0) return; // parent (or fork failed: then we simply pay the wait ourselves)
+    for (int fd = 0; fd <= 2; ++fd) ::close(fd);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(0);
+    for (;;) ::pause();
+}
+
+} // namespace
+
 Nft::~Nft() {
-    if (ctx_) api().ctxFree(ctx_);
+    if (!ctx_) return;
+    if (backgroundRelease_) lingerUntilParentExits();
+    api().ctxFree(ctx_);
 }
 
 Status Nft::run(std::string_view script, std::string_view what) {
@@ -95,6 +125,37 @@ Expected<std::string> Nft::listJson(std::string_view command, std::string_view w
         return std::unexpected(std::move(e));
     }
     return std::string(a.outputBuffer(ctx_));
+}
+
+Expected<bool> nftTableExists(uint8_t family, const std::string& name) {
+    struct Closer {
+        void operator()(mnl_socket* s) const { mnl_socket_close(s); }
+    };
+    std::unique_ptr<mnl_socket, Closer> s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
+    if (!s || mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+        return failErrno("open nfnetlink socket", errno);
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    nlh->nlmsg_seq = 1;
+    auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    nfg->nfgen_family = family;
+    nfg->version = NFNETLINK_V0;
+    nfg->res_id = 0;
+    mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name.c_str());
+    if (mnl_socket_sendto(s.get(), nlh, nlh->nlmsg_len) < 0) return failErrno("get nft table", errno);
+    // Replies: the table (NEWTABLE) then the ack, or an error.
+    for (;;) {
+        ssize_t n = mnl_socket_recvfrom(s.get(), buf.data(), buf.size());
+        if (n < 0) return failErrno("get nft table", errno);
+        int rc = mnl_cb_run(buf.data(), size_t(n), 1, mnl_socket_get_portid(s.get()), nullptr, nullptr);
+        if (rc == MNL_CB_STOP) return true;
+        if (rc < 0) {
+            if (errno == ENOENT) return false;
+            return failErrno("get nft table " + name, errno);
+        }
+    }
 }
 
 } // namespace tether::net
