@@ -16,6 +16,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -78,7 +79,37 @@ std::string row(const std::string& label, const std::string& op, const std::vect
     return o.str();
 }
 
+// Fraction of CPU time idle over `window`, from /proc/stat's aggregate line.
+double idleFraction(std::chrono::milliseconds window) {
+    auto sample = [] {
+        std::ifstream f("/proc/stat");
+        std::string cpu;
+        unsigned long long v, total = 0, idle = 0;
+        f >> cpu;
+        for (int i = 0; i < 8 && f >> v; ++i) {
+            total += v;
+            if (i == 3 || i == 4) idle += v; // idle, iowait
+        }
+        return std::pair{idle, total};
+    };
+    auto [i0, t0] = sample();
+    std::this_thread::sleep_for(window);
+    auto [i1, t1] = sample();
+    return t1 > t0 ? double(i1 - i0) / double(t1 - t0) : 1.0;
+}
+
+// Waits (up to 30 s) until the machine is idle, so that work left by a previous run — the
+// kernel destroying a thousand network namespaces in the background — or another process does
+// not land in this run's first operations. Returns the idle fraction reached.
+double waitForQuiet() {
+    double idle = 0;
+    for (int i = 0; i < 120; ++i)
+        if ((idle = idleFraction(std::chrono::milliseconds(250))) >= 0.9) break;
+    return idle;
+}
+
 int vethFloor(int n) {
+    (void)waitForQuiet();
     auto dir = std::string("/tmp/cni-bench-veth");
     std::filesystem::create_directories(dir);
     auto ns = net::createPinnedNetns(dir + "/ns");
@@ -140,6 +171,7 @@ int runChain(const Options& o) {
     };
     std::vector<double> addMs, delMs;
     std::vector<json> results;
+    double idleAdd = waitForQuiet();
     for (int i = 0; i < o.count; ++i) {
         bench::ChainCall call = callFor(i);
         auto t = bench::chainAdd(list, call);
@@ -149,6 +181,7 @@ int runChain(const Options& o) {
     }
     size_t nftLines = lineCount("nft list ruleset 2>/dev/null");
     size_t iptLines = lineCount("(iptables-save; ip6tables-save) 2>/dev/null | grep -v '^#'");
+    double idleDel = waitForQuiet();
     for (int i = 0; i < o.count; ++i) {
         bench::ChainCall call = callFor(i);
         auto t = bench::chainDel(list, call, results[size_t(i)]);
@@ -160,7 +193,8 @@ int runChain(const Options& o) {
     std::filesystem::remove_all(work);
     std::cout << row(o.label, "ADD", addMs) << "\n" << row(o.label, "DEL", delMs) << "\n";
     std::cout << "<!-- " << o.label << " ruleset at " << o.count << " containers: nft " << nftLines
-              << " lines, iptables " << iptLines << " lines -->\n";
+              << " lines, iptables " << iptLines << " lines; CPU idle before ADD "
+              << int(idleAdd * 100) << "%, before DEL " << int(idleDel * 100) << "% -->\n";
     return 0;
 }
 

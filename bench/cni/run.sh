@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 chain=${1:-bridge}; shift || true
 counts=${*:-"1 100 1000"}
-bin=$root/build/bin
+bin=${TETHER_BIN_DIR:-$root/build/bin}
 ref=${REFERENCE_CNI_DIR:-/usr/lib/cni}
 out=$root/bench/results/cni-$chain.md
 mkdir -p "$root/bench/results"

@@ -1,4 +1,5 @@
 #include <cerrno>
+#include <optional>
 
 #include "cni/invoke.hpp"
 #include "libnet/addr.hpp"
@@ -8,8 +9,10 @@
 #include "libnet/veth.hpp"
 #include "plugins/bridge/bridge.hpp"
 #include "plugins/bridge/config.hpp"
+#include "plugins/bridge/spoofcheck.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/nat.hpp"
+#include "plugins/iface/pending_ipam.hpp"
 #include "plugins/iface/undo.hpp"
 
 namespace tether::bridge {
@@ -137,6 +140,10 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     // Pin the bridge MAC: otherwise the kernel gives the bridge the lowest MAC of its ports and
     // it changes as containers come and go (the reference does the same).
     if (c.isGateway && !br.mac.empty()) TRY(net::setLinkMac(host, br.index, br.mac));
+    // IPAM is another process: it runs while the veth is created and attached. Declared after
+    // `undo`, it is destroyed first: a lease granted to an ADD that fails is released.
+    std::optional<plugin::PendingIpamAdd> ipam;
+    if (!args.conf.ipamType.empty()) ipam.emplace(args);
     auto pair = TRY(net::createVeth(host, csock,
                                     {.containerName = args.ifname,
                                      .containerNetns = &cns,
@@ -146,10 +153,18 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     undo.push([&host, hostIndex] { (void)net::deleteLink(host, hostIndex); });
     if (auto st = configurePort(host, c, br, pair.host); !st)
         return std::unexpected(st.error().wrap("attach " + pair.host.name + " to " + c.bridge));
+    if (c.macspoofchk) {
+        SpoofCheck sc{.containerId = args.containerId,
+                      .ifname = args.ifname,
+                      .hostVeth = pair.host.name,
+                      .mac = pair.container.mac};
+        TRY(setupSpoofCheck(sc));
+        undo.push([sc] { (void)teardownSpoofCheck(sc); });
+    }
 
     cni::Result result;
     if (!args.conf.ipamType.empty()) {
-        result = TRY(cni::delegateAdd(args.conf.ipamType, args.stdinData, args.conf.cniVersion));
+        result = TRY(ipam->take());
         undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
         TRY(completeGateways(c, result));
         plugin::IfaceConfig ifc{.ifindex = pair.container.index,

@@ -7,7 +7,9 @@
 #include "libnet/netns.hpp"
 #include "plugins/bridge/bridge.hpp"
 #include "plugins/bridge/config.hpp"
+#include "plugins/bridge/spoofcheck.hpp"
 #include "plugins/iface/nat.hpp"
+#include "plugins/iface/pending_ipam.hpp"
 
 namespace tether::bridge {
 
@@ -16,9 +18,13 @@ Status cmdDel(const cni::CmdArgs& args) {
     // forever otherwise. Only the NAT step needs the parsed config.
     auto c = parseConfig(args);
     plugin::ErrorCollector errors;
-    errors.add(plugin::deleteContainerLink(args));
-    if (!args.conf.ipamType.empty())
-        errors.add(cni::delegateDel(args.conf.ipamType, args.stdinData));
+    // The lease is released (always, even without a netns) while the kernel deletes the link.
+    auto [ipam, link] =
+        plugin::releaseIpamAlongside(args, [&] { return plugin::deleteContainerLink(args); });
+    errors.add(link);
+    errors.add(ipam);
+    if (c && c->macspoofchk)
+        errors.add(teardownSpoofCheck({.containerId = args.containerId, .ifname = args.ifname}));
     if (c && c->ipMasq) errors.add(plugin::teardownNat(args, c->nat()));
     return errors.result("DEL");
 }

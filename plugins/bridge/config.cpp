@@ -97,7 +97,6 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     if (c.ipMasq && c.ipMasqBackend == "iptables")
         return fail(Code::UnsupportedField,
                     "unsupported ipMasqBackend \"iptables\": this build masquerades with nftables only");
-    if (c.macspoofchk) return fail(Code::UnsupportedField, "unsupported field macspoofchk: true");
     return c;
 }
 

@@ -7,6 +7,7 @@
 #include "libnet/sysctl.hpp"
 #include "libnet/veth.hpp"
 #include "plugins/iface/container_iface.hpp"
+#include "plugins/iface/pending_ipam.hpp"
 #include "plugins/iface/undo.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
@@ -59,9 +60,18 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto host = TRY(net::NetlinkSocket::open());
     auto csock = TRY(net::NetlinkSocket::openIn(cns));
     plugin::UndoStack undo;
+    // IPAM is another process: it runs while the veth is created. Declared after `undo`, it is
+    // destroyed first: a lease granted to an ADD that fails is released.
+    plugin::PendingIpamAdd ipam(args);
+    auto pair = TRY(net::createVeth(
+        host, csock, {.containerName = args.ifname, .containerNetns = &cns, .mtu = c.mtu}));
+    const int hostIndex = pair.host.index;
+    undo.push([&host, hostIndex] { (void)net::deleteLink(host, hostIndex); });
+    (void)net::setAcceptRa(pair.host.name, 0);
+    // Routed point-to-point end: duplicate address detection would only delay the first packets.
+    (void)net::writeSysctl("net/ipv6/conf/" + pair.host.name + "/accept_dad", "0");
 
-    cni::Result result =
-        TRY(cni::delegateAdd(args.conf.ipamType, args.stdinData, args.conf.cniVersion));
+    cni::Result result = TRY(ipam.take());
     undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
     if (result.ips.empty()) return fail(Code::Internal, "IPAM plugin returned no IP addresses");
     std::vector<std::pair<IpPrefix, IpAddress>> ips;
@@ -80,13 +90,6 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         TRY(net::setForwarding(p->family(), true));
     }
 
-    auto pair = TRY(net::createVeth(
-        host, csock, {.containerName = args.ifname, .containerNetns = &cns, .mtu = c.mtu}));
-    const int hostIndex = pair.host.index;
-    undo.push([&host, hostIndex] { (void)net::deleteLink(host, hostIndex); });
-    (void)net::setAcceptRa(pair.host.name, 0);
-    // Routed point-to-point end: duplicate address detection would only delay the first packets.
-    (void)net::writeSysctl("net/ipv6/conf/" + pair.host.name + "/accept_dad", "0");
     TRY(net::setLinkUp(host, hostIndex, true));
 
     plugin::IfaceConfig ifc{.ifindex = pair.container.index,

@@ -4,6 +4,7 @@
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
 #include "plugins/iface/container_iface.hpp"
+#include "plugins/iface/pending_ipam.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace tether::veth {
@@ -11,10 +12,12 @@ namespace tether::veth {
 Status cmdDel(const cni::CmdArgs& args) {
     auto c = parseConfig(args);
     plugin::ErrorCollector errors;
-    // As the reference ptp: release the lease first, then the link (its host route goes with it).
-    if (!args.conf.ipamType.empty())
-        errors.add(cni::delegateDel(args.conf.ipamType, args.stdinData));
-    errors.add(plugin::deleteContainerLink(args));
+    // The lease is released (always, even without a netns) while the kernel deletes the link
+    // (its host route goes with it); the reference ptp releases the lease first.
+    auto [ipam, link] =
+        plugin::releaseIpamAlongside(args, [&] { return plugin::deleteContainerLink(args); });
+    errors.add(ipam);
+    errors.add(link);
     if (c && c->nat.ipMasq) errors.add(plugin::teardownNat(args, c->nat));
     return errors.result("DEL");
 }

@@ -1,0 +1,37 @@
+#include "plugins/iface/pending_ipam.hpp"
+
+#include "cni/invoke.hpp"
+
+namespace tether::plugin {
+
+PendingIpamAdd::PendingIpamAdd(const cni::CmdArgs& args) : args_(args) {
+    thread_ = std::thread([this] {
+        result_.emplace(
+            cni::delegateAdd(args_.conf.ipamType, args_.stdinData, args_.conf.cniVersion));
+    });
+}
+
+PendingIpamAdd::~PendingIpamAdd() {
+    if (thread_.joinable()) thread_.join();
+    if (!taken_ && result_ && result_->has_value())
+        (void)cni::delegateDel(args_.conf.ipamType, args_.stdinData);
+}
+
+Expected<cni::Result> PendingIpamAdd::take() {
+    if (thread_.joinable()) thread_.join();
+    taken_ = true;
+    if (!result_) return fail(Code::Internal, "IPAM ADD did not run");
+    return std::move(*result_);
+}
+
+std::pair<Status, Status> releaseIpamAlongside(const cni::CmdArgs& args,
+                                               const std::function<Status()>& work) {
+    if (args.conf.ipamType.empty()) return {Status{}, work()};
+    Status ipam;
+    std::thread t([&] { ipam = cni::delegateDel(args.conf.ipamType, args.stdinData); });
+    Status done = work();
+    t.join();
+    return {ipam, done};
+}
+
+} // namespace tether::plugin

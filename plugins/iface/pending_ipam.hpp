@@ -1,0 +1,43 @@
+// IPAM ADD running next to the plugin's own kernel work: the IPAM plugin is a separate process,
+// so the bridge/veth plugin starts it first and creates its links while it runs.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include "base/error.hpp"
+#include "cni/result.hpp"
+#include "cni/skel.hpp"
+
+namespace tether::plugin {
+
+/// One IPAM ADD (`args.conf.ipamType` with the full config, as cni::delegateAdd) started on its
+/// own thread. take() waits for the result and hands over the lease: the caller then owns its
+/// release. If take() was never called or the object goes away first, the destructor waits and
+/// releases a granted lease with IPAM DEL, so an ADD that fails after start() leaves no lease.
+/// `args` must outlive the object.
+class PendingIpamAdd {
+  public:
+    explicit PendingIpamAdd(const cni::CmdArgs& args);
+    PendingIpamAdd(const PendingIpamAdd&) = delete;
+    PendingIpamAdd& operator=(const PendingIpamAdd&) = delete;
+    ~PendingIpamAdd();
+
+    /// Waits for IPAM ADD and returns its result (or its error). Call at most once.
+    Expected<cni::Result> take();
+
+  private:
+    const cni::CmdArgs& args_;
+    std::optional<Expected<cni::Result>> result_;
+    std::thread thread_;
+    bool taken_ = false;
+};
+
+/// Runs IPAM DEL (`args.conf.ipamType` with the full config; success when there is no IPAM)
+/// on its own thread while `work` runs on the calling thread, e.g. deleting the container link,
+/// which mostly waits for the kernel. Returns {IPAM DEL status, work's status}.
+std::pair<Status, Status> releaseIpamAlongside(const cni::CmdArgs& args,
+                                               const std::function<Status()>& work);
+
+} // namespace tether::plugin
