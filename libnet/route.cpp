@@ -5,22 +5,15 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include "libnet/nl_ip_attr.hpp"
+
 namespace tether::net {
 
 namespace {
 
-int afOf(Family f) {
-    return f == Family::V4 ? AF_INET : AF_INET6;
-}
-
-void putIp(nl_msg* msg, int type, const IpAddress& a) {
-    nla_put(msg, type, static_cast<int>(a.size()), a.bytes());
-}
-
-std::optional<IpAddress> getIp(const nlattr* a, Family f) {
-    if (!a || nla_len(a) < (f == Family::V4 ? 4 : 16)) return std::nullopt;
-    return IpAddress::fromBytes(f, static_cast<const uint8_t*>(nla_data(a)));
-}
+using detail::afOf;
+using detail::getIp;
+using detail::putIp;
 
 std::string describe(const Route& r) {
     std::string s = r.dst.masked().str();
