@@ -128,6 +128,7 @@ int vethFloor(int n) {
                 .count());
     }
     (void)net::removePinnedNetns(dir + "/ns");
+    std::filesystem::remove_all(dir);
     std::cout << row("kernel veth delete", "DEL", ms) << "\n";
     return 0;
 }
