@@ -1,16 +1,13 @@
-// What a user of masquerade and portmap observes, in scratch namespaces: the test process's own
-// (private) netns is "the host", a "remote" netns is joined to it by a veth and has no route to
-// the container subnet, containers hang off our bridge.
+// What a user of masquerade and portmap observes, in scratch namespaces: a netns fixture
+// (nat_hosts.json) provides "the host", where the test thread runs the plugins, and a "remote"
+// joined to it by a veth with no route to the container subnet; containers hang off our bridge.
 #include <filesystem>
 #include <fstream>
 
 #include <catch2/catch.hpp>
 
-#include "libnet/addr.hpp"
-#include "libnet/link.hpp"
-#include "libnet/route.hpp"
-#include "libnet/veth.hpp"
 #include "runtime/net/net_ops.hpp"
+#include "tests/e2e/nat/nat_hosts.hpp"
 #include "tests/e2e/nat/tcp_probe.hpp"
 #include "tests/support/plugin_runner.hpp"
 #include "tests/support/scratch_netns.hpp"
@@ -21,26 +18,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kHostAddr = "192.0.2.1";
-constexpr const char* kRemoteAddr = "192.0.2.2";
-
-// A remote host on 192.0.2.0/24 behind a veth; it only knows its own /24 and, for the CVE test,
-// a route to 198.51.100.0/24 through the host.
-struct Remote {
-    test::ScratchNetns ns;
-    Remote() {
-        auto host = net::NetlinkSocket::open();
-        REQUIRE(host);
-        auto pair = net::createVeth(*host, ns.nl(), {.containerName = "eth0", .containerNetns = &ns.netns(), .hostName = "to-remote"});
-        REQUIRE(pair);
-        REQUIRE(net::addAddress(*host, {.ifindex = pair->host.index, .prefix = *net::IpPrefix::parse("192.0.2.1/24")}));
-        REQUIRE(net::setLinkUp(*host, pair->host.index, true));
-        REQUIRE(net::addAddress(ns.nl(), {.ifindex = pair->container.index, .prefix = *net::IpPrefix::parse("192.0.2.2/24")}));
-        REQUIRE(net::setLinkUp(ns.nl(), pair->container.index, true));
-        REQUIRE(ns.exec({"ip", "route", "add", "198.51.100.0/24", "via", kHostAddr}).exitCode == 0);
-    }
-    ~Remote() { test::execHere({"ip", "link", "del", "to-remote"}); }
-};
+using test::kHostAddr;
+using test::kRemoteAddr;
 
 struct Net {
     test::TempDir conf, cache, data;
@@ -70,11 +49,11 @@ std::string ruleset() { return test::execHere({"nft", "list", "ruleset"}).out; }
 } // namespace
 
 TEST_CASE("a remote host sees container connections coming from the host's address", "[nat]") {
-    Remote remote;
+    test::NatHosts world;
     Net net("10.60.0.0/24");
     test::ScratchNetns c;
     REQUIRE(addNetwork(net.paths, net.list, attachment("m1", c)));
-    auto peer = test::acceptOnce(remote.ns.netns(), 9000);
+    auto peer = test::acceptOnce(world.remote(), 9000);
     CHECK(test::connectFrom(c.netns(), kRemoteAddr, 9000));
     CHECK(peer.get() == kHostAddr);
     REQUIRE(delNetwork(net.paths, net.list, attachment("m1", c)));
@@ -82,7 +61,7 @@ TEST_CASE("a remote host sees container connections coming from the host's addre
 }
 
 TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the container", "[nat][portmap]") {
-    Remote remote;
+    test::NatHosts world;
     Net net("10.61.0.0/24");
     test::ScratchNetns server, other;
     json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
@@ -93,7 +72,7 @@ TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the c
 
     { // remote client through host:port, seen with its own address
         auto peer = test::acceptOnce(server.netns(), 80);
-        CHECK(test::connectFrom(remote.ns.netns(), kHostAddr, 8080));
+        CHECK(test::connectFrom(world.remote(), kHostAddr, 8080));
         CHECK(peer.get() == kRemoteAddr);
     }
     { // the host itself, on its own address
@@ -110,7 +89,7 @@ TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the c
     }
     { // traffic forwarded to a non-local destination is not DNATed
         auto peer = test::acceptOnce(server.netns(), 80, 1500);
-        CHECK(!test::connectFrom(remote.ns.netns(), "198.51.100.7", 8080, 1000));
+        CHECK(!test::connectFrom(world.remote(), "198.51.100.7", 8080, 1000));
         CHECK(peer.get().empty());
     }
     { // a second container asking for the same host port is refused, the first keeps it
@@ -121,7 +100,7 @@ TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the c
         CHECK(clash.error().msg.find("already mapped by natnet/srv/eth0") != std::string::npos);
         CHECK(ruleset().find("dup") == std::string::npos);
         auto peer = test::acceptOnce(server.netns(), 80);
-        CHECK(test::connectFrom(remote.ns.netns(), kHostAddr, 8080));
+        CHECK(test::connectFrom(world.remote(), kHostAddr, 8080));
         CHECK(peer.get() == kRemoteAddr);
     }
     CHECK(checkNetwork(net.paths, net.list, attachment("srv", server, map)));
@@ -130,10 +109,11 @@ TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the c
     std::string rules = ruleset();
     CHECK(rules.find("srv") == std::string::npos);
     CHECK(rules.find("8080") == std::string::npos);
-    CHECK(!test::connectFrom(remote.ns.netns(), kHostAddr, 8080, 500));
+    CHECK(!test::connectFrom(world.remote(), kHostAddr, 8080, 500));
 }
 
 TEST_CASE("bad port mappings are refused and change nothing", "[nat][portmap]") {
+    test::NatHosts world;
     Net net("10.62.0.0/24");
     test::ScratchNetns c;
     REQUIRE(addNetwork(net.paths, net.list, attachment("base", c)));
@@ -175,6 +155,7 @@ TEST_CASE("bad port mappings are refused and change nothing", "[nat][portmap]") 
 }
 
 TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
+    test::NatHosts world;
     Net net("10.63.0.0/24");
     test::ScratchNetns a, b;
     json map = json::array({{{"hostPort", 8181}, {"containerPort", 80}}});
@@ -196,7 +177,7 @@ TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
 }
 
 TEST_CASE("the host reaches a mapped port on 127.0.0.1", "[nat][portmap]") {
-    REQUIRE(test::execHere({"ip", "link", "set", "lo", "up"}).exitCode == 0);
+    test::NatHosts world;
     Net net("10.64.0.0/24");
     test::ScratchNetns server;
     json map = json::array({{{"hostPort", 8282}, {"containerPort", 80}}});
@@ -210,13 +191,13 @@ TEST_CASE("the host reaches a mapped port on 127.0.0.1", "[nat][portmap]") {
 }
 
 TEST_CASE("stale UDP conntrack entries of a mapped port are cleared on ADD", "[nat][portmap]") {
-    Remote remote;
+    test::NatHosts world;
     Net net("10.65.0.0/24");
     test::ScratchNetns c, first;
     // Conntrack only tracks once NAT hooks exist: a first container creates our table.
     REQUIRE(addNetwork(net.paths, net.list, attachment("first", first)));
     // A UDP flow to host port 5353 exists before the mapping (its packets went to the host).
-    REQUIRE(remote.ns.exec({"bash", "-c", "echo x > /dev/udp/192.0.2.1/5353; true"}).exitCode == 0);
+    REQUIRE(world.run("remote", {"bash", "-c", "echo x > /dev/udp/192.0.2.1/5353; true"}).exitCode == 0);
     auto before = test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5353"});
     REQUIRE(before.out.find("dport=5353") != std::string::npos);
     json map = json::array({{{"hostPort", 5353}, {"containerPort", 53}, {"protocol", "udp"}}});
