@@ -1,7 +1,7 @@
 // Containers on CNI networks: the container reaches its gateway and, through the bridge's NAT, a
 // "remote" namespace that has no route back to the container subnet; nothing is left after exit.
 // Uses a conflist in the test's NETCONFPATH (IPAM data in the temp dir) and the plugins built in
-// build/bin; skips with the reason when they are not built yet.
+// build/bin (a missing plugin fails the test).  The remote peer is a netns fixture.
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,6 +11,8 @@
 #include <catch2/catch.hpp>
 
 #include "launcher_env.hpp"
+#include "libnet/netns.hpp"
+#include "netns-fixtures/scoped_fixture.hpp"
 
 using tether::test::eventually;
 using tether::test::execHere;
@@ -65,10 +67,7 @@ size_t leases(const LauncherEnv& env, const std::string& network) {
 
 TEST_CASE("net: container gets eth0, reaches its gateway, nothing is left after exit",
           "[launcher][net]") {
-    if (auto m = missingPlugins({"bridge", "host-local"}); !m.empty()) {
-        WARN("skipped: plugins not built yet in " << tether::test::binDir() << ": " << m);
-        return;
-    }
+    REQUIRE(missingPlugins({"bridge", "host-local"}).empty());
     LauncherEnv env;
     std::string bridge = writeNetwork(env, "gnet", "10.97.0.0/24", false, false);
     auto r = env.tether({"run", "--net", "gnet", "--", "sh", "-c",
@@ -86,10 +85,7 @@ TEST_CASE("net: container gets eth0, reaches its gateway, nothing is left after 
 }
 
 TEST_CASE("net: two networks become eth0 and eth1", "[launcher][net]") {
-    if (auto m = missingPlugins({"bridge", "host-local"}); !m.empty()) {
-        WARN("skipped: plugins not built yet in " << tether::test::binDir() << ": " << m);
-        return;
-    }
+    REQUIRE(missingPlugins({"bridge", "host-local"}).empty());
     LauncherEnv env;
     std::string b1 = writeNetwork(env, "n1", "10.96.1.0/24", false, false);
     std::string b2 = writeNetwork(env, "n2", "10.96.2.0/24", false, false);
@@ -105,44 +101,32 @@ TEST_CASE("net: two networks become eth0 and eth1", "[launcher][net]") {
 }
 
 TEST_CASE("net: container reaches a remote netns through NAT", "[launcher][net]") {
-    if (auto m = missingPlugins({"bridge", "host-local"}); !m.empty()) {
-        WARN("skipped: plugins not built yet in " << tether::test::binDir() << ": " << m);
-        return;
-    }
+    REQUIRE(missingPlugins({"bridge", "host-local"}).empty());
     LauncherEnv env;
-    std::string bridge = writeNetwork(env, "tnet", "10.99.0.0/24", false);
-    // "Remote": reachable from this (scratch) host namespace only as 192.0.2.2, with no route to
-    // 10.99.0.0/24: a reply can only come back if the container's traffic was NATed.
-    tether::test::ScratchNetns remote;
-    REQUIRE(execHere({"ip", "link", "add", "rt-host", "type", "veth", "peer", "name", "rt-remote"})
-                .exitCode == 0);
-    REQUIRE(execHere({"ip", "link", "set", "rt-remote", "netns", remote.path()}).exitCode == 0);
-    REQUIRE(execHere({"ip", "addr", "add", "192.0.2.1/24", "dev", "rt-host"}).exitCode == 0);
-    REQUIRE(execHere({"ip", "link", "set", "rt-host", "up"}).exitCode == 0);
-    REQUIRE(remote.exec({"ip", "addr", "add", "192.0.2.2/24", "dev", "rt-remote"}).exitCode == 0);
-    REQUIRE(remote.exec({"ip", "link", "set", "rt-remote", "up"}).exitCode == 0);
-    std::ofstream("/proc/sys/net/ipv4/ip_forward") << "1";
+    writeNetwork(env, "tnet", "10.99.0.0/24", false);
+    // A fixture: "host" (a router) runs the launcher, its bridge and NAT; "remote" is reachable
+    // from it only as 192.0.2.2 and has no route to 10.99.0.0/24, so a reply can only come back
+    // if the container's traffic was NATed.
+    auto topo = tether::fixture::Topology::parseText(R"({
+        "hosts": [{"name": "host", "router": true}, {"name": "remote"}],
+        "links": [{"a": {"host": "host", "addresses": ["192.0.2.1/24"]},
+                   "b": {"host": "remote", "addresses": ["192.0.2.2/24"]}}]})");
+    REQUIRE(topo);
+    tether::fixture::ScopedFixture world(
+        *topo, {.netnsDir = env.scratch("fixture-netns"), .stateDir = env.scratch("fixtures")});
+    tether::net::NetnsGuard inHost(**world.fixture().netns("host"));
+    REQUIRE(inHost.ok());
 
     auto r = env.tether({"run", "--net", "tnet", "--", "sh", "-c",
                          "ping -c1 -W2 192.0.2.2 >/dev/null && echo remote-ok"});
-    execHere({"ip", "link", "del", "rt-host"});
-    if (r.err.find("built without NAT") != std::string::npos) {
-        WARN("skipped: the bridge plugin in " << tether::test::binDir() << " has no ipMasq yet");
-        CHECK(env.leftovers().empty());
-        return;
-    }
     INFO(r.err);
     CHECK(r.out == "remote-ok\n");
     CHECK(env.leftovers().empty());
     CHECK(leases(env, "tnet") == 0);
-    execHere({"ip", "link", "del", bridge});
 }
 
 TEST_CASE("net: -p reaches the container through portmap", "[launcher][net]") {
-    if (auto m = missingPlugins({"bridge", "host-local", "portmap"}); !m.empty()) {
-        WARN("skipped: plugins not built yet in " << tether::test::binDir() << ": " << m);
-        return;
-    }
+    REQUIRE(missingPlugins({"bridge", "host-local", "portmap"}).empty());
     LauncherEnv env;
     std::string bridge = writeNetwork(env, "pnet", "10.98.0.0/24", true);
     auto d = env.tether({"run", "-d", "--name", "web", "--net", "pnet", "-p", "18080:80", "--",
