@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cni/args.hpp"
+#include "cni/builtin.hpp"
 #include "cni/config.hpp"
 
 extern char** environ;
@@ -225,7 +226,8 @@ Expected<ExecOutput> delegate(std::string_view type, std::string_view command,
     req.pluginPath = std::move(path);
     req.env = {{"CNI_COMMAND", std::string(command)}};
     req.stdinData = stdinData;
-    auto raw = TRY(execPluginRaw(req));
+    auto builtin = runBuiltin(type, req.pluginPath, req.env, req.stdinData);
+    auto raw = builtin ? std::move(*builtin) : TRY(execPluginRaw(req));
     // The spec sends a delegate's stderr to the caller's stderr.
     if (!raw.err.empty()) (void)!::write(2, raw.err.data(), raw.err.size());
     if (raw.exitCode != 0) return std::unexpected(pluginError(raw));

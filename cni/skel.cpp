@@ -65,8 +65,8 @@ Status checkNetns(const std::string& path, bool del, bool allowOwn) {
     }, own{};
     if (stat(path.c_str(), &target) != 0)
         return failErrno("CNI_NETNS " + path, errno, Code::InvalidNetns);
-    if (stat("/proc/self/ns/net", &own) != 0)
-        return failErrno("stat /proc/self/ns/net", errno, Code::InvalidNetns);
+    if (stat("/proc/thread-self/ns/net", &own) != 0)
+        return failErrno("stat /proc/thread-self/ns/net", errno, Code::InvalidNetns);
     if (target.st_dev == own.st_dev && target.st_ino == own.st_ino)
         return fail(Code::InvalidNetns,
                     "plugin's netns and netns from CNI_NETNS should not be the same",

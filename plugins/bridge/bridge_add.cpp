@@ -1,5 +1,6 @@
 #include <cerrno>
 #include <optional>
+#include <thread>
 
 #include "cni/invoke.hpp"
 #include "libnet/addr.hpp"
@@ -123,10 +124,34 @@ Status containerSysctls(const net::Netns& cns, const std::string& ifname, const 
     });
 }
 
+// The container side once IPAM has answered: its result completed with gateways, the
+// container's sysctls, addresses, link up and routes. Runs on its own thread while the host side
+// attaches the port; `ipam` is taken (the caller then owns releasing the lease).
+Expected<cni::Result> configureContainer(const Config& c, const cni::CmdArgs& args,
+                                         plugin::PendingIpamAdd& ipam, net::NetlinkSocket& csock,
+                                         const net::Netns& cns, const net::LinkInfo& container,
+                                         bool& leaseHeld) {
+    auto result = TRY(ipam.take());
+    leaseHeld = true;
+    TRY(completeGateways(c, result));
+    plugin::IfaceConfig ifc{.ifindex = container.index,
+                            .ifname = args.ifname,
+                            .resultIndex = kContainerIndex,
+                            .dad = c.enableDad};
+    (void)containerSysctls(cns, args.ifname, result);
+    TRY(plugin::configureIface(csock, cns, result, ifc));
+    return result;
+}
+
 } // namespace
 
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
+    // IPAM runs first, on its own thread (in-process for our host-local, else a process), while
+    // the bridge and the veth are made. Declared before `undo`, it outlives it: a lease granted
+    // to an ADD that fails before take() is released by its destructor.
+    std::optional<plugin::PendingIpamAdd> ipam;
+    if (!args.conf.ipamType.empty()) ipam.emplace(args);
     auto cns = TRY(net::Netns::open(args.netns));
     auto host = TRY(net::NetlinkSocket::open());
     auto csock = TRY(net::NetlinkSocket::openIn(cns));
@@ -139,11 +164,8 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                                      .vlanFiltering = c.vlan != 0 || !c.vlanTrunk.empty()}));
     // Pin the bridge MAC: otherwise the kernel gives the bridge the lowest MAC of its ports and
     // it changes as containers come and go (the reference does the same).
-    if (c.isGateway && !br.mac.empty()) TRY(net::setLinkMac(host, br.index, br.mac));
-    // IPAM is another process: it runs while the veth is created and attached. Declared after
-    // `undo`, it is destroyed first: a lease granted to an ADD that fails is released.
-    std::optional<plugin::PendingIpamAdd> ipam;
-    if (!args.conf.ipamType.empty()) ipam.emplace(args);
+    const bool macPinned = c.isGateway && !br.mac.empty();
+    if (macPinned) TRY(net::setLinkMac(host, br.index, br.mac));
     auto pair = TRY(net::createVeth(host, csock,
                                     {.containerName = args.ifname,
                                      .containerNetns = &cns,
@@ -151,28 +173,40 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                                      .containerMac = c.mac}));
     const int hostIndex = pair.host.index;
     undo.push([&host, hostIndex] { (void)net::deleteLink(host, hostIndex); });
-    if (auto st = configurePort(host, c, br, pair.host); !st)
-        return std::unexpected(st.error().wrap("attach " + pair.host.name + " to " + c.bridge));
-    if (c.macspoofchk) {
+
+    // The two namespaces are configured at once: the container side (after IPAM) on a thread,
+    // the host side (port, spoof check) here. Each uses its own netlink socket.
+    std::optional<Expected<cni::Result>> containerSide;
+    bool leaseHeld = false;
+    std::thread containerThread;
+    if (ipam)
+        containerThread = std::thread([&] {
+            containerSide.emplace(configureContainer(c, args, *ipam, csock, cns, pair.container, leaseHeld));
+        });
+    struct Joiner {
+        std::thread& t;
+        ~Joiner() {
+            if (t.joinable()) t.join();
+        }
+    } joiner{containerThread};
+    Status hostSide = configurePort(host, c, br, pair.host);
+    if (!hostSide) hostSide = std::unexpected(hostSide.error().wrap("attach " + pair.host.name + " to " + c.bridge));
+    if (hostSide && c.macspoofchk) {
         SpoofCheck sc{.containerId = args.containerId,
                       .ifname = args.ifname,
                       .hostVeth = pair.host.name,
                       .mac = pair.container.mac};
-        TRY(setupSpoofCheck(sc));
-        undo.push([sc] { (void)teardownSpoofCheck(sc); });
+        hostSide = setupSpoofCheck(sc);
+        if (hostSide) undo.push([sc] { (void)teardownSpoofCheck(sc); });
     }
+    if (containerThread.joinable()) containerThread.join();
+    // A lease the container side took is released by undo from here on.
+    if (leaseHeld) undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
+    TRY(hostSide);
 
     cni::Result result;
-    if (!args.conf.ipamType.empty()) {
-        result = TRY(ipam->take());
-        undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
-        TRY(completeGateways(c, result));
-        plugin::IfaceConfig ifc{.ifindex = pair.container.index,
-                                .ifname = args.ifname,
-                                .resultIndex = kContainerIndex,
-                                .dad = c.enableDad};
-        (void)containerSysctls(cns, args.ifname, result);
-        TRY(plugin::configureIface(csock, cns, result, ifc));
+    if (ipam) {
+        result = TRY(std::move(*containerSide));
         if (c.isGateway) TRY(ensureGatewayAddresses(host, c, br, result));
         if (c.ipMasq) {
             TRY(plugin::setupNat(args, c.nat(), result));
@@ -182,11 +216,11 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         TRY(net::setLinkUp(csock, pair.container.index, true));
     }
 
-    // Read back what the kernel holds now (MACs can change when a port joins the bridge).
-    auto brNow = TRY(net::findLink(host, br.index)).value_or(br);
-    auto hostNow = TRY(net::findLink(host, hostIndex)).value_or(pair.host);
+    // Read back what may have changed: an unpinned bridge MAC follows its lowest port MAC. A
+    // port's own MAC does not change when it joins.
+    auto brNow = macPinned ? br : TRY(net::findLink(host, br.index)).value_or(br);
     result.interfaces = {{.name = brNow.name, .mac = brNow.mac},
-                         {.name = hostNow.name, .mac = hostNow.mac},
+                         {.name = pair.host.name, .mac = pair.host.mac},
                          {.name = args.ifname, .mac = pair.container.mac, .sandbox = args.netns}};
     if (args.conf.dns && !args.conf.dns->empty()) result.dns = *args.conf.dns;
     result.cniVersion = args.conf.cniVersion;
