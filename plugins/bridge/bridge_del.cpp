@@ -1,4 +1,6 @@
 #include <cerrno>
+#include <thread>
+#include <vector>
 
 #include "cni/invoke.hpp"
 #include "plugins/iface/teardown.hpp"
@@ -15,17 +17,24 @@ namespace tether::bridge {
 
 Status cmdDel(const cni::CmdArgs& args) {
     // A config we cannot parse still gets its IPAM lease released: the runtime may retry DEL
-    // forever otherwise. Only the NAT step needs the parsed config.
+    // forever otherwise. Only the NAT and spoof-check steps need the parsed config.
     auto c = parseConfig(args);
+    // Deleting the link mostly waits for the kernel (an RCU grace period, ~16 ms here), so the
+    // host-side state goes at the same time on a second thread: the IPAM lease (always, even
+    // without a netns), the spoof-check rules, the NAT elements. None depends on the link.
+    std::vector<Status> hostSide;
+    std::thread side([&] {
+        if (!args.conf.ipamType.empty())
+            hostSide.push_back(cni::delegateDel(args.conf.ipamType, args.stdinData));
+        if (c && c->macspoofchk)
+            hostSide.push_back(teardownSpoofCheck({.containerId = args.containerId, .ifname = args.ifname}));
+        if (c && c->ipMasq) hostSide.push_back(plugin::teardownNat(args, c->nat()));
+    });
+    Status link = plugin::deleteContainerLink(args);
+    side.join();
     plugin::ErrorCollector errors;
-    // The lease is released (always, even without a netns) while the kernel deletes the link.
-    auto [ipam, link] =
-        plugin::releaseIpamAlongside(args, [&] { return plugin::deleteContainerLink(args); });
     errors.add(link);
-    errors.add(ipam);
-    if (c && c->macspoofchk)
-        errors.add(teardownSpoofCheck({.containerId = args.containerId, .ifname = args.ifname}));
-    if (c && c->ipMasq) errors.add(plugin::teardownNat(args, c->nat()));
+    for (const auto& st : hostSide) errors.add(st);
     return errors.result("DEL");
 }
 

@@ -1,3 +1,6 @@
+#include <thread>
+#include <vector>
+
 #include "cni/invoke.hpp"
 #include "plugins/iface/teardown.hpp"
 #include "libnet/link.hpp"
@@ -11,14 +14,20 @@ namespace tether::veth {
 
 Status cmdDel(const cni::CmdArgs& args) {
     auto c = parseConfig(args);
+    // Deleting the link mostly waits for the kernel (its host route goes with it), so the lease
+    // (always, even without a netns; the reference ptp releases it first) and the NAT elements go
+    // at the same time on a second thread.
+    std::vector<Status> hostSide;
+    std::thread side([&] {
+        if (!args.conf.ipamType.empty())
+            hostSide.push_back(cni::delegateDel(args.conf.ipamType, args.stdinData));
+        if (c && c->nat.ipMasq) hostSide.push_back(plugin::teardownNat(args, c->nat));
+    });
+    Status link = plugin::deleteContainerLink(args);
+    side.join();
     plugin::ErrorCollector errors;
-    // The lease is released (always, even without a netns) while the kernel deletes the link
-    // (its host route goes with it); the reference ptp releases the lease first.
-    auto [ipam, link] =
-        plugin::releaseIpamAlongside(args, [&] { return plugin::deleteContainerLink(args); });
-    errors.add(ipam);
+    for (const auto& st : hostSide) errors.add(st);
     errors.add(link);
-    if (c && c->nat.ipMasq) errors.add(plugin::teardownNat(args, c->nat));
     return errors.result("DEL");
 }
 
