@@ -24,14 +24,5 @@ Expected<cni::Result> PendingIpamAdd::take() {
     return std::move(*result_);
 }
 
-std::pair<Status, Status> releaseIpamAlongside(const cni::CmdArgs& args,
-                                               const std::function<Status()>& work) {
-    if (args.conf.ipamType.empty()) return {Status{}, work()};
-    Status ipam;
-    std::thread t([&] { ipam = cni::delegateDel(args.conf.ipamType, args.stdinData); });
-    Status done = work();
-    t.join();
-    return {ipam, done};
-}
 
 } // namespace tether::plugin

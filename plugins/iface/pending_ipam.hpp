@@ -1,5 +1,5 @@
-// IPAM ADD running next to the plugin's own kernel work: the IPAM plugin is a separate process,
-// so the bridge/veth plugin starts it first and creates its links while it runs.
+// IPAM ADD running next to the plugin's own kernel work (in-process for our own host-local,
+// else a separate process): bridge/veth start it first and create their links while it runs.
 #pragma once
 
 #include <functional>
@@ -34,10 +34,5 @@ class PendingIpamAdd {
     bool taken_ = false;
 };
 
-/// Runs IPAM DEL (`args.conf.ipamType` with the full config; success when there is no IPAM)
-/// on its own thread while `work` runs on the calling thread, e.g. deleting the container link,
-/// which mostly waits for the kernel. Returns {IPAM DEL status, work's status}.
-std::pair<Status, Status> releaseIpamAlongside(const cni::CmdArgs& args,
-                                               const std::function<Status()>& work);
 
 } // namespace tether::plugin
