@@ -74,13 +74,11 @@ Expected<Nft> Nft::open() {
     return Nft(ctx);
 }
 
-namespace {
-
 // A child that keeps copies of our fds (the nftables socket among them) until we exit, then dies
 // with us (PDEATHSIG): the socket's final release, and the kernel's wait for freed set elements,
 // happen in the child, off the plugin's critical path. It closes stdio first so the runtime
 // reading our stdout does not wait for it.
-void lingerUntilParentExits() {
+void holdFdsUntilExit() {
     pid_t parent = ::getpid();
     pid_t child = ::fork();
     if (child != 0) return; // parent (or fork failed: then we simply pay the wait ourselves)
@@ -90,11 +88,9 @@ void lingerUntilParentExits() {
     for (;;) ::pause();
 }
 
-} // namespace
-
 Nft::~Nft() {
     if (!ctx_) return;
-    if (backgroundRelease_) lingerUntilParentExits();
+    if (backgroundRelease_) holdFdsUntilExit();
     api().ctxFree(ctx_);
 }
 

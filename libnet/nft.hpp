@@ -41,6 +41,12 @@ class Nft {
     bool backgroundRelease_ = false;
 };
 
+/// Forks a tiny child that keeps copies of this process's fds until the process exits (then it
+/// dies too): the final release of a netfilter socket after set-element deletions — which waits an
+/// RCU grace period in the kernel (~11 ms here) — happens there, not on the caller's path. The
+/// child closes stdio at once, so a runtime reading our stdout is not held up.
+void holdFdsUntilExit();
+
 /// Whether nftables table `name` of `family` (NFPROTO_INET, ...) exists in the calling thread's
 /// netns: one NFT_MSG_GETTABLE request over libmnl, no dump. Cheap enough for every ADD.
 Expected<bool> nftTableExists(uint8_t family, const std::string& name);
