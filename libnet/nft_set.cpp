@@ -218,11 +218,13 @@ Expected<std::vector<SetElem>> getSetElements(uint8_t family, std::string_view t
     return out;
 }
 
-Status commitSetElements(uint8_t family, std::string_view table, const std::vector<SetElem>& add,
-                         const std::vector<SetElem>& del, std::string_view what) {
-    if (add.empty() && del.empty()) return {};
+Status commitSetElements(uint8_t family, std::string_view table, const SetChanges& changes,
+                         std::string_view what) {
+    const auto& [del, create, add] = changes;
+    const size_t total = del.size() + create.size() + add.size();
+    if (total == 0) return {};
     auto s = TRY(openSocket());
-    std::vector<char> buf(std::max<size_t>(MNL_SOCKET_BUFFER_SIZE, 512 * (add.size() + del.size() + 2)));
+    std::vector<char> buf(std::max<size_t>(MNL_SOCKET_BUFFER_SIZE, 512 * (total + 2)));
     mnl_nlmsg_batch* batch = mnl_nlmsg_batch_start(buf.data(), buf.size());
     uint32_t seq = 1;
     const std::string tableName(table);
@@ -245,7 +247,8 @@ Status commitSetElements(uint8_t family, std::string_view table, const std::vect
         next();
     };
     for (const auto& e : del) put(e, NFT_MSG_DELSETELEM, 0, false);
-    for (const auto& e : add) put(e, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, true);
+    for (const auto& e : create) put(e, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, true);
+    for (const auto& e : add) put(e, NFT_MSG_NEWSETELEM, NLM_F_CREATE, true);
     putHeader(static_cast<char*>(mnl_nlmsg_batch_current(batch)), NFNL_MSG_BATCH_END, 0, seq++,
               AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
     next();

@@ -47,12 +47,19 @@ Expected<std::vector<SetElem>> listSetElements(uint8_t family, std::string_view 
 Expected<std::vector<SetElem>> getSetElements(uint8_t family, std::string_view table,
                                               const std::vector<SetElem>& keys);
 
-/// One atomic transaction: deletes `del`, then creates `add` (an existing key fails the whole
-/// transaction with code 102 / errnum EEXIST: nothing is changed). Kernel errors are code 100
-/// with `what` and the element's set in the message. Empty lists: nothing is sent.
+/// What one transaction changes.
+struct SetChanges {
+    std::vector<SetElem> del;    ///< deleted first
+    std::vector<SetElem> create; ///< must not exist yet (`create element`)
+    std::vector<SetElem> add;    ///< may exist already with the same data (`add element`)
+};
+
+/// One atomic transaction. An existing key in `create` fails the whole transaction with code 102
+/// / errnum EEXIST: nothing is changed. Other kernel errors are code 100 with `what` and the
+/// element's set in the message. Nothing to change: nothing is sent.
 /// After deletions the socket's final release (which waits an RCU grace period in the kernel)
 /// is left to a lingering child process, off the caller's critical path.
-Status commitSetElements(uint8_t family, std::string_view table, const std::vector<SetElem>& add,
-                         const std::vector<SetElem>& del, std::string_view what);
+Status commitSetElements(uint8_t family, std::string_view table, const SetChanges& changes,
+                         std::string_view what);
 
 } // namespace tether::net

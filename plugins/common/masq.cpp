@@ -1,6 +1,8 @@
 #include "plugins/common/masq.hpp"
 
-#include "libnet/nft.hpp"
+#include <linux/netfilter.h>
+
+#include "libnet/nft_set.hpp"
 #include "plugins/common/nat_table.hpp"
 
 namespace tether::nat {
@@ -17,43 +19,45 @@ Status requireNftables(const std::string& backend) {
 
 } // namespace
 
+namespace {
+
+/// The attachment's elements for `ips`: its address in masq4/6, and address . own subnet in
+/// nomasq4/6 (a concatenated range: address . network .. address . last).
+std::vector<Element> masqElements(const std::vector<net::IpPrefix>& ips, const std::string& owner) {
+    std::vector<Element> out;
+    for (const auto& p : ips) {
+        std::string fam = p.family() == net::Family::V4 ? "4" : "6";
+        out.push_back({.set = "masq" + fam, .key = net::ConcatBuilder().addr(p.address()).bytes(), .comment = owner});
+        out.push_back({.set = "nomasq" + fam,
+                       .key = net::ConcatBuilder().addr(p.address()).addr(p.network()).bytes(),
+                       .keyEnd = net::ConcatBuilder().addr(p.address()).addr(p.last()).bytes(),
+                       .comment = owner});
+    }
+    return out;
+}
+
+} // namespace
+
 Status setupMasq(const MasqSpec& spec) {
     TRY(requireNftables(spec.backend));
-    auto nft = TRY(net::Nft::open());
-    TRY(ensureTable(nft));
+    TRY(ensureTable());
     const std::string owner = ownerTag(spec.network, spec.containerId, spec.ifname);
-    std::string script;
-    for (const auto& p : spec.ips) {
-        std::string fam = p.family() == net::Family::V4 ? "4" : "6";
-        std::string comment = " comment \"" + owner + "\" }\n";
-        script += "add element inet tether masq" + fam + " { " + p.address().str() + comment;
-        script += "add element inet tether nomasq" + fam + " { " + p.address().str() + " . " +
-                  p.masked().str() + comment;
-    }
-    if (script.empty()) return {};
-    return nft.run(script, "add masquerade for " + owner);
+    return commit({.add = masqElements(spec.ips, owner)}, "add masquerade for " + owner);
 }
 
 Status teardownMasq(const std::string& network, const std::string& containerId,
                     const std::string& ifname) {
-    auto nft = TRY(net::Nft::open());
     const std::string owner = ownerTag(network, containerId, ifname);
-    auto all = TRY(listElements(nft, kMasqSets));
-    std::vector<Element> mine;
-    for (auto& e : all)
-        if (e.owner == owner) mine.push_back(std::move(e));
-    return deleteElements(nft, mine, "remove masquerade of " + owner);
+    return commit({.del = TRY(ownedElements(kMasqSets, owner))}, "remove masquerade of " + owner);
 }
 
 Status checkMasq(const MasqSpec& spec) {
-    auto nft = TRY(net::Nft::open());
     const std::string owner = ownerTag(spec.network, spec.containerId, spec.ifname);
-    auto all = TRY(listElements(nft, kMasqSets));
     for (const auto& p : spec.ips) {
-        std::string set = p.family() == net::Family::V4 ? "masq4" : "masq6";
-        bool found = false;
-        for (const auto& e : all) found = found || (e.set == set && e.key == p.address().str() && e.owner == owner);
-        if (!found)
+        Element want{.set = p.family() == net::Family::V4 ? "masq4" : "masq6",
+                     .key = net::ConcatBuilder().addr(p.address()).bytes()};
+        auto have = TRY(net::getSetElements(NFPROTO_INET, kTableName, {want}));
+        if (have.empty() || have[0].comment != owner)
             return fail(Code::Internal, "masquerade entry for " + p.address().str() + " (" + owner +
                                             ") missing from table inet tether");
     }
@@ -62,18 +66,17 @@ Status checkMasq(const MasqSpec& spec) {
 
 Status gcMasq(const std::string& network,
               const std::vector<std::pair<std::string, std::string>>& valid) {
-    auto nft = TRY(net::Nft::open());
-    auto all = TRY(listElements(nft, kMasqSets));
+    auto all = TRY(listElements(kMasqSets));
     std::vector<std::string> keep;
     for (const auto& [cid, ifname] : valid) keep.push_back(ownerTag(network, cid, ifname));
     std::vector<Element> stale;
     for (auto& e : all) {
-        if (e.owner.rfind(networkPrefix(network), 0) != 0) continue;
-        bool valid_ = false;
-        for (const auto& k : keep) valid_ = valid_ || k == e.owner;
-        if (!valid_) stale.push_back(std::move(e));
+        if (!e.comment.starts_with(networkPrefix(network))) continue;
+        bool isValid = false;
+        for (const auto& k : keep) isValid = isValid || k == e.comment;
+        if (!isValid) stale.push_back(std::move(e));
     }
-    return deleteElements(nft, stale, "gc masquerade of network " + network);
+    return commit({.del = std::move(stale)}, "gc masquerade of network " + network);
 }
 
 } // namespace tether::nat

@@ -6,11 +6,7 @@
 
 #include <linux/netfilter.h>
 
-#include <nlohmann/json.hpp>
-
 namespace tether::nat {
-
-using nlohmann::json;
 
 namespace {
 
@@ -52,24 +48,6 @@ bool safeChar(char c) {
            c == '.' || c == '-';
 }
 
-// An nft JSON value (element key or data) back to nft syntax.
-std::string toNft(const json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_number()) return std::to_string(v.get<long long>());
-    if (v.is_object()) {
-        if (v.contains("concat")) {
-            std::string s;
-            for (const auto& p : v["concat"]) s += (s.empty() ? "" : " . ") + toNft(p);
-            return s;
-        }
-        if (v.contains("prefix"))
-            return toNft(v["prefix"]["addr"]) + "/" + std::to_string(v["prefix"]["len"].get<int>());
-        if (v.contains("range")) return toNft(v["range"][0]) + "-" + toNft(v["range"][1]);
-        if (v.contains("elem")) return toNft(v["elem"]["val"]);
-    }
-    return v.dump();
-}
-
 } // namespace
 
 std::string ownerTag(const std::string& network, const std::string& containerId,
@@ -105,55 +83,40 @@ const std::vector<std::string>& allSets() {
     return sets;
 }
 
-Status ensureTable(net::Nft& nft) {
+Status ensureTable() {
     // A failed `create table` costs the kernel a transaction abort (7-18 ms here, nat chains
     // being registered and unregistered): ask first, create only when missing.
-    if (TRY(net::nftTableExists(NFPROTO_INET, "tether"))) return {};
+    if (TRY(net::nftTableExists(NFPROTO_INET, kTableName))) return {};
+    auto nft = TRY(net::Nft::open());
     auto st = nft.run(kSetup, "create nftables table inet tether");
     if (!st && st.error().errnum == EEXIST) return {};
     return st;
 }
 
-Expected<std::vector<Element>> listElements(net::Nft& nft, const std::vector<std::string>& sets) {
+Expected<std::vector<Element>> listElements(const std::vector<std::string>& sets) {
     std::vector<Element> out;
     for (const auto& name : sets) {
-        bool isMap = name.rfind("pm", 0) == 0 && name.find("snat") == std::string::npos;
-        auto text = nft.listJson(std::string(isMap ? "list map " : "list set ") + kTable + " " + name,
-                                 "list " + name);
-        if (!text) {
-            if (text.error().errnum == ENOENT) return out; // table not created yet
-            return std::unexpected(text.error());
+        auto elems = net::listSetElements(NFPROTO_INET, kTableName, name);
+        if (!elems) {
+            if (elems.error().errnum == ENOENT) return out; // table not created yet
+            return std::unexpected(elems.error());
         }
-        json j = json::parse(*text, nullptr, false);
-        if (!j.is_object()) continue;
-        for (const auto& item : j.value("nftables", json::array())) {
-            const json* obj = item.contains("set") ? &item["set"] : item.contains("map") ? &item["map"] : nullptr;
-            if (!obj || !obj->contains("elem")) continue;
-            for (const auto& e : (*obj)["elem"]) {
-                Element el{.set = name};
-                const json& key = e.is_array() ? e[0] : e;
-                if (e.is_array()) el.value = toNft(e[1]);
-                if (key.is_object() && key.contains("elem")) {
-                    el.key = toNft(key["elem"]["val"]);
-                    el.owner = key["elem"].value("comment", "");
-                } else {
-                    el.key = toNft(key);
-                }
-                out.push_back(std::move(el));
-            }
-        }
+        for (auto& e : *elems) out.push_back(std::move(e));
     }
     return out;
 }
 
-Status deleteElements(net::Nft& nft, const std::vector<Element>& elements, std::string_view what) {
-    if (elements.empty()) return {};
-    std::string script;
-    for (const auto& e : elements)
-        script += "delete element " + std::string(kTable) + " " + e.set + " { " + e.key + " }\n";
-    TRY(nft.run(script, what));
-    nft.releaseInBackground();
-    return {};
+Expected<std::vector<Element>> ownedElements(const std::vector<std::string>& sets,
+                                             const std::string& owner) {
+    auto all = TRY(listElements(sets));
+    std::vector<Element> mine;
+    for (auto& e : all)
+        if (e.comment == owner) mine.push_back(std::move(e));
+    return mine;
+}
+
+Status commit(const net::SetChanges& changes, std::string_view what) {
+    return net::commitSetElements(NFPROTO_INET, kTableName, changes, what);
 }
 
 } // namespace tether::nat

@@ -11,10 +11,12 @@
 
 #include "base/error.hpp"
 #include "libnet/nft.hpp"
+#include "libnet/nft_set.hpp"
 
 namespace tether::nat {
 
-inline constexpr const char* kTable = "inet tether";
+inline constexpr const char* kTable = "inet tether"; ///< as nft names it
+inline constexpr const char* kTableName = "tether"; ///< in family NFPROTO_INET
 
 /// The owner tag of an attachment. Names are validated by the skeleton; an ifname with
 /// characters outside [A-Za-z0-9_.-] is hex-encoded so the tag is always safe to quote.
@@ -24,22 +26,22 @@ std::string ownerTag(const std::string& network, const std::string& containerId,
 std::string networkPrefix(const std::string& network);
 
 /// Creates the table with every static set, map, chain and rule in one transaction, unless it
-/// exists already (then nothing is touched). Safe under concurrent first use.
-Status ensureTable(net::Nft& nft);
+/// exists already (then nothing is touched; libnftables is only loaded to create it). Safe under
+/// concurrent first use.
+Status ensureTable();
 
-/// One element of one of our sets/maps, as found in the kernel.
-struct Element {
-    std::string set;   ///< set or map name
-    std::string key;   ///< key in nft syntax ("10.77.0.2 . 10.77.0.0/16", "tcp . 8080")
-    std::string value; ///< map data in nft syntax, empty for sets
-    std::string owner; ///< the comment
-};
+/// One element of one of our sets/maps: raw key/data bytes and the owner tag as its comment.
+using Element = net::SetElem;
 
-/// Every element of `sets` with its owner (none when the table does not exist yet).
-Expected<std::vector<Element>> listElements(net::Nft& nft, const std::vector<std::string>& sets);
+/// Every element of `sets` (none when the table does not exist yet): one raw dump per set.
+Expected<std::vector<Element>> listElements(const std::vector<std::string>& sets);
 
-/// Deletes the elements in one transaction (nothing to do for an empty list).
-Status deleteElements(net::Nft& nft, const std::vector<Element>& elements, std::string_view what);
+/// The elements of `sets` owned by `owner`.
+Expected<std::vector<Element>> ownedElements(const std::vector<std::string>& sets,
+                                             const std::string& owner);
+
+/// One transaction on table inet tether (see net::commitSetElements).
+Status commit(const net::SetChanges& changes, std::string_view what);
 
 /// Every set and map that holds per-attachment elements.
 const std::vector<std::string>& allSets();

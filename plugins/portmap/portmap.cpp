@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "libnet/conntrack.hpp"
-#include "libnet/nft.hpp"
+#include <linux/netfilter.h>
+
+#include "libnet/nft_set.hpp"
 #include "libnet/sysctl.hpp"
 #include "plugins/common/nat_table.hpp"
 #include "plugins/iface/nat.hpp"
@@ -39,55 +41,60 @@ std::vector<IpPrefix> containerIps(const cni::CmdArgs& args, const cni::Result& 
     return out;
 }
 
-struct Plan {
-    std::string create; ///< create element ... (fails on a mapping owned by someone else)
-    std::string add;    ///< add element ... (snat entries: shared keys are fine)
-};
+uint8_t protoNumber(const std::string& proto) {
+    return proto == "udp" ? IPPROTO_UDP : proto == "sctp" ? IPPROTO_SCTP : IPPROTO_TCP;
+}
 
-Plan plan(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
-    Plan p;
-    const std::string comment = " comment \"" + owner + "\"";
+/// The map element key of a mapping: [hostIP .] proto . hostPort, in pm4/pm6 or pm4ip/pm6ip.
+nat::Element mappingKey(const Mapping& m, Family family) {
+    net::ConcatBuilder key;
+    if (m.hostIP) key.addr(*m.hostIP);
+    key.proto(protoNumber(m.protocol)).port(uint16_t(m.hostPort));
+    std::string fam = family == Family::V4 ? "4" : "6";
+    return {.set = "pm" + fam + (m.hostIP ? "ip" : ""), .key = key.bytes()};
+}
+
+/// What ADD installs: the mappings (must be new: another owner's host port is a conflict) and
+/// the SNAT entries (shared keys are fine).
+net::SetChanges plan(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
+    net::SetChanges p;
     for (const auto& ip : ips) {
-        const std::string fam = ip.family() == Family::V4 ? "4" : "6";
         bool mapped = false;
         for (const auto& m : c.mappings) {
             if (m.hostIP && m.hostIP->family() != ip.family()) continue;
             mapped = true;
-            std::string key = (m.hostIP ? m.hostIP->str() + " . " : std::string()) + m.protocol +
-                              " . " + std::to_string(m.hostPort);
-            p.create += "create element inet tether pm" + fam + (m.hostIP ? "ip" : "") + " { " +
-                        key + comment + " : " + ip.address().str() + " . " +
-                        std::to_string(m.containerPort) + " }\n";
+            nat::Element e = mappingKey(m, ip.family());
+            e.data = net::ConcatBuilder().addr(ip.address()).port(uint16_t(m.containerPort)).bytes();
+            e.comment = owner;
+            p.create.push_back(std::move(e));
         }
-        if (!mapped) continue;
-        std::string src = c.masqAll ? (ip.family() == Family::V4 ? "0.0.0.0/0" : "::/0") : ip.masked().str();
-        if (c.snat || c.masqAll)
-            p.add += "add element inet tether pmsnat" + fam + " { " + src + " . " +
-                     ip.address().str() + comment + " }\n";
+        if (!mapped || !(c.snat || c.masqAll)) continue;
+        // Source range . container address: hairpin (own subnet) or everything (masqAll).
+        IpPrefix src = c.masqAll ? IpPrefix(ip.address(), 0).masked() : ip.masked();
+        p.add.push_back({.set = std::string("pmsnat") + (ip.family() == Family::V4 ? "4" : "6"),
+                         .key = net::ConcatBuilder().addr(src.network()).addr(ip.address()).bytes(),
+                         .keyEnd = net::ConcatBuilder().addr(src.last()).addr(ip.address()).bytes(),
+                         .comment = owner});
     }
     return p;
 }
 
-Status removeOwned(net::Nft& nft, const std::string& owner) {
-    auto all = TRY(nat::listElements(nft, kPortSets));
-    std::vector<nat::Element> mine;
-    for (auto& e : all)
-        if (e.owner == owner) mine.push_back(std::move(e));
-    return nat::deleteElements(nft, mine, "remove port mappings of " + owner);
+Status removeOwned(const std::string& owner) {
+    return nat::commit({.del = TRY(nat::ownedElements(kPortSets, owner))},
+                       "remove port mappings of " + owner);
 }
 
-// Explains an EEXIST from `create element`: which mapping, and who owns it.
-Error conflict(net::Nft& nft, const Config& c, const Error& original) {
-    auto all = nat::listElements(nft, {"pm4", "pm4ip", "pm6", "pm6ip"});
-    for (const auto& m : c.mappings)
-        if (all)
-            for (const auto& e : *all) {
-                std::string key = (m.hostIP ? m.hostIP->str() + " . " : std::string()) + m.protocol +
-                                  " . " + std::to_string(m.hostPort);
-                if (e.key == key)
-                    return Error{Code::Conflict, "host port " + m.text() + " is already mapped by " +
-                                                     e.owner, original.details, EEXIST};
-            }
+// Explains an EEXIST from creating the mappings: which mapping, and who owns it.
+Error conflict(const Config& c, const std::vector<IpPrefix>& ips, const Error& original) {
+    for (const auto& ip : ips)
+        for (const auto& m : c.mappings) {
+            if (m.hostIP && m.hostIP->family() != ip.family()) continue;
+            auto owner = net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())});
+            if (owner && !owner->empty())
+                return Error{Code::Conflict,
+                             "host port " + m.text() + " is already mapped by " + (*owner)[0].comment,
+                             original.details, EEXIST};
+        }
     return original;
 }
 
@@ -124,13 +131,11 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto ips = containerIps(args, prev);
     if (ips.empty())
         return fail(Code::InvalidConfig, "prevResult has no IP address for interface " + args.ifname);
-    auto nft = TRY(net::Nft::open());
-    TRY(nat::ensureTable(nft));
+    TRY(nat::ensureTable());
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
-    Plan p = plan(c, ips, owner);
     // One transaction: either every mapping is installed or none.
-    if (auto st = nft.run(p.create + p.add, "add port mappings for " + owner); !st) {
-        if (st.error().errnum == EEXIST) return std::unexpected(conflict(nft, c, st.error()));
+    if (auto st = nat::commit(plan(c, ips, owner), "add port mappings for " + owner); !st) {
+        if (st.error().errnum == EEXIST) return std::unexpected(conflict(c, ips, st.error()));
         return std::unexpected(st.error());
     }
     if (c.snat) allowLocalnet(prev);
@@ -139,8 +144,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 }
 
 Status cmdDel(const cni::CmdArgs& args) {
-    auto nft = TRY(net::Nft::open());
-    TRY(removeOwned(nft, nat::ownerTag(args.conf.name, args.containerId, args.ifname)));
+    TRY(removeOwned(nat::ownerTag(args.conf.name, args.containerId, args.ifname)));
     if (auto c = parseConfig(args)) forgetUdpFlows(*c);
     return {};
 }
@@ -149,33 +153,30 @@ Status cmdCheck(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
     if (!args.conf.prevResult) return fail(Code::InvalidConfig, "portmap CHECK requires a prevResult");
     if (c.mappings.empty()) return {};
-    auto nft = TRY(net::Nft::open());
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
-    auto all = TRY(nat::listElements(nft, {"pm4", "pm4ip", "pm6", "pm6ip"}));
-    for (const auto& m : c.mappings) {
-        std::string key = (m.hostIP ? m.hostIP->str() + " . " : std::string()) + m.protocol +
-                          " . " + std::to_string(m.hostPort);
-        bool found = false;
-        for (const auto& e : all) found = found || (e.key == key && e.owner == owner);
-        if (!found) return fail(Code::Internal, "port mapping " + m.text() + " of " + owner + " is missing");
-    }
+    for (const auto& ip : containerIps(args, *args.conf.prevResult))
+        for (const auto& m : c.mappings) {
+            if (m.hostIP && m.hostIP->family() != ip.family()) continue;
+            auto have = TRY(net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())}));
+            if (have.empty() || have[0].comment != owner)
+                return fail(Code::Internal, "port mapping " + m.text() + " of " + owner + " is missing");
+        }
     return {};
 }
 
 Status cmdGc(const cni::CmdArgs& args) {
-    auto nft = TRY(net::Nft::open());
     auto valid = plugin::validAttachments(args.conf.raw);
     std::vector<std::string> keep;
     for (const auto& [cid, ifname] : valid) keep.push_back(nat::ownerTag(args.conf.name, cid, ifname));
-    auto all = TRY(nat::listElements(nft, kPortSets));
+    auto all = TRY(nat::listElements(kPortSets));
     std::vector<nat::Element> stale;
     for (auto& e : all) {
-        if (e.owner.rfind(nat::networkPrefix(args.conf.name), 0) != 0) continue;
+        if (!e.comment.starts_with(nat::networkPrefix(args.conf.name))) continue;
         bool ok = false;
-        for (const auto& k : keep) ok = ok || k == e.owner;
+        for (const auto& k : keep) ok = ok || k == e.comment;
         if (!ok) stale.push_back(std::move(e));
     }
-    return nat::deleteElements(nft, stale, "gc port mappings of network " + args.conf.name);
+    return nat::commit({.del = std::move(stale)}, "gc port mappings of network " + args.conf.name);
 }
 
 cni::PluginFuncs pluginFuncs() {

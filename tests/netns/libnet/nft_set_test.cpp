@@ -51,7 +51,7 @@ TEST_CASE("set and map elements with comments, created, found and deleted atomic
                    .key = ConcatBuilder().proto(IPPROTO_TCP).port(8080).bytes(),
                    .data = ConcatBuilder().addr(ip("10.1.0.2")).port(80).bytes(),
                    .comment = "net/a/eth0"};
-        REQUIRE(net::commitSetElements(NFPROTO_INET, kTable, {a, span, pm}, {}, "add a"));
+        REQUIRE(net::commitSetElements(NFPROTO_INET, kTable, {.create = {a, span, pm}}, "add a"));
         CHECK(list(ns, "s4").find("10.1.0.2 comment \"net/a/eth0\"") != std::string::npos);
         CHECK(list(ns, "span4").find("10.1.0.2 . 10.1.0.0/16 comment \"net/a/eth0\"") != std::string::npos);
         CHECK(list(ns, "pm", true).find("tcp . 8080 comment \"net/a/eth0\" : 10.1.0.2 . 80") !=
@@ -61,12 +61,14 @@ TEST_CASE("set and map elements with comments, created, found and deleted atomic
         SetElem b{.set = "s4", .key = ConcatBuilder().addr(ip("10.1.0.3")).bytes(), .comment = "net/b/eth0"};
         SetElem pmB = pm;
         pmB.comment = "net/b/eth0";
-        auto clash = net::commitSetElements(NFPROTO_INET, kTable, {b, pmB}, {}, "add b");
+        auto clash = net::commitSetElements(NFPROTO_INET, kTable, {.create = {b, pmB}}, "add b");
         REQUIRE_FALSE(clash);
         CHECK(clash.error().code == Code::Conflict);
         CHECK(clash.error().errnum == EEXIST);
         CHECK(clash.error().msg.find("set pm") != std::string::npos);
         CHECK(list(ns, "s4").find("10.1.0.3") == std::string::npos);
+        // `add` of an element that exists with the same data is fine (idempotent ADD).
+        REQUIRE(net::commitSetElements(NFPROTO_INET, kTable, {.add = {a}}, "add a again"));
 
         auto all = net::listSetElements(NFPROTO_INET, kTable, "pm");
         REQUIRE(all);
@@ -80,7 +82,7 @@ TEST_CASE("set and map elements with comments, created, found and deleted atomic
         CHECK((*got)[0].comment == "net/a/eth0");
         CHECK((*got)[1].set == "span4");
 
-        REQUIRE(net::commitSetElements(NFPROTO_INET, kTable, {}, *got, "delete a"));
+        REQUIRE(net::commitSetElements(NFPROTO_INET, kTable, {.del = *got}, "delete a"));
         CHECK(list(ns, "s4").find("10.1.0.2") == std::string::npos);
         CHECK(list(ns, "span4").find("10.1.0.2") == std::string::npos);
         CHECK(list(ns, "pm", true).find("8080") != std::string::npos); // not asked for
