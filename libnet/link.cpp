@@ -1,6 +1,7 @@
 #include "libnet/link.hpp"
 
 #include <linux/if.h>
+#include <linux/ip.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
@@ -183,6 +184,42 @@ Status setLinkPromisc(NetlinkSocket& sock, int index, bool on) {
     NlMsg msg = makeMessage(RTM_NEWLINK, 0, &ifi, sizeof(ifi));
     return setLink(sock, msg,
                    std::string(on ? "enable" : "disable") + " promisc on " + linkLabel(index));
+}
+
+Status setLinkMasterUp(NetlinkSocket& sock, int index, int masterIndex) {
+    ifinfomsg ifi = ifinfo(index);
+    ifi.ifi_change = IFF_UP;
+    ifi.ifi_flags = IFF_UP;
+    NlMsg msg = makeMessage(RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+    nla_put_u32(msg.get(), IFLA_MASTER, static_cast<uint32_t>(masterIndex));
+    return setLink(sock, msg, "attach " + linkLabel(index) + " to master " + linkLabel(masterIndex) + " and set it up");
+}
+
+Status setLinkAfConf(NetlinkSocket& sock, int index, const LinkAfConf& conf) {
+    if (conf.arpNotify) {
+        ifinfomsg ifi = ifinfo(index);
+        NlMsg msg = makeMessage(RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+        nlattr* spec = nla_nest_start(msg.get(), IFLA_AF_SPEC);
+        nlattr* inet = nla_nest_start(msg.get(), AF_INET);
+        nlattr* devconf = nla_nest_start(msg.get(), IFLA_INET_CONF);
+        nla_put_u32(msg.get(), IPV4_DEVCONF_ARP_NOTIFY, *conf.arpNotify ? 1 : 0);
+        nla_nest_end(msg.get(), devconf);
+        nla_nest_end(msg.get(), inet);
+        nla_nest_end(msg.get(), spec);
+        TRY(setLink(sock, msg, "set arp_notify on " + linkLabel(index)));
+    }
+    if (conf.noIpv6LinkLocal) {
+        ifinfomsg ifi = ifinfo(index);
+        NlMsg msg = makeMessage(RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+        nlattr* spec = nla_nest_start(msg.get(), IFLA_AF_SPEC);
+        nlattr* inet6 = nla_nest_start(msg.get(), AF_INET6);
+        nla_put_u8(msg.get(), IFLA_INET6_ADDR_GEN_MODE,
+                   *conf.noIpv6LinkLocal ? IN6_ADDR_GEN_MODE_NONE : IN6_ADDR_GEN_MODE_EUI64);
+        nla_nest_end(msg.get(), inet6);
+        nla_nest_end(msg.get(), spec);
+        TRY(setLink(sock, msg, "set IPv6 addr_gen_mode on " + linkLabel(index)));
+    }
+    return {};
 }
 
 Status renameLink(NetlinkSocket& sock, int index, std::string_view newName) {

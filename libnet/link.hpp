@@ -56,6 +56,18 @@ Status setLinkMac(NetlinkSocket& sock, int index, std::string_view mac);
 Status setLinkMaster(NetlinkSocket& sock, int index, int masterIndex);
 /// Turns IFF_PROMISC on or off.
 Status setLinkPromisc(NetlinkSocket& sock, int index, bool on);
+/// Enslaves the link to `masterIndex` and sets it up in one request.
+Status setLinkMasterUp(NetlinkSocket& sock, int index, int masterIndex);
+
+/// Per-interface protocol settings that would otherwise be /proc/sys writes, set over netlink
+/// (IFLA_AF_SPEC): no procfs lookup, which slows down with thousands of interfaces.
+struct LinkAfConf {
+    std::optional<bool> arpNotify;       ///< net.ipv4.conf.<if>.arp_notify
+    std::optional<bool> noIpv6LinkLocal; ///< net.ipv6.conf.<if>.addr_gen_mode = 1 (none) when true
+};
+/// Applies `conf`: one request per family, so a host without IPv6 still gets the IPv4 part
+/// (then the IPv6 part fails with the kernel's error).
+Status setLinkAfConf(NetlinkSocket& sock, int index, const LinkAfConf& conf);
 /// Renames a link (the kernel requires it to be down). EEXIST if `newName` is taken.
 Status renameLink(NetlinkSocket& sock, int index, std::string_view newName);
 /// Moves a link into `target` (IFLA_NET_NS_FD), optionally renaming it in the same request.

@@ -28,6 +28,13 @@ constexpr int kContainerIndex = 2; // result.interfaces: [bridge, host veth, con
 
 Status configurePort(net::NetlinkSocket& host, const Config& c, const net::LinkInfo& br,
                      const net::LinkInfo& hostVeth) {
+    // Before the port goes up: no IPv6 address of its own (a bridge port needs none; without one
+    // it sends no DAD/MLD packets, which the bridge would flood to every other port — O(ports)
+    // work per new container) and no router advertisements.
+    (void)net::setLinkAfConf(host, hostVeth.index, {.noIpv6LinkLocal = true});
+    (void)net::setAcceptRa(hostVeth.name, 0);
+    const bool plainPort = !c.hairpinMode && !c.portIsolation && c.vlan == 0 && c.vlanTrunk.empty();
+    if (plainPort) return net::setLinkMasterUp(host, hostVeth.index, br.index);
     TRY(net::setLinkMaster(host, hostVeth.index, br.index));
     if (c.hairpinMode || c.portIsolation)
         TRY(net::setBridgePort(host, hostVeth.index,
@@ -43,10 +50,6 @@ Status configurePort(net::NetlinkSocket& host, const Config& c, const net::LinkI
             TRY(net::addBridgeVlan(host, hostVeth.index, {.vid = uint16_t(id)}));
     if ((c.vlan != 0 || !c.vlanTrunk.empty()) && !c.preserveDefaultVlan)
         TRY(net::deleteBridgeVlan(host, hostVeth.index, 1));
-    (void)net::setAcceptRa(hostVeth.name, 0);
-    // A bridge port needs no IPv6 address of its own. Without one it sends no DAD/MLD packets,
-    // which the bridge would flood to every other port: O(ports) work per new container.
-    (void)net::writeSysctl("net/ipv6/conf/" + hostVeth.name + "/addr_gen_mode", "1");
     return net::setLinkUp(host, hostVeth.index, true);
 }
 
@@ -109,19 +112,16 @@ Status ensureGatewayAddresses(net::NetlinkSocket& host, const Config& c, const n
     return {};
 }
 
-// Inside the container, in one netns entry: gratuitous ARP on address changes, and — on a network
-// that gives the container no IPv6 address — no IPv6 link-local address either (as Docker does).
-// Otherwise every new container's DAD/MLD/RS packets are flooded by the bridge to every other
-// port, and ADD slows down with the number of containers on the bridge.
-Status containerSysctls(const net::Netns& cns, const std::string& ifname, const cni::Result& r) {
+// Inside the container, over netlink (no netns entry, no procfs): gratuitous ARP on address
+// changes, and — on a network that gives the container no IPv6 address — no IPv6 link-local
+// address either (as Docker does). Otherwise every new container's DAD/MLD/RS packets are flooded
+// by the bridge to every other port, and ADD slows down with the number of containers.
+void containerLinkConf(net::NetlinkSocket& csock, int ifindex, const cni::Result& r) {
     bool hasV6 = false;
     for (const auto& ip : r.ips)
         hasV6 = hasV6 || ip.address.find(':') != std::string::npos;
-    return net::inNetns(cns, [&]() -> Status {
-        (void)net::writeSysctl("net/ipv4/conf/" + ifname + "/arp_notify", "1");
-        if (!hasV6) (void)net::writeSysctl("net/ipv6/conf/" + ifname + "/addr_gen_mode", "1");
-        return {};
-    });
+    (void)net::setLinkAfConf(csock, ifindex,
+                             {.arpNotify = true, .noIpv6LinkLocal = hasV6 ? std::nullopt : std::optional(true)});
 }
 
 // The container side once IPAM has answered: its result completed with gateways, the
@@ -138,7 +138,7 @@ Expected<cni::Result> configureContainer(const Config& c, const cni::CmdArgs& ar
                             .ifname = args.ifname,
                             .resultIndex = kContainerIndex,
                             .dad = c.enableDad};
-    (void)containerSysctls(cns, args.ifname, result);
+    containerLinkConf(csock, container.index, result);
     TRY(plugin::configureIface(csock, cns, result, ifc));
     return result;
 }
