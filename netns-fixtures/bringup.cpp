@@ -1,9 +1,35 @@
 // The creation steps of a fixture, in order: namespaces (lo up), bridges, veth pairs (ports
 // enslaved, addresses, up), forwarding, routes, NAT, containers. Every step names the element
 // it works on in its error; undo is the caller's teardown of the whole record.
+//
+// Speed (bench/fixtures, docs/fixtures.md "Performance"): namespaces are created by a few worker
+// threads that stay inside the namespace they just made (no thread or setns per namespace); the
+// link steps are pipelined per namespace (NlBatch: one sendmsg, then the acks) and need no
+// read-back except the index of an interface that gets addresses or routes: a veth is created
+// with one queue per direction (the kernel otherwise trims the default multi-queue veth back to
+// one queue, waiting for an RCU grace period per end) and its first end up and enslaved in the
+// same request; the second end (which the kernel cannot bring up before the pair is complete)
+// is set up and enslaved by name in one more request.
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "libnet/addr.hpp"
 #include "libnet/bridge.hpp"
@@ -11,15 +37,16 @@
 #include "libnet/nft.hpp"
 #include "libnet/route.hpp"
 #include "libnet/sysctl.hpp"
-#include "libnet/veth.hpp"
 #include "netns-fixtures/fixture_state.hpp"
+#include "netns-fixtures/nl_batch.hpp"
 #include "runtime/net/attach.hpp"
 
 namespace tether::fixture {
 
 namespace {
 
-using IfIndex = std::map<std::pair<std::string, std::string>, int>; // (node, ifname) -> ifindex
+using IfKey = std::pair<std::string, std::string>; // (node, ifname)
+using IfIndex = std::map<IfKey, int>;
 
 /// The node (namespace) an endpoint's interface lives in.
 std::string nodeOf(const Topology& t, const EndpointSpec& e) {
@@ -41,22 +68,115 @@ Status addAddresses(net::NetlinkSocket& sock, int ifindex,
     return {};
 }
 
-Status createNamespaces(Fixture::State& s) {
-    bool first = true;
-    for (const auto& [node, path] : s.record.netns) {
-        auto ns = net::createPinnedNetns(path, first && s.sharedNetnsDir);
-        first = false;
-        if (!ns) return std::unexpected(ns.error().wrap("create netns for " + node));
-        auto sock = net::NetlinkSocket::openIn(*ns);
-        if (!sock) return std::unexpected(sock.error().wrap("netlink socket in " + node));
-        // A new namespace has exactly one link, lo, with ifindex 1.
-        if (auto st = net::setLinkUp(*sock, 1, true); !st)
-            return std::unexpected(st.error().wrap("set lo up in " + node));
-        s.netns.emplace(node, std::move(*ns));
-        s.sockets.emplace(node, std::move(*sock));
+// ---- namespaces --------------------------------------------------------------------------------
+
+/// Creates a network namespace pinned at `path` (as net::createPinnedNetns, whose directory
+/// setup must already have happened) by unsharing the *calling* thread, which stays inside it.
+Status pinNewNetnsHere(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    if (fd < 0) {
+        int err = errno;
+        return failErrno("create netns file " + path, err, err == EEXIST ? Code::Conflict : Code::Kernel);
+    }
+    ::close(fd);
+    if (::unshare(CLONE_NEWNET) != 0) {
+        int err = errno;
+        ::unlink(path.c_str());
+        return failErrno("unshare network namespace for " + path, err);
+    }
+    if (::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {
+        int err = errno;
+        ::unlink(path.c_str());
+        return failErrno("bind mount netns on " + path, err);
     }
     return {};
 }
+
+struct NewNetns {
+    std::optional<net::Netns> ns;
+    std::optional<net::NetlinkSocket> sock;
+};
+
+/// One namespace made by a worker thread: pinned, opened, a socket in it and lo up.
+Status makeNetnsHere(const std::string& node, const std::string& path, NewNetns& out) {
+    if (auto st = pinNewNetnsHere(path); !st) return std::unexpected(st.error().wrap("create netns for " + node));
+    auto ns = net::Netns::open(path);
+    if (!ns) return std::unexpected(ns.error().wrap("create netns for " + node));
+    out.ns.emplace(std::move(*ns));
+    auto sock = net::NetlinkSocket::open(); // this thread is inside the new namespace
+    if (!sock) return std::unexpected(sock.error().wrap("netlink socket in " + node));
+    out.sock.emplace(std::move(*sock));
+    // A new namespace has exactly one link, lo, with ifindex 1.
+    if (auto st = net::setLinkUp(*out.sock, 1, true); !st)
+        return std::unexpected(st.error().wrap("set lo up in " + node));
+    return {};
+}
+
+Status createNamespaces(Fixture::State& s) {
+    std::vector<std::pair<std::string, std::string>> todo(s.record.netns.begin(), s.record.netns.end());
+    if (todo.empty()) return {};
+    std::vector<NewNetns> made(todo.size());
+    auto adopt = [&](size_t i) {
+        if (made[i].ns) s.netns.emplace(todo[i].first, std::move(*made[i].ns));
+        if (made[i].sock) s.sockets.emplace(todo[i].first, std::move(*made[i].sock));
+    };
+    // The first one through libnet: it creates the directory and makes it a shared mount once.
+    {
+        const auto& [node, path] = todo[0];
+        auto ns = net::createPinnedNetns(path, s.sharedNetnsDir);
+        if (!ns) return std::unexpected(ns.error().wrap("create netns for " + node));
+        auto sock = net::NetlinkSocket::openIn(*ns);
+        made[0].ns.emplace(std::move(*ns));
+        if (!sock) {
+            adopt(0);
+            return std::unexpected(sock.error().wrap("netlink socket in " + node));
+        }
+        made[0].sock.emplace(std::move(*sock));
+        if (auto st = net::setLinkUp(*made[0].sock, 1, true); !st) {
+            adopt(0);
+            return std::unexpected(st.error().wrap("set lo up in " + node));
+        }
+    }
+    // The rest by workers that each unshare again for every namespace they make (unshare acts on
+    // the calling thread only, so the caller's namespace is never touched). Much of the kernel's
+    // namespace set-up runs outside the RTNL lock, so this scales with cores.
+    std::atomic<size_t> next{1};
+    std::mutex mu;
+    std::optional<std::pair<size_t, Error>> failure; // lowest index that failed
+    auto work = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
+            if (auto st = makeNetnsHere(todo[i].first, todo[i].second, made[i]); !st) {
+                std::lock_guard lock(mu);
+                if (!failure || i < failure->first) failure.emplace(i, std::move(st).error());
+                next = todo.size(); // stop the others after their current one
+            }
+        }
+    };
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    size_t workers = std::min<size_t>({todo.size() - 1, cores, 4});
+    std::vector<std::thread> threads;
+    for (size_t w = 0; w < workers; ++w) {
+        try {
+            threads.emplace_back(work);
+        } catch (const std::system_error&) {
+            break; // fewer workers; at least one is needed
+        }
+    }
+    if (threads.empty() && workers > 0) {
+        try {
+            threads.emplace_back(work);
+        } catch (const std::system_error& e) {
+            for (size_t i = 0; i < todo.size(); ++i) adopt(i);
+            return fail(Code::Internal, std::string("start a thread to create namespaces: ") + e.what());
+        }
+    }
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < todo.size(); ++i) adopt(i);
+    if (failure) return std::unexpected(std::move(failure->second));
+    return {};
+}
+
+// ---- switches ----------------------------------------------------------------------------------
 
 Status createSwitches(Fixture::State& s, IfIndex& idx) {
     for (const auto& sw : s.topology.switches) {
@@ -70,40 +190,183 @@ Status createSwitches(Fixture::State& s, IfIndex& idx) {
     return {};
 }
 
-Status createLink(Fixture::State& s, size_t i, IfIndex& idx) {
-    const auto& l = s.topology.links[i];
-    std::string where = "links[" + std::to_string(i) + "]";
-    std::string nodeA = nodeOf(s.topology, l.a), nodeB = nodeOf(s.topology, l.b);
-    auto& sockA = s.sockets.at(nodeA);
-    auto& sockB = s.sockets.at(nodeB);
-    net::VethSpec spec{.containerName = l.b.ifname,
-                       .containerNetns = &s.netns.at(nodeB),
-                       .hostName = l.a.ifname,
-                       .mtu = l.mtu};
-    auto pair = net::createVeth(sockA, sockB, spec);
-    if (!pair)
-        return std::unexpected(pair.error().wrap(where + ": create veth " + nodeA + "/" + l.a.ifname +
-                                                 " <-> " + nodeB + "/" + l.b.ifname));
-    struct End {
-        const EndpointSpec* spec;
-        const std::string* node;
-        net::NetlinkSocket* sock;
-        int index;
-    } ends[2] = {{&l.a, &nodeA, &sockA, pair->host.index}, {&l.b, &nodeB, &sockB, pair->container.index}};
-    for (const auto& e : ends) {
-        std::string name = *e.node + "/" + e.spec->ifname;
-        idx[{*e.node, e.spec->ifname}] = e.index;
-        if (!e.spec->switchName.empty()) {
-            const SwitchSpec* sw = s.topology.findSwitch(e.spec->switchName);
-            if (auto st = net::setLinkMaster(*e.sock, e.index, idx.at({*e.node, sw->bridge})); !st)
-                return std::unexpected(st.error().wrap(where + ": attach " + name + " to switch " + sw->name));
-        }
-        TRY(addAddresses(*e.sock, e.index, e.spec->addresses, where + " " + name));
-        if (auto st = net::setLinkUp(*e.sock, e.index, true); !st)
-            return std::unexpected(st.error().wrap(where + ": set " + name + " up"));
+// ---- links -------------------------------------------------------------------------------------
+
+ifinfomsg linkHeader(int index, bool up) {
+    ifinfomsg ifi{};
+    ifi.ifi_family = AF_UNSPEC;
+    ifi.ifi_index = index;
+    if (up) {
+        ifi.ifi_flags = IFF_UP;
+        ifi.ifi_change = IFF_UP;
     }
-    return {};
+    return ifi;
 }
+
+/// The attributes both ends of a veth get: name, MTU, one TX and one RX queue.
+void putVethEnd(nl_msg* m, const std::string& ifname, uint32_t mtu) {
+    nla_put_string(m, IFLA_IFNAME, ifname.c_str());
+    if (mtu) nla_put_u32(m, IFLA_MTU, mtu);
+    nla_put_u32(m, IFLA_NUM_TX_QUEUES, 1);
+    nla_put_u32(m, IFLA_NUM_RX_QUEUES, 1);
+}
+
+/// RTM_NEWLINK creating the pair a <-> b: a in the socket's namespace, up and enslaved to
+/// `masterA` when non-zero; b born (down) in `nsB`. Echoed, to learn both indexes.
+net::NlMsg vethRequest(const LinkSpec& l, int masterA, const net::Netns& nsB) {
+    ifinfomsg ifi = linkHeader(0, true);
+    // NLM_F_ECHO: the kernel (6.3+) answers with the new link, whose IFLA_LINK is the peer's index.
+    net::NlMsg msg = net::makeMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &ifi, sizeof ifi);
+    nl_msg* m = msg.get();
+    putVethEnd(m, l.a.ifname, l.mtu);
+    if (masterA) nla_put_u32(m, IFLA_MASTER, static_cast<uint32_t>(masterA));
+    nlattr* linkinfo = nla_nest_start(m, IFLA_LINKINFO);
+    nla_put_string(m, IFLA_INFO_KIND, "veth");
+    nlattr* data = nla_nest_start(m, IFLA_INFO_DATA);
+    nlattr* peer = nla_nest_start(m, VETH_INFO_PEER);
+    // The peer attribute is an ifinfomsg followed by the peer's own IFLA_* attributes.
+    ifinfomsg peerIfi = linkHeader(0, false); // up only once the pair exists (else ENOTCONN)
+    if (nlmsg_append(m, &peerIfi, sizeof peerIfi, NLMSG_ALIGNTO) < 0) std::abort();
+    putVethEnd(m, l.b.ifname, l.mtu);
+    nla_put_u32(m, IFLA_NET_NS_FD, static_cast<uint32_t>(nsB.fd()));
+    nla_nest_end(m, peer);
+    nla_nest_end(m, data);
+    nla_nest_end(m, linkinfo);
+    return msg;
+}
+
+/// RTM_NEWLINK setting the interface called `ifname` up and, when non-zero, enslaving it to
+/// `master`.
+net::NlMsg upRequest(const std::string& ifname, int master) {
+    ifinfomsg ifi = linkHeader(0, true);
+    net::NlMsg msg = net::makeMessage(RTM_NEWLINK, 0, &ifi, sizeof ifi);
+    nla_put_string(msg.get(), IFLA_IFNAME, ifname.c_str());
+    if (master) nla_put_u32(msg.get(), IFLA_MASTER, static_cast<uint32_t>(master));
+    return msg;
+}
+
+/// RTM_GETLINK of the interface called `ifname` (without statistics).
+net::NlMsg getLinkRequest(const std::string& ifname) {
+    ifinfomsg ifi = linkHeader(0, false);
+    net::NlMsg msg = net::makeMessage(RTM_GETLINK, 0, &ifi, sizeof ifi);
+    nla_put_string(msg.get(), IFLA_IFNAME, ifname.c_str());
+    nla_put_u32(msg.get(), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+    return msg;
+}
+
+void putIp(nl_msg* m, int type, const net::IpAddress& a) {
+    nla_put(m, type, static_cast<int>(a.size()), a.bytes());
+}
+
+/// RTM_NEWADDR as net::addAddress builds it (IPv4 with the prefix's broadcast, IPv6 nodad).
+net::NlMsg addressRequest(int ifindex, const net::IpPrefix& p) {
+    const net::IpAddress& local = p.address();
+    ifaddrmsg ifa{};
+    ifa.ifa_family = local.isV4() ? AF_INET : AF_INET6;
+    ifa.ifa_prefixlen = static_cast<uint8_t>(p.length());
+    ifa.ifa_flags = local.isV4() ? 0 : IFA_F_NODAD; // usable at once, no DAD wait
+    ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+    ifa.ifa_index = static_cast<uint32_t>(ifindex);
+    net::NlMsg msg = net::makeMessage(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, sizeof ifa);
+    putIp(msg.get(), IFA_LOCAL, local);
+    putIp(msg.get(), IFA_ADDRESS, local);
+    if (local.isV4() && p.length() < 31) putIp(msg.get(), IFA_BROADCAST, p.last());
+    return msg;
+}
+
+/// One NlBatch per namespace, flushed in a fixed order.
+class Batches {
+  public:
+    explicit Batches(Fixture::State& s) : s_(s) {}
+    NlBatch& operator[](const std::string& node) {
+        return batches_.try_emplace(node, s_.sockets.at(node)).first->second;
+    }
+    Status flush() {
+        std::optional<Error> first;
+        for (auto& [node, batch] : batches_)
+            if (auto st = batch.flush(); !st && !first) first = std::move(st).error();
+        if (first) return std::unexpected(std::move(*first));
+        return {};
+    }
+
+  private:
+    Fixture::State& s_;
+    std::map<std::string, NlBatch> batches_;
+};
+
+Status createLinks(Fixture::State& s, IfIndex& idx) {
+    const Topology& t = s.topology;
+    auto where = [](size_t i) { return "links[" + std::to_string(i) + "]"; };
+    auto masterOf = [&](const std::string& node, const EndpointSpec& e) {
+        if (e.switchName.empty()) return 0;
+        return idx.at({node, t.findSwitch(e.switchName)->bridge});
+    };
+    // 1. Every pair, created from its a end's namespace: a up and enslaved; the echo of the new
+    //    link gives both indexes. (Asking with RTM_GETLINK instead would make the kernel process
+    //    the link's pending carrier event first, which waits for an RCU grace period.)
+    Batches batches(s);
+    for (size_t i = 0; i < t.links.size(); ++i) {
+        const auto& l = t.links[i];
+        std::string nodeA = nodeOf(t, l.a), nodeB = nodeOf(t, l.b);
+        IfKey keyA{nodeA, l.a.ifname}, keyB{nodeB, l.b.ifname};
+        auto onEcho = [&idx, keyA, keyB](const nlmsghdr* h) {
+            if (h->nlmsg_type != RTM_NEWLINK) return;
+            auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
+            nlattr* tb[IFLA_MAX + 1] = {};
+            if (nlmsg_parse(const_cast<nlmsghdr*>(h), sizeof *ifi, tb, IFLA_MAX, nullptr) < 0) return;
+            if (!tb[IFLA_IFNAME] || keyA.second != nla_get_string(tb[IFLA_IFNAME])) return;
+            idx[keyA] = ifi->ifi_index;
+            if (tb[IFLA_LINK]) idx[keyB] = static_cast<int>(nla_get_u32(tb[IFLA_LINK]));
+        };
+        batches[nodeA].add(vethRequest(l, masterOf(nodeA, l.a), s.netns.at(nodeB)),
+                           where(i) + ": create veth " + nodeA + "/" + l.a.ifname + " <-> " + nodeB +
+                               "/" + l.b.ifname,
+                           onEcho);
+    }
+    TRY(batches.flush());
+    // 2. b ends up (and enslaved when on a switch); the index of every interface that gets
+    //    addresses or routes and was not learnt from an echo (kernels before 6.3 do not echo).
+    std::set<IfKey> wanted;
+    for (const auto& l : t.links)
+        for (const auto* e : {&l.a, &l.b})
+            if (!e->addresses.empty()) wanted.insert({nodeOf(t, *e), e->ifname});
+    for (const auto& h : t.hosts)
+        for (const auto& r : h.routes)
+            if (!r.dev.empty()) wanted.insert({h.name, r.dev});
+    for (size_t i = 0; i < t.links.size(); ++i) {
+        const auto& l = t.links[i];
+        std::string nodeB = nodeOf(t, l.b);
+        int master = masterOf(nodeB, l.b);
+        batches[nodeB].add(upRequest(l.b.ifname, master),
+                           where(i) + ": set " + nodeB + "/" + l.b.ifname + " up" +
+                               (master ? " on switch " + l.b.switchName : ""));
+    }
+    for (const auto& key : wanted) {
+        if (idx.contains(key)) continue;
+        batches[key.first].add(getLinkRequest(key.second), "look up " + key.first + "/" + key.second,
+                               [&idx, key](const nlmsghdr* h) {
+                                   if (h->nlmsg_type == RTM_NEWLINK)
+                                       idx[key] = static_cast<const ifinfomsg*>(NLMSG_DATA(h))->ifi_index;
+                               });
+    }
+    TRY(batches.flush());
+    // 3. Addresses.
+    for (size_t i = 0; i < t.links.size(); ++i) {
+        const auto& l = t.links[i];
+        for (const auto* e : {&l.a, &l.b}) {
+            std::string node = nodeOf(t, *e);
+            auto it = idx.find({node, e->ifname});
+            if (e->addresses.empty()) continue;
+            if (it == idx.end()) return fail(Code::Internal, where(i) + ": no index for " + node + "/" + e->ifname);
+            for (const auto& p : e->addresses)
+                batches[node].add(addressRequest(it->second, p),
+                                  where(i) + " " + node + "/" + e->ifname + ": add address " + p.str());
+        }
+    }
+    return batches.flush();
+}
+
+// ---- hosts, containers -------------------------------------------------------------------------
 
 bool hostHasV6(const Topology& t, const std::string& host) {
     for (const auto& l : t.links)
@@ -175,7 +438,7 @@ Status bringUp(Fixture::State& s) {
     IfIndex idx;
     TRY(createNamespaces(s));
     TRY(createSwitches(s, idx));
-    for (size_t i = 0; i < s.topology.links.size(); ++i) TRY(createLink(s, i, idx));
+    TRY(createLinks(s, idx));
     for (const auto& h : s.topology.hosts) TRY(configureHost(s, h, idx));
     TRY(attachContainers(s));
     return {};
