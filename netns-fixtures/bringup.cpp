@@ -97,8 +97,16 @@ struct NewNetns {
     std::optional<net::NetlinkSocket> sock;
 };
 
+/// A switch's own namespace is a plain L2 box: no IPv6 on its bridge and ports (no link-local
+/// addresses, DAD or MLD reports there; bridged IPv6 between hosts is unaffected). Best effort:
+/// a kernel without IPv6 has no such keys. `ns` = nullptr: the calling thread's namespace.
+void disableIpv6(const net::Netns* ns) {
+    for (const char* key : {"net/ipv6/conf/all/disable_ipv6", "net/ipv6/conf/default/disable_ipv6"})
+        (void)(ns ? net::writeSysctl(*ns, key, "1") : net::writeSysctl(key, "1"));
+}
+
 /// One namespace made by a worker thread: pinned, opened, a socket in it and lo up.
-Status makeNetnsHere(const std::string& node, const std::string& path, NewNetns& out) {
+Status makeNetnsHere(const std::string& node, const std::string& path, bool l2only, NewNetns& out) {
     if (auto st = pinNewNetnsHere(path); !st) return std::unexpected(st.error().wrap("create netns for " + node));
     auto ns = net::Netns::open(path);
     if (!ns) return std::unexpected(ns.error().wrap("create netns for " + node));
@@ -109,6 +117,7 @@ Status makeNetnsHere(const std::string& node, const std::string& path, NewNetns&
     // A new namespace has exactly one link, lo, with ifindex 1.
     if (auto st = net::setLinkUp(*out.sock, 1, true); !st)
         return std::unexpected(st.error().wrap("set lo up in " + node));
+    if (l2only) disableIpv6(nullptr);
     return {};
 }
 
@@ -116,6 +125,10 @@ Status createNamespaces(Fixture::State& s) {
     std::vector<std::pair<std::string, std::string>> todo(s.record.netns.begin(), s.record.netns.end());
     if (todo.empty()) return {};
     std::vector<NewNetns> made(todo.size());
+    auto l2only = [&](size_t i) {
+        const SwitchSpec* sw = s.topology.findSwitch(todo[i].first);
+        return sw && sw->host.empty();
+    };
     auto adopt = [&](size_t i) {
         if (made[i].ns) s.netns.emplace(todo[i].first, std::move(*made[i].ns));
         if (made[i].sock) s.sockets.emplace(todo[i].first, std::move(*made[i].sock));
@@ -136,6 +149,7 @@ Status createNamespaces(Fixture::State& s) {
             adopt(0);
             return std::unexpected(st.error().wrap("set lo up in " + node));
         }
+        if (l2only(0)) disableIpv6(&*made[0].ns);
     }
     // The rest by workers that each unshare again for every namespace they make (unshare acts on
     // the calling thread only, so the caller's namespace is never touched). Much of the kernel's
@@ -145,7 +159,7 @@ Status createNamespaces(Fixture::State& s) {
     std::optional<std::pair<size_t, Error>> failure; // lowest index that failed
     auto work = [&] {
         for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
-            if (auto st = makeNetnsHere(todo[i].first, todo[i].second, made[i]); !st) {
+            if (auto st = makeNetnsHere(todo[i].first, todo[i].second, l2only(i), made[i]); !st) {
                 std::lock_guard lock(mu);
                 if (!failure || i < failure->first) failure.emplace(i, std::move(st).error());
                 next = todo.size(); // stop the others after their current one
