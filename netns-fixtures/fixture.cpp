@@ -181,8 +181,11 @@ Expected<net::IpAddress> Fixture::address(std::string_view node, std::string_vie
                                             " address on " + where);
 }
 
-Expected<ExecResult> execIn(const net::Netns& ns, const std::vector<std::string>& argv,
-                            int timeoutSec) {
+namespace {
+
+/// Runs argv with the child in `ns` (nullptr: where the caller is); see execIn.
+Expected<ExecResult> runCommand(const net::Netns* ns, const std::vector<std::string>& argv,
+                                int timeoutSec) {
     if (argv.empty()) return fail(Code::InvalidConfig, "exec: empty command");
     int outPipe[2], errPipe[2];
     if (::pipe2(outPipe, O_CLOEXEC) != 0) return failErrno("pipe", errno);
@@ -206,8 +209,8 @@ Expected<ExecResult> execIn(const net::Netns& ns, const std::vector<std::string>
         if (devnull >= 0) ::dup2(devnull, 0);
         ::dup2(outPipe[1], 1);
         ::dup2(errPipe[1], 2);
-        if (::setns(ns.fd(), CLONE_NEWNET) != 0) {
-            dprintf(2, "setns %s: %s\n", ns.path().c_str(), std::strerror(errno));
+        if (ns && ::setns(ns->fd(), CLONE_NEWNET) != 0) {
+            dprintf(2, "setns %s: %s\n", ns->path().c_str(), std::strerror(errno));
             _exit(126);
         }
         ::execvp(args[0], args.data());
@@ -250,6 +253,17 @@ Expected<ExecResult> execIn(const net::Netns& ns, const std::vector<std::string>
     }
     res.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return res;
+}
+
+} // namespace
+
+Expected<ExecResult> execIn(const net::Netns& ns, const std::vector<std::string>& argv,
+                            int timeoutSec) {
+    return runCommand(&ns, argv, timeoutSec);
+}
+
+Expected<ExecResult> execHere(const std::vector<std::string>& argv, int timeoutSec) {
+    return runCommand(nullptr, argv, timeoutSec);
 }
 
 } // namespace tether::fixture

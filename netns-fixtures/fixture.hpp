@@ -41,6 +41,8 @@ struct ExecResult {
 /// it after `timeoutSec`. Errors only when the process cannot be started (fork/pipe).
 Expected<ExecResult> execIn(const net::Netns& ns, const std::vector<std::string>& argv,
                             int timeoutSec = 30);
+/// The same in the calling thread's own network namespace.
+Expected<ExecResult> execHere(const std::vector<std::string>& argv, int timeoutSec = 30);
 
 class Fixture {
   public:

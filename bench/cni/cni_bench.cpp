@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/cni/chain_runner.hpp"
+#include "bench/common/stats.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
@@ -39,17 +40,8 @@ struct Options {
     int vethFloor = 0;
 };
 
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::vector<double> slice(const std::vector<double>& v, size_t from, size_t n) {
-    if (from >= v.size()) return {};
-    return {v.begin() + long(from), v.begin() + long(std::min(v.size(), from + n))};
-}
+using bench::median;
+using bench::slice;
 
 std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
     for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/stats.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/netns.hpp"
 #include "runtime/net/net_ops.hpp"
@@ -28,17 +29,8 @@ namespace {
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::vector<double> slice(const std::vector<double>& v, size_t from, size_t n) {
-    if (from >= v.size()) return {};
-    return {v.begin() + long(from), v.begin() + long(std::min(v.size(), from + n))};
-}
+using bench::median;
+using bench::slice;
 
 [[noreturn]] void die(const std::string& what, const Error& e) {
     std::cerr << what << ": " << e.text() << "\n";
