@@ -55,10 +55,12 @@ std::string nodeOf(const Topology& t, const EndpointSpec& e) {
     return s->host.empty() ? s->name : s->host;
 }
 
-std::string bridgeNodeOf(const SwitchSpec& s) { return s.host.empty() ? s.name : s.host; }
+std::string bridgeNodeOf(const SwitchSpec& s) {
+    return s.host.empty() ? s.name : s.host;
+}
 
-Status addAddresses(net::NetlinkSocket& sock, int ifindex,
-                    const std::vector<net::IpPrefix>& addrs, const std::string& where) {
+Status addAddresses(net::NetlinkSocket& sock, int ifindex, const std::vector<net::IpPrefix>& addrs,
+                    const std::string& where) {
     for (const auto& p : addrs) {
         net::Address a{.ifindex = ifindex, .prefix = p};
         if (!p.address().isV4()) a.flags = net::kAddrNoDad; // usable at once, no DAD wait
@@ -76,7 +78,8 @@ Status pinNewNetnsHere(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
     if (fd < 0) {
         int err = errno;
-        return failErrno("create netns file " + path, err, err == EEXIST ? Code::Conflict : Code::Kernel);
+        return failErrno("create netns file " + path, err,
+                         err == EEXIST ? Code::Conflict : Code::Kernel);
     }
     ::close(fd);
     if (::unshare(CLONE_NEWNET) != 0) {
@@ -107,7 +110,8 @@ void disableIpv6(const net::Netns* ns) {
 
 /// One namespace made by a worker thread: pinned, opened, a socket in it and lo up.
 Status makeNetnsHere(const std::string& node, const std::string& path, bool l2only, NewNetns& out) {
-    if (auto st = pinNewNetnsHere(path); !st) return std::unexpected(st.error().wrap("create netns for " + node));
+    if (auto st = pinNewNetnsHere(path); !st)
+        return std::unexpected(st.error().wrap("create netns for " + node));
     auto ns = net::Netns::open(path);
     if (!ns) return std::unexpected(ns.error().wrap("create netns for " + node));
     out.ns.emplace(std::move(*ns));
@@ -122,7 +126,8 @@ Status makeNetnsHere(const std::string& node, const std::string& path, bool l2on
 }
 
 Status createNamespaces(Fixture::State& s) {
-    std::vector<std::pair<std::string, std::string>> todo(s.record.netns.begin(), s.record.netns.end());
+    std::vector<std::pair<std::string, std::string>> todo(s.record.netns.begin(),
+                                                          s.record.netns.end());
     if (todo.empty()) return {};
     std::vector<NewNetns> made(todo.size());
     auto l2only = [&](size_t i) {
@@ -180,12 +185,16 @@ Status createNamespaces(Fixture::State& s) {
         try {
             threads.emplace_back(work);
         } catch (const std::system_error& e) {
-            for (size_t i = 0; i < todo.size(); ++i) adopt(i);
-            return fail(Code::Internal, std::string("start a thread to create namespaces: ") + e.what());
+            for (size_t i = 0; i < todo.size(); ++i)
+                adopt(i);
+            return fail(Code::Internal,
+                        std::string("start a thread to create namespaces: ") + e.what());
         }
     }
-    for (auto& t : threads) t.join();
-    for (size_t i = 0; i < todo.size(); ++i) adopt(i);
+    for (auto& t : threads)
+        t.join();
+    for (size_t i = 0; i < todo.size(); ++i)
+        adopt(i);
     if (failure) return std::unexpected(std::move(failure->second));
     return {};
 }
@@ -229,8 +238,10 @@ void putVethEnd(nl_msg* m, const std::string& ifname, uint32_t mtu) {
 /// `masterA` when non-zero; b born (down) in `nsB`. Echoed, to learn both indexes.
 net::NlMsg vethRequest(const LinkSpec& l, int masterA, const net::Netns& nsB) {
     ifinfomsg ifi = linkHeader(0, true);
-    // NLM_F_ECHO: the kernel (6.3+) answers with the new link, whose IFLA_LINK is the peer's index.
-    net::NlMsg msg = net::makeMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &ifi, sizeof ifi);
+    // NLM_F_ECHO: the kernel (~6.3+) answers with the new link, whose IFLA_LINK is the peer's
+    // index.
+    net::NlMsg msg =
+        net::makeMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &ifi, sizeof ifi);
     nl_msg* m = msg.get();
     putVethEnd(m, l.a.ifname, l.mtu);
     if (masterA) nla_put_u32(m, IFLA_MASTER, static_cast<uint32_t>(masterA));
@@ -327,19 +338,20 @@ Status createLinks(Fixture::State& s, IfIndex& idx) {
             if (h->nlmsg_type != RTM_NEWLINK) return;
             auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
             nlattr* tb[IFLA_MAX + 1] = {};
-            if (nlmsg_parse(const_cast<nlmsghdr*>(h), sizeof *ifi, tb, IFLA_MAX, nullptr) < 0) return;
+            if (nlmsg_parse(const_cast<nlmsghdr*>(h), sizeof *ifi, tb, IFLA_MAX, nullptr) < 0)
+                return;
             if (!tb[IFLA_IFNAME] || keyA.second != nla_get_string(tb[IFLA_IFNAME])) return;
             idx[keyA] = ifi->ifi_index;
             if (tb[IFLA_LINK]) idx[keyB] = static_cast<int>(nla_get_u32(tb[IFLA_LINK]));
         };
         batches[nodeA].add(vethRequest(l, masterOf(nodeA, l.a), s.netns.at(nodeB)),
-                           where(i) + ": create veth " + nodeA + "/" + l.a.ifname + " <-> " + nodeB +
-                               "/" + l.b.ifname,
+                           where(i) + ": create veth " + nodeA + "/" + l.a.ifname + " <-> " +
+                               nodeB + "/" + l.b.ifname,
                            onEcho);
     }
     TRY(batches.flush());
     // 2. b ends up (and enslaved when on a switch); the index of every interface that gets
-    //    addresses or routes and was not learnt from an echo (kernels before 6.3 do not echo).
+    //    addresses or routes and was not learnt from an echo (older kernels do not echo).
     std::set<IfKey> wanted;
     for (const auto& l : t.links)
         for (const auto* e : {&l.a, &l.b})
@@ -357,11 +369,12 @@ Status createLinks(Fixture::State& s, IfIndex& idx) {
     }
     for (const auto& key : wanted) {
         if (idx.contains(key)) continue;
-        batches[key.first].add(getLinkRequest(key.second), "look up " + key.first + "/" + key.second,
-                               [&idx, key](const nlmsghdr* h) {
-                                   if (h->nlmsg_type == RTM_NEWLINK)
-                                       idx[key] = static_cast<const ifinfomsg*>(NLMSG_DATA(h))->ifi_index;
-                               });
+        batches[key.first].add(
+            getLinkRequest(key.second), "look up " + key.first + "/" + key.second,
+            [&idx, key](const nlmsghdr* h) {
+                if (h->nlmsg_type == RTM_NEWLINK)
+                    idx[key] = static_cast<const ifinfomsg*>(NLMSG_DATA(h))->ifi_index;
+            });
     }
     TRY(batches.flush());
     // 3. Addresses.
@@ -371,10 +384,12 @@ Status createLinks(Fixture::State& s, IfIndex& idx) {
             std::string node = nodeOf(t, *e);
             auto it = idx.find({node, e->ifname});
             if (e->addresses.empty()) continue;
-            if (it == idx.end()) return fail(Code::Internal, where(i) + ": no index for " + node + "/" + e->ifname);
+            if (it == idx.end())
+                return fail(Code::Internal, where(i) + ": no index for " + node + "/" + e->ifname);
             for (const auto& p : e->addresses)
-                batches[node].add(addressRequest(it->second, p),
-                                  where(i) + " " + node + "/" + e->ifname + ": add address " + p.str());
+                batches[node].add(addressRequest(it->second, p), where(i) + " " + node + "/" +
+                                                                     e->ifname + ": add address " +
+                                                                     p.str());
         }
     }
     return batches.flush();
@@ -400,10 +415,12 @@ Status configureHost(Fixture::State& s, const HostSpec& h, const IfIndex& idx) {
     auto& sock = s.sockets.at(h.name);
     if (h.router) {
         if (auto st = net::setForwarding(ns, net::Family::V4, true); !st)
-            return std::unexpected(st.error().wrap("router " + h.name + ": enable IPv4 forwarding"));
+            return std::unexpected(
+                st.error().wrap("router " + h.name + ": enable IPv4 forwarding"));
         if (hostHasV6(s.topology, h.name))
             if (auto st = net::setForwarding(ns, net::Family::V6, true); !st)
-                return std::unexpected(st.error().wrap("router " + h.name + ": enable IPv6 forwarding"));
+                return std::unexpected(
+                    st.error().wrap("router " + h.name + ": enable IPv6 forwarding"));
     }
     for (const auto& r : h.routes) {
         net::Route route{.dst = r.dst, .gw = r.via};
@@ -436,12 +453,15 @@ Status attachContainers(Fixture::State& s) {
         const auto& spec = *std::find_if(s.topology.containers.begin(), s.topology.containers.end(),
                                          [&](const auto& x) { return x.name == c.name; });
         rt::NetPaths paths{.configDir = c.configDir, .cniPath = c.cniPath, .cacheDir = c.cacheDir};
-        rt::AttachRequest req{.containerId = c.containerId, .netnsPath = c.netns, .networks = {c.network}};
+        rt::AttachRequest req{
+            .containerId = c.containerId, .netnsPath = c.netns, .networks = {c.network}};
         auto st = net::inNetns(s.netns.at(spec.host), [&]() -> Status {
             TRY(rt::attachNetworks(paths, req));
             return {};
         });
-        if (!st) return std::unexpected(st.error().wrap("container " + c.name + " on host " + spec.host));
+        if (!st)
+            return std::unexpected(
+                st.error().wrap("container " + c.name + " on host " + spec.host));
     }
     return {};
 }
@@ -453,7 +473,8 @@ Status bringUp(Fixture::State& s) {
     TRY(createNamespaces(s));
     TRY(createSwitches(s, idx));
     TRY(createLinks(s, idx));
-    for (const auto& h : s.topology.hosts) TRY(configureHost(s, h, idx));
+    for (const auto& h : s.topology.hosts)
+        TRY(configureHost(s, h, idx));
     TRY(attachContainers(s));
     return {};
 }

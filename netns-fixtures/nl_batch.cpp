@@ -62,7 +62,8 @@ Status NlBatch::flush() {
         for (end = begin; end < items.size(); ++end) {
             nlmsghdr* h = nlmsg_hdr(items[end].msg.get());
             size_t w = items[end].onReply ? kReplyWeight : 1;
-            if (end > begin && (out.size() + h->nlmsg_len > kChunkBytes || weight + w > kChunkWeight))
+            if (end > begin &&
+                (out.size() + h->nlmsg_len > kChunkBytes || weight + w > kChunkWeight))
                 break;
             weight += w;
             h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;

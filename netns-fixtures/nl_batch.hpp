@@ -21,8 +21,7 @@ class NlBatch {
 
     /// Queues `msg` (NLM_F_ACK is added). `what` names it in errors; `onReply` receives the
     /// replies that are not the ack (e.g. the RTM_NEWLINK answering an RTM_GETLINK).
-    void add(net::NlMsg msg, std::string what,
-             std::function<void(const nlmsghdr*)> onReply = {});
+    void add(net::NlMsg msg, std::string what, std::function<void(const nlmsghdr*)> onReply = {});
     [[nodiscard]] bool empty() const { return items_.empty(); }
 
     /// Sends everything queued and waits for every ack. Requests after a failed one still run
