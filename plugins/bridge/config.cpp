@@ -4,6 +4,7 @@
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
 #include "plugins/iface/conf_fields.hpp"
+#include "plugins/common/backend.hpp"
 #include "plugins/iface/nat.hpp"
 
 namespace tether::bridge {
@@ -69,9 +70,7 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     c.forceAddress = TRY(boolField(raw, "forceAddress"));
     c.ipMasq = TRY(boolField(raw, "ipMasq"));
     if (auto b = TRY(cni::fields::optString(raw, "ipMasqBackend", ""))) c.ipMasqBackend = *b;
-    if (!c.ipMasqBackend.empty() && c.ipMasqBackend != "nftables" && c.ipMasqBackend != "iptables")
-        return fail(Code::InvalidConfig, "invalid ipMasqBackend \"" + c.ipMasqBackend +
-                                             "\": must be \"nftables\" or \"iptables\"");
+    TRY(nat::parseBackend(c.ipMasqBackend, "ipMasqBackend"));
     c.mtu = uint32_t(TRY(intField(raw, "mtu", 0, 0, 65535)));
     if (c.mtu != 0 && c.mtu < 68)
         return fail(Code::InvalidConfig,
@@ -94,9 +93,6 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     c.mac = TRY(parseMac(args));
     if (c.ipMasq && !plugin::natAvailable())
         return fail(Code::UnsupportedField, "unsupported field ipMasq: true (built without NAT)");
-    if (c.ipMasq && c.ipMasqBackend == "iptables")
-        return fail(Code::UnsupportedField,
-                    "unsupported ipMasqBackend \"iptables\": this build masquerades with nftables only");
     return c;
 }
 

@@ -42,7 +42,8 @@ struct Config {
 /// Parses and validates the config of `args` (conf.raw, CNI_ARGS, args.cni.mac,
 /// runtimeConfig.mac; later sources win, as in the reference). Errors: code 6 for wrong types,
 /// code 7 for invalid values (bridge name, mtu outside 68..65535, vlan outside 0..4094,
-/// hairpinMode with promiscMode, disableContainerInterface with ipam, invalid MAC), code 2 for
+/// hairpinMode with promiscMode, disableContainerInterface with ipam, invalid MAC, ipMasqBackend
+/// other than "nftables"/"iptables"), code 2 for
 /// ipMasq when this build has no NAT support, code 4 for bad CNI_ARGS.
 Expected<Config> parseConfig(const cni::CmdArgs& args);
 

@@ -3,6 +3,8 @@
 #include <linux/netfilter.h>
 
 #include "libnet/nft_set.hpp"
+#include "plugins/common/backend.hpp"
+#include "plugins/common/ipt_nat.hpp"
 #include "plugins/common/nat_table.hpp"
 
 namespace tether::nat {
@@ -10,12 +12,6 @@ namespace tether::nat {
 namespace {
 
 const std::vector<std::string> kMasqSets = {"masq4", "masq6", "nomasq4", "nomasq6"};
-
-Status requireNftables(const std::string& backend) {
-    if (backend.empty() || backend == "nftables") return {};
-    return fail(Code::UnsupportedField, "unsupported ipMasqBackend \"" + backend +
-                                            "\": this build masquerades with nftables only");
-}
 
 } // namespace
 
@@ -39,20 +35,28 @@ std::vector<Element> masqElements(const std::vector<net::IpPrefix>& ips, const s
 } // namespace
 
 Status setupMasq(const MasqSpec& spec) {
-    TRY(requireNftables(spec.backend));
-    TRY(ensureTable());
     const std::string owner = ownerTag(spec.network, spec.containerId, spec.ifname);
+    if (TRY(parseBackend(spec.backend, "ipMasqBackend")) == Backend::Iptables)
+        return ipt::addMasq(owner, spec.ips);
+    TRY(ensureTable());
     return commit({.add = masqElements(spec.ips, owner)}, "add masquerade for " + owner);
 }
 
 Status teardownMasq(const std::string& network, const std::string& containerId,
                     const std::string& ifname) {
+    // Both backends, whatever the config says now: it may have named the other one at ADD.
     const std::string owner = ownerTag(network, containerId, ifname);
-    return commit({.del = TRY(ownedElements(kMasqSets, owner))}, "remove masquerade of " + owner);
+    auto elems = ownedElements(kMasqSets, owner);
+    Status nft = elems ? commit({.del = std::move(*elems)}, "remove masquerade of " + owner)
+                       : Status(std::unexpected(elems.error()));
+    Status ipt = ipt::remove(ipt::Kind::Masq, owner);
+    return nft ? ipt : nft;
 }
 
 Status checkMasq(const MasqSpec& spec) {
     const std::string owner = ownerTag(spec.network, spec.containerId, spec.ifname);
+    if (TRY(parseBackend(spec.backend, "ipMasqBackend")) == Backend::Iptables)
+        return ipt::checkMasq(owner, spec.ips);
     for (const auto& p : spec.ips) {
         Element want{.set = p.family() == net::Family::V4 ? "masq4" : "masq6",
                      .key = net::ConcatBuilder().addr(p.address()).bytes()};
@@ -66,9 +70,10 @@ Status checkMasq(const MasqSpec& spec) {
 
 Status gcMasq(const std::string& network,
               const std::vector<std::pair<std::string, std::string>>& valid) {
-    auto all = TRY(listElements(kMasqSets));
     std::vector<std::string> keep;
     for (const auto& [cid, ifname] : valid) keep.push_back(ownerTag(network, cid, ifname));
+    TRY(ipt::gc(ipt::Kind::Masq, network, keep));
+    auto all = TRY(listElements(kMasqSets));
     std::vector<Element> stale;
     for (auto& e : all) {
         if (!e.comment.starts_with(networkPrefix(network))) continue;

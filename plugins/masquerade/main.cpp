@@ -3,6 +3,7 @@
 // as bridge/veth `ipMasq`; see docs/plugins/masquerade.md.
 #include "cni/json_fields.hpp"
 #include "cni/skel.hpp"
+#include "plugins/common/backend.hpp"
 #include "plugins/iface/nat.hpp"
 
 using namespace tether;
@@ -11,10 +12,10 @@ namespace {
 
 Expected<plugin::NatSpec> spec(const cni::CmdArgs& args) {
     plugin::NatSpec s{.ipMasq = true};
+    const char* key = "ipMasqBackend";
     if (auto b = TRY(cni::fields::optString(args.conf.raw, "ipMasqBackend", ""))) s.backend = *b;
-    if (auto b = TRY(cni::fields::optString(args.conf.raw, "backend", ""))) s.backend = *b;
-    if (!s.backend.empty() && s.backend != "nftables" && s.backend != "iptables")
-        return fail(Code::InvalidConfig, "invalid backend \"" + s.backend + "\": must be nftables or iptables");
+    if (auto b = TRY(cni::fields::optString(args.conf.raw, "backend", ""))) s.backend = *b, key = "backend";
+    TRY(nat::parseBackend(s.backend, key));
     return s;
 }
 

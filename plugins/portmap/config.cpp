@@ -48,12 +48,7 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     Config c;
     c.snat = TRY(plugin::boolField(raw, "snat", true));
     c.masqAll = TRY(plugin::boolField(raw, "masqAll", false));
-    if (auto b = TRY(cni::fields::optString(raw, "backend", ""))) c.backend = *b;
-    if (!c.backend.empty() && c.backend != "nftables") {
-        if (c.backend == "iptables")
-            return fail(Code::UnsupportedField, "unsupported backend \"iptables\": this build maps ports with nftables only");
-        return fail(Code::InvalidConfig, "invalid backend \"" + c.backend + "\": must be nftables or iptables");
-    }
+    if (auto b = TRY(cni::fields::optString(raw, "backend", ""))) c.backend = TRY(nat::parseBackend(*b, "backend"));
     const nlohmann::json* list = TRY(cni::fields::optArray(args.conf.runtimeConfig, "portMappings",
                                                            "runtimeConfig"));
     if (!list) return c;

@@ -10,6 +10,7 @@
 
 #include "libnet/nft_set.hpp"
 #include "libnet/sysctl.hpp"
+#include "plugins/common/ipt_nat.hpp"
 #include "plugins/common/nat_table.hpp"
 #include "plugins/iface/nat.hpp"
 
@@ -120,6 +121,35 @@ void forgetUdpFlows(const Config& c) {
     }
 }
 
+nat::ipt::PortmapSpec iptSpec(const Config& c, const std::vector<IpPrefix>& ips) {
+    nat::ipt::PortmapSpec spec{.ips = ips, .mappings = {}, .snat = c.snat, .masqAll = c.masqAll};
+    for (const auto& m : c.mappings)
+        spec.mappings.push_back({.hostIP = m.hostIP, .protocol = m.protocol, .hostPort = m.hostPort,
+                                 .containerPort = m.containerPort});
+    return spec;
+}
+
+// A host port mapped by another owner in table inet tether: its conflict error. Used by the
+// iptables backend, so a port is not mapped twice across backends.
+Status refuseNftTaken(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
+    for (const auto& ip : ips)
+        for (const auto& m : c.mappings) {
+            if (m.hostIP && m.hostIP->family() != ip.family()) continue;
+            auto have = net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())});
+            if (have && !have->empty() && (*have)[0].comment != owner)
+                return std::unexpected(Error{Code::Conflict,
+                                             "host port " + m.text() + " is already mapped by " + (*have)[0].comment,
+                                             {}, EEXIST});
+        }
+    return {};
+}
+
+// Adds the mappings with the iptables backend (plugins/common/ipt_nat.hpp).
+Status addIptables(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
+    TRY(refuseNftTaken(c, ips, owner));
+    return nat::ipt::addPortmap(owner, iptSpec(c, ips));
+}
+
 } // namespace
 
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
@@ -131,12 +161,17 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto ips = containerIps(args, prev);
     if (ips.empty())
         return fail(Code::InvalidConfig, "prevResult has no IP address for interface " + args.ifname);
-    TRY(nat::ensureTable());
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
-    // One transaction: either every mapping is installed or none.
-    if (auto st = nat::commit(plan(c, ips, owner), "add port mappings for " + owner); !st) {
-        if (st.error().errnum == EEXIST) return std::unexpected(conflict(c, ips, st.error()));
-        return std::unexpected(st.error());
+    if (c.backend == nat::Backend::Iptables) {
+        TRY(addIptables(c, ips, owner));
+    } else {
+        TRY(nat::ipt::refuseTaken(owner, iptSpec(c, ips))); // mapped with iptables by another
+        TRY(nat::ensureTable());
+        // One transaction: either every mapping is installed or none.
+        if (auto st = nat::commit(plan(c, ips, owner), "add port mappings for " + owner); !st) {
+            if (st.error().errnum == EEXIST) return std::unexpected(conflict(c, ips, st.error()));
+            return std::unexpected(st.error());
+        }
     }
     if (c.snat) allowLocalnet(prev);
     forgetUdpFlows(c);
@@ -144,7 +179,13 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 }
 
 Status cmdDel(const cni::CmdArgs& args) {
-    TRY(removeOwned(nat::ownerTag(args.conf.name, args.containerId, args.ifname)));
+    // Both backends, whatever the config names now (it may have named the other one at ADD);
+    // iptables is only exec'ed when one of the attachment's chains exists.
+    const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
+    Status nft = removeOwned(owner);
+    Status ipt = nat::ipt::remove(nat::ipt::Kind::Portmap, owner);
+    TRY(nft);
+    TRY(ipt);
     if (auto c = parseConfig(args)) forgetUdpFlows(*c);
     return {};
 }
@@ -154,6 +195,8 @@ Status cmdCheck(const cni::CmdArgs& args) {
     if (!args.conf.prevResult) return fail(Code::InvalidConfig, "portmap CHECK requires a prevResult");
     if (c.mappings.empty()) return {};
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
+    if (c.backend == nat::Backend::Iptables)
+        return nat::ipt::checkPortmap(owner, iptSpec(c, containerIps(args, *args.conf.prevResult)));
     for (const auto& ip : containerIps(args, *args.conf.prevResult))
         for (const auto& m : c.mappings) {
             if (m.hostIP && m.hostIP->family() != ip.family()) continue;
@@ -168,6 +211,7 @@ Status cmdGc(const cni::CmdArgs& args) {
     auto valid = plugin::validAttachments(args.conf.raw);
     std::vector<std::string> keep;
     for (const auto& [cid, ifname] : valid) keep.push_back(nat::ownerTag(args.conf.name, cid, ifname));
+    TRY(nat::ipt::gc(nat::ipt::Kind::Portmap, args.conf.name, keep));
     auto all = TRY(nat::listElements(kPortSets));
     std::vector<nat::Element> stale;
     for (auto& e : all) {

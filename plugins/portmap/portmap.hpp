@@ -1,5 +1,5 @@
 // The portmap plugin: config (reference keys + the portMappings capability) and commands.
-// See docs/plugins/portmap.md and docs/nftables.md.
+// See docs/plugins/portmap.md and docs/nftables.md (both backends).
 #pragma once
 
 #include <optional>
@@ -8,6 +8,7 @@
 
 #include "cni/skel.hpp"
 #include "libnet/ip.hpp"
+#include "plugins/common/backend.hpp"
 
 namespace tether::portmap {
 
@@ -23,12 +24,13 @@ struct Config {
     std::vector<Mapping> mappings;
     bool snat = true;     ///< masquerade hairpin and localhost connections
     bool masqAll = false; ///< masquerade every mapped connection
-    std::string backend;  ///< "" / "nftables"; "iptables" refused in this build
+    nat::Backend backend = nat::Backend::Nftables; ///< `backend`: "nftables" (default) | "iptables"
 };
 
 /// Parses runtimeConfig.portMappings and the plugin keys. Errors: code 6 for wrong types, code 7
 /// naming the entry for a port outside 1..65535, an unknown protocol, a hostIP that is not an
-/// address, two entries for the same [hostIP:]hostPort/protocol; code 2 for backend "iptables".
+/// address, two entries for the same [hostIP:]hostPort/protocol, a backend other than
+/// "nftables"/"iptables".
 Expected<Config> parseConfig(const cni::CmdArgs& args);
 
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args);

@@ -1,5 +1,6 @@
 #include "cni/invoke.hpp"
 #include "cni/json_fields.hpp"
+#include "plugins/common/backend.hpp"
 #include "plugins/iface/conf_fields.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
@@ -13,14 +14,9 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
                     "ipam must be specified (the veth plugin needs addresses)");
     c.nat.ipMasq = TRY(plugin::boolField(raw, "ipMasq"));
     if (auto b = TRY(cni::fields::optString(raw, "ipMasqBackend", ""))) c.nat.backend = *b;
-    if (!c.nat.backend.empty() && c.nat.backend != "nftables" && c.nat.backend != "iptables")
-        return fail(Code::InvalidConfig, "invalid ipMasqBackend \"" + c.nat.backend +
-                                             "\": must be \"nftables\" or \"iptables\"");
+    TRY(nat::parseBackend(c.nat.backend, "ipMasqBackend"));
     if (c.nat.ipMasq && !plugin::natAvailable())
         return fail(Code::UnsupportedField, "unsupported field ipMasq: true (built without NAT)");
-    if (c.nat.ipMasq && c.nat.backend == "iptables")
-        return fail(Code::UnsupportedField,
-                    "unsupported ipMasqBackend \"iptables\": this build masquerades with nftables only");
     c.mtu = uint32_t(TRY(plugin::intField(raw, "mtu", 0, 0, 65535)));
     if (c.mtu != 0 && c.mtu < 68)
         return fail(Code::InvalidConfig,

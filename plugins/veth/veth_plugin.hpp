@@ -12,7 +12,8 @@ struct Config {
 };
 
 /// Parses and validates: `ipam` is required (code 7), `mtu` 0 or 68..65535 (code 7), wrong types
-/// code 6, ipMasqBackend "nftables"/"iptables" (code 7), ipMasq without NAT support (code 2).
+/// code 6, ipMasqBackend other than "nftables"/"iptables" (code 7), ipMasq without NAT support
+/// (code 2).
 Expected<Config> parseConfig(const cni::CmdArgs& args);
 
 /// ADD: IPAM, forwarding, veth, container addresses and point-to-point routes, host /32 (/128)

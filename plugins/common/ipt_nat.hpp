@@ -1,0 +1,76 @@
+// The iptables NAT backend: the same semantics as table inet tether (docs/nftables.md), as
+// iptables rules in the nat table of each family (docs/nftables.md, "The iptables backend"):
+//
+//   POSTROUTING -m comment --comment "tether: container NAT" -j TETHER-POSTROUTING      (once)
+//   PREROUTING/OUTPUT -m addrtype --dst-type LOCAL -m comment --comment "tether: host ports"
+//                                                    -j TETHER-HOSTPORTS                 (once)
+//   TETHER-POSTROUTING -s <ip> ! -d <subnet> -j TETHER-MASQ-<h>        masquerade
+//   TETHER-MASQ-<h>: -d 224.0.0.0/4 (ff00::/8) -j RETURN; -j MASQUERADE
+//   TETHER-HOSTPORTS -p <proto> -m multiport --dports <ports> -j TETHER-DN-<h>  port mappings
+//   TETHER-DN-<h>: [-d <hostIP>] -p <proto> --dport <H> -j DNAT --to-destination <ip>:<C>
+//   TETHER-POSTROUTING -d <ip> -m conntrack --ctstate DNAT -j TETHER-SN-<h>      hairpin/masqAll
+//   TETHER-SN-<h>: -s <subnet or 0/0> -j MASQUERADE; -s 127.0.0.0/8 -j MASQUERADE (IPv4)
+//
+// <h> is 16 hex digits of a hash of the owner tag "<network>/<containerID>/<ifname>", and every
+// per-attachment rule carries that tag as its comment, so DEL and GC remove exactly one
+// attachment's rules and chains. The shared chains and jumps go when their last rule goes.
+// Every change is one iptables-restore per family, made under ipt::Lock.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "libnet/ip.hpp"
+
+namespace tether::nat::ipt {
+
+/// The per-attachment objects of one feature: masquerade (bridge/veth ipMasq, the masquerade
+/// plugin) or port mappings (portmap).
+enum class Kind { Masq, Portmap };
+
+/// The chains `owner` has for `kind` ("TETHER-MASQ-<h>"; "TETHER-DN-<h>", "TETHER-SN-<h>").
+std::vector<std::string> ownedChains(Kind kind, const std::string& owner);
+
+/// Masquerade for the container addresses `ips` (with their subnet prefix). Replaces what the
+/// owner had before (idempotent). One restore per family with addresses.
+Status addMasq(const std::string& owner, const std::vector<net::IpPrefix>& ips);
+/// CHECK: every address of `ips` has its masquerade jump and chain, owned by `owner`.
+Status checkMasq(const std::string& owner, const std::vector<net::IpPrefix>& ips);
+
+/// One host port -> container port mapping.
+struct PortMap {
+    std::optional<net::IpAddress> hostIP; ///< only traffic to this local address
+    std::string protocol = "tcp";         ///< tcp, udp or sctp
+    int hostPort = 0;
+    int containerPort = 0;
+    [[nodiscard]] std::string text() const; ///< "[hostIP:]hostPort/proto -> containerPort"
+};
+
+struct PortmapSpec {
+    std::vector<net::IpPrefix> ips; ///< the container's first IPv4 and first IPv6 (with prefix)
+    std::vector<PortMap> mappings;
+    bool snat = true;     ///< masquerade hairpin connections (own subnet) and localhost
+    bool masqAll = false; ///< masquerade every mapped connection
+};
+
+/// Installs the mappings for `owner`, all families or none: a [hostIP:]hostPort/protocol already
+/// mapped by another owner is code 102 "host port ... is already mapped by <owner>", and nothing
+/// is changed. Replaces what the owner had before.
+Status addPortmap(const std::string& owner, const PortmapSpec& spec);
+/// For the nftables backend: code 102 when a mapping of `spec` is mapped by iptables rules of
+/// another owner. Execs nothing unless TETHER-HOSTPORTS may exist (mayHaveChains).
+Status refuseTaken(const std::string& owner, const PortmapSpec& spec);
+/// CHECK: every mapping of `spec` has its DNAT rule, owned by `owner`, reachable from
+/// TETHER-HOSTPORTS.
+Status checkPortmap(const std::string& owner, const PortmapSpec& spec);
+
+/// Removes the owner's rules and chains of `kind` in both families. Execs nothing when the cheap
+/// probe (mayHaveChains) says none of its chains exist. Missing is fine.
+Status remove(Kind kind, const std::string& owner);
+/// GC: removes the `kind` objects of owners tagged "<network>/..." that are not in `keep`.
+/// Execs nothing when none of our chains exist.
+Status gc(Kind kind, const std::string& network, const std::vector<std::string>& keep);
+
+} // namespace tether::nat::ipt
