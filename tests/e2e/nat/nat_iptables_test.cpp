@@ -1,0 +1,339 @@
+// The iptables NAT backend (`ipMasqBackend` / `backend: "iptables"`) as a user observes it, in the
+// same world as nat_test.cpp (nat_hosts.json: "host" runs the plugins, "remote" is a peer with no
+// route to container subnets): what the remote sees, what reaches a container through host:port,
+// what `iptables-save -t nat` shows before and after DEL, a backend switched between ADD and DEL,
+// GC, CHECK, and refused configs.
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "runtime/net/net_ops.hpp"
+#include "tests/e2e/nat/nat_hosts.hpp"
+#include "tests/e2e/nat/tcp_probe.hpp"
+#include "tests/support/plugin_runner.hpp"
+#include "tests/support/scratch_netns.hpp"
+
+using namespace tether;
+using namespace tether::rt;
+using nlohmann::json;
+
+namespace {
+
+using test::kHostAddr;
+using test::kRemoteAddr;
+
+/// A bridge (ipMasq) + portmap network "iptnet" whose backend can be changed between calls.
+struct Net {
+    test::TempDir conf, cache, data;
+    NetPaths paths;
+    NetworkList list;
+    std::string subnet;
+    Net(std::string sub, const std::string& backend) : subnet(std::move(sub)) {
+        paths = {.configDir = conf.path(), .cniPath = test::binDir(), .cacheDir = cache.path()};
+        setBackend(backend);
+    }
+    /// Rewrites the config with `backend` for both ipMasqBackend (bridge) and backend (portmap).
+    void setBackend(const std::string& backend) {
+        json l = {{"cniVersion", "1.1.0"},
+                  {"name", "iptnet"},
+                  {"plugins",
+                   json::array({{{"type", "bridge"}, {"bridge", "tipt0"}, {"isDefaultGateway", true},
+                                 {"ipMasq", true}, {"ipMasqBackend", backend},
+                                 {"ipam", {{"type", "host-local"}, {"subnet", subnet}, {"dataDir", data.path().string()}}}},
+                                {{"type", "portmap"}, {"backend", backend}, {"capabilities", {{"portMappings", true}}}}})}};
+        std::ofstream(conf / "n.conflist") << l.dump();
+        list = *resolveNetwork(paths, "iptnet");
+    }
+};
+
+RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns, json mappings = json::array()) {
+    return {.containerId = id, .netns = ns.path(), .ifname = "eth0",
+            .capabilityArgs = {{"portMappings", mappings}}};
+}
+
+std::string iptables() { return test::execHere({"iptables-save", "-t", "nat"}).out; }
+std::string ip6tables() { return test::execHere({"ip6tables-save", "-t", "nat"}).out; }
+std::string nftRuleset() { return test::execHere({"nft", "list", "ruleset"}).out; }
+bool has(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+/// Runs one plugin of the list by hand (GC, bad configs) and returns what it printed.
+test::PluginRun runOne(const std::string& type, const std::string& command, json conf,
+                       const std::vector<std::pair<std::string, std::string>>& env = {}) {
+    conf["name"] = "iptnet";
+    conf["cniVersion"] = "1.1.0";
+    auto e = env;
+    e.emplace_back("CNI_PATH", test::binDir());
+    return test::runPlugin(test::binDir() + "/" + type, command, e, conf.dump());
+}
+
+} // namespace
+
+TEST_CASE("iptables backend: a remote host sees the container's connection from the host's address",
+          "[nat][iptables]") {
+    test::NatHosts world;
+    Net net("10.70.0.0/24", "iptables");
+    test::ScratchNetns c;
+    auto add = addNetwork(net.paths, net.list, attachment("m1", c));
+    INFO((add ? add->dump() : add.error().text()));
+    REQUIRE(add);
+    std::string rules = iptables();
+    INFO(rules);
+    CHECK(has(rules, "-A POSTROUTING -m comment --comment \"tether: container NAT\" -j TETHER-POSTROUTING"));
+    CHECK(has(rules, "-s 10.70.0.2/32 ! -d 10.70.0.0/24 -m comment --comment \"iptnet/m1/eth0\" -j TETHER-MASQ-"));
+    CHECK(!has(nftRuleset(), "iptnet/m1")); // nothing of it in table inet tether
+
+    auto peer = test::acceptOnce(world.remote(), 9000);
+    CHECK(test::connectFrom(c.netns(), kRemoteAddr, 9000));
+    CHECK(peer.get() == kHostAddr);
+    CHECK(checkNetwork(net.paths, net.list, attachment("m1", c)));
+
+    REQUIRE(delNetwork(net.paths, net.list, attachment("m1", c)));
+    rules = iptables();
+    CHECK(!has(rules, "TETHER"));
+    CHECK(!has(rules, "iptnet"));
+}
+
+TEST_CASE("iptables backend: host ports reach the container; conflicts are refused whole",
+          "[nat][iptables][portmap]") {
+    test::NatHosts world;
+    Net net("10.71.0.0/24", "iptables");
+    test::ScratchNetns server, other;
+    json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
+    auto add = addNetwork(net.paths, net.list, attachment("srv", server, map));
+    INFO((add ? add->dump() : add.error().text()));
+    REQUIRE(add);
+    REQUIRE(addNetwork(net.paths, net.list, attachment("cli", other)));
+    INFO(iptables());
+    CHECK(has(iptables(), "-p tcp -m tcp --dport 8080 -m comment --comment \"iptnet/srv/eth0\" -j DNAT --to-destination 10.71.0.2:80"));
+    CHECK(has(iptables(), "-A PREROUTING -m addrtype --dst-type LOCAL"));
+
+    { // remote client through host:port, seen with its own address
+        auto peer = test::acceptOnce(server.netns(), 80);
+        CHECK(test::connectFrom(world.remote(), kHostAddr, 8080));
+        CHECK(peer.get() == kRemoteAddr);
+    }
+    { // the host itself, on its own address
+        auto peer = test::acceptOnce(server.netns(), 80);
+        CHECK(test::connectFrom(world.host(), kHostAddr, 8080));
+        CHECK(!peer.get().empty());
+    }
+    { // the host on 127.0.0.1 (route_localnet, masqueraded to the bridge address)
+        auto peer = test::acceptOnce(server.netns(), 80);
+        CHECK(test::connectFrom(world.host(), "127.0.0.1", 8080));
+        CHECK(peer.get() == "10.71.0.1");
+    }
+    { // another container on the bridge through the host address (hairpin)
+        auto peer = test::acceptOnce(server.netns(), 80);
+        CHECK(test::connectFrom(other.netns(), kHostAddr, 8080));
+        CHECK(peer.get() == "10.71.0.1");
+    }
+    { // traffic forwarded to a non-local destination is not DNATed
+        auto peer = test::acceptOnce(server.netns(), 80, 1500);
+        CHECK(!test::connectFrom(world.remote(), "198.51.100.7", 8080, 1000));
+        CHECK(peer.get().empty());
+    }
+    { // a second container asking for the same host port is refused, nothing of it installed
+        test::ScratchNetns third;
+        json two = json::array({{{"hostPort", 8081}, {"containerPort", 80}}, {{"hostPort", 8080}, {"containerPort", 80}}});
+        auto clash = addNetwork(net.paths, net.list, attachment("dup", third, two));
+        REQUIRE(!clash);
+        CHECK(clash.error().code == Code::Conflict);
+        CHECK(has(clash.error().msg, "host port 8080/tcp -> 80 is already mapped by iptnet/srv/eth0"));
+        CHECK(!has(iptables(), "dup"));
+        CHECK(!has(iptables(), "8081"));
+        auto peer = test::acceptOnce(server.netns(), 80);
+        CHECK(test::connectFrom(world.remote(), kHostAddr, 8080));
+        CHECK(peer.get() == kRemoteAddr);
+    }
+    CHECK(checkNetwork(net.paths, net.list, attachment("srv", server, map)));
+    REQUIRE(delNetwork(net.paths, net.list, attachment("srv", server, map)));
+    CHECK(!has(iptables(), "srv"));
+    CHECK(!has(iptables(), "8080"));
+    CHECK(!test::connectFrom(world.remote(), kHostAddr, 8080, 500));
+    REQUIRE(delNetwork(net.paths, net.list, attachment("cli", other)));
+    CHECK(!has(iptables(), "TETHER"));
+    CHECK(!has(ip6tables(), "TETHER"));
+}
+
+TEST_CASE("iptables backend: a port mapped by the other backend is a conflict", "[nat][iptables][portmap]") {
+    test::NatHosts world;
+    Net nft("10.72.0.0/24", "nftables");
+    test::ScratchNetns a, b;
+    json map = json::array({{{"hostPort", 8383}, {"containerPort", 80}}});
+    REQUIRE(addNetwork(nft.paths, nft.list, attachment("nfta", a, map)));
+    nft.setBackend("iptables");
+    auto clash = addNetwork(nft.paths, nft.list, attachment("iptb", b, map));
+    REQUIRE(!clash);
+    CHECK(clash.error().code == Code::Conflict);
+    CHECK(has(clash.error().msg, "already mapped by iptnet/nfta/eth0"));
+    CHECK(!has(iptables(), "iptb"));
+    nft.setBackend("nftables");
+    REQUIRE(delNetwork(nft.paths, nft.list, attachment("nfta", a, map)));
+    // and the other way round
+    nft.setBackend("iptables");
+    REQUIRE(addNetwork(nft.paths, nft.list, attachment("iptb", b, map)));
+    nft.setBackend("nftables");
+    auto clash2 = addNetwork(nft.paths, nft.list, attachment("nfta", a, map));
+    REQUIRE(!clash2);
+    CHECK(clash2.error().code == Code::Conflict);
+    CHECK(has(clash2.error().msg, "already mapped by iptnet/iptb/eth0"));
+    REQUIRE(delNetwork(nft.paths, nft.list, attachment("iptb", b, map)));
+    CHECK(!has(iptables(), "TETHER"));
+}
+
+TEST_CASE("a backend switched between ADD and DEL is still cleaned up", "[nat][iptables]") {
+    test::NatHosts world;
+    json map = json::array({{{"hostPort", 8484}, {"containerPort", 80}}});
+    SECTION("ADD with iptables, DEL with nftables") {
+        Net net("10.73.0.0/24", "iptables");
+        test::ScratchNetns c;
+        REQUIRE(addNetwork(net.paths, net.list, attachment("sw1", c, map)));
+        REQUIRE(has(iptables(), "iptnet/sw1/eth0"));
+        net.setBackend("nftables");
+        REQUIRE(delNetwork(net.paths, net.list, attachment("sw1", c, map)));
+        CHECK(!has(iptables(), "TETHER"));
+        CHECK(!has(nftRuleset(), "sw1"));
+        CHECK(!test::connectFrom(world.remote(), kHostAddr, 8484, 500));
+    }
+    SECTION("ADD with nftables, DEL with iptables") {
+        Net net("10.74.0.0/24", "nftables");
+        test::ScratchNetns c;
+        REQUIRE(addNetwork(net.paths, net.list, attachment("sw2", c, map)));
+        REQUIRE(has(nftRuleset(), "iptnet/sw2/eth0"));
+        net.setBackend("iptables");
+        REQUIRE(delNetwork(net.paths, net.list, attachment("sw2", c, map)));
+        CHECK(!has(nftRuleset(), "sw2"));
+        CHECK(!has(iptables(), "TETHER"));
+    }
+}
+
+TEST_CASE("iptables backend: CHECK fails when the rules are gone, DEL still succeeds", "[nat][iptables]") {
+    test::NatHosts world;
+    Net net("10.75.0.0/24", "iptables");
+    test::ScratchNetns c;
+    json map = json::array({{{"hostPort", 8585}, {"containerPort", 80}}});
+    REQUIRE(addNetwork(net.paths, net.list, attachment("chk", c, map)));
+    REQUIRE(checkNetwork(net.paths, net.list, attachment("chk", c, map)));
+    SECTION("the masquerade jump is missing") {
+        REQUIRE(test::execHere({"iptables", "-t", "nat", "-F", "TETHER-POSTROUTING"}).exitCode == 0);
+        auto st = checkNetwork(net.paths, net.list, attachment("chk", c, map));
+        REQUIRE(!st);
+        CHECK(has(st.error().msg, "masquerade rule for 10.75.0.2"));
+    }
+    SECTION("the port mapping is missing") {
+        REQUIRE(test::execHere({"iptables", "-t", "nat", "-F", "TETHER-HOSTPORTS"}).exitCode == 0);
+        auto st = checkNetwork(net.paths, net.list, attachment("chk", c, map));
+        REQUIRE(!st);
+        CHECK(has(st.error().msg, "port mapping 8585/tcp -> 80 of iptnet/chk/eth0 is missing"));
+    }
+    REQUIRE(delNetwork(net.paths, net.list, attachment("chk", c, map)));
+    CHECK(!has(iptables(), "TETHER"));
+}
+
+TEST_CASE("iptables backend: GC removes the rules of attachments that are gone", "[nat][iptables]") {
+    test::NatHosts world;
+    Net net("10.76.0.0/24", "iptables");
+    test::ScratchNetns a, b;
+    json map = json::array({{{"hostPort", 8686}, {"containerPort", 80}}});
+    REQUIRE(addNetwork(net.paths, net.list, attachment("live", a, map)));
+    REQUIRE(addNetwork(net.paths, net.list, attachment("dead", b, json::array({{{"hostPort", 8687}, {"containerPort", 80}}}))));
+    for (size_t i : {0, 1}) {
+        json conf = net.list.plugins[i];
+        conf["cni.dev/valid-attachments"] = json::array({{{"containerID", "live"}, {"ifname", "eth0"}}});
+        auto r = runOne(conf["type"].get<std::string>(), "GC", conf);
+        INFO(r.out);
+        CHECK(r.exitCode == 0);
+    }
+    std::string rules = iptables();
+    INFO(rules);
+    CHECK(!has(rules, "iptnet/dead"));
+    CHECK(!has(rules, "8687"));
+    CHECK(has(rules, "iptnet/live"));
+    CHECK(checkNetwork(net.paths, net.list, attachment("live", a, map)));
+    REQUIRE(delNetwork(net.paths, net.list, attachment("live", a, map)));
+    CHECK(!has(iptables(), "TETHER"));
+}
+
+TEST_CASE("iptables backend: ptp with the chained masquerade plugin", "[nat][iptables]") {
+    test::NatHosts world;
+    test::TempDir conf, cache, data;
+    json l = {{"cniVersion", "1.1.0"},
+              {"name", "iptp"},
+              {"plugins",
+               json::array({{{"type", "ptp"},
+                             {"ipam", {{"type", "host-local"}, {"subnet", "10.77.0.0/24"},
+                                       {"routes", json::array({{{"dst", "0.0.0.0/0"}}})},
+                                       {"dataDir", data.path().string()}}}},
+                            {{"type", "masquerade"}, {"backend", "iptables"}}})}};
+    std::ofstream(conf / "p.conflist") << l.dump();
+    NetPaths paths{.configDir = conf.path(), .cniPath = test::binDir(), .cacheDir = cache.path()};
+    auto list = resolveNetwork(paths, "iptp");
+    REQUIRE(list);
+    test::ScratchNetns c;
+    auto add = addNetwork(paths, *list, attachment("p1", c));
+    INFO((add ? add->dump() : add.error().text()));
+    REQUIRE(add);
+    CHECK(has(iptables(), "iptp/p1/eth0"));
+    auto peer = test::acceptOnce(world.remote(), 9001);
+    CHECK(test::connectFrom(c.netns(), kRemoteAddr, 9001));
+    CHECK(peer.get() == kHostAddr);
+    CHECK(checkNetwork(paths, *list, attachment("p1", c)));
+    REQUIRE(delNetwork(paths, *list, attachment("p1", c)));
+    CHECK(!has(iptables(), "TETHER"));
+}
+
+TEST_CASE("iptables backend: stale UDP conntrack entries of a mapped port are cleared on ADD",
+          "[nat][iptables][portmap]") {
+    test::NatHosts world;
+    Net net("10.78.0.0/24", "iptables");
+    test::ScratchNetns c, first;
+    // Conntrack only tracks once NAT hooks exist: a first container creates our chains.
+    REQUIRE(addNetwork(net.paths, net.list, attachment("first", first)));
+    REQUIRE(world.run("remote", {"bash", "-c", "echo x > /dev/udp/192.0.2.1/5454; true"}).exitCode == 0);
+    REQUIRE(has(test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5454"}).out, "dport=5454"));
+    json map = json::array({{{"hostPort", 5454}, {"containerPort", 53}, {"protocol", "udp"}}});
+    REQUIRE(addNetwork(net.paths, net.list, attachment("udp", c, map)));
+    CHECK(!has(test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5454"}).out, "dport=5454"));
+    CHECK(has(iptables(), "-p udp -m udp --dport 5454"));
+    REQUIRE(delNetwork(net.paths, net.list, attachment("udp", c, map)));
+    REQUIRE(delNetwork(net.paths, net.list, attachment("first", first)));
+    CHECK(!has(iptables(), "TETHER"));
+}
+
+TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and value", "[nat][iptables]") {
+    test::NatHosts world;
+    test::ScratchNetns c;
+    json prev = {{"cniVersion", "1.1.0"},
+                 {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", c.path()}}})},
+                 {"ips", json::array({{{"address", "10.79.0.2/24"}, {"interface", 0}}})}};
+    struct Bad {
+        std::string type;
+        json conf;
+        std::string text;
+    };
+    std::vector<Bad> cases = {
+        {"bridge", {{"type", "bridge"}, {"bridge", "tbad0"}, {"ipMasq", true}, {"ipMasqBackend", "ebpf"},
+                    {"ipam", {{"type", "host-local"}, {"subnet", "10.79.0.0/24"}}}},
+         "invalid ipMasqBackend \"ebpf\""},
+        {"ptp", {{"type", "ptp"}, {"ipMasq", true}, {"ipMasqBackend", "xdp"},
+                 {"ipam", {{"type", "host-local"}, {"subnet", "10.79.0.0/24"}}}},
+         "invalid ipMasqBackend \"xdp\""},
+        {"masquerade", {{"type", "masquerade"}, {"backend", "pf"}, {"prevResult", prev}}, "invalid backend \"pf\""},
+        {"portmap", {{"type", "portmap"}, {"backend", "IPTABLES"}, {"prevResult", prev},
+                     {"runtimeConfig", {{"portMappings", json::array({{{"hostPort", 8787}, {"containerPort", 80}}})}}}},
+         "invalid backend \"IPTABLES\""},
+    };
+    std::string before = iptables() + nftRuleset();
+    for (const auto& bad : cases) {
+        auto r = runOne(bad.type, "ADD", bad.conf,
+                        {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
+        INFO(bad.type << ": " << r.out);
+        CHECK(r.exitCode == 1);
+        REQUIRE(r.json);
+        CHECK((*r.json)["code"] == 7);
+        CHECK(has((*r.json)["msg"].get<std::string>(), bad.text));
+    }
+    CHECK(iptables() + nftRuleset() == before);
+    CHECK(test::execHere({"ip", "link", "show", "tbad0"}).exitCode != 0); // refused before any change
+}
