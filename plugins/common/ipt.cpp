@@ -3,8 +3,6 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -61,10 +59,12 @@ std::string Rule::option(std::string_view opt) const {
 
 NatTable parseSave(const std::string& text) {
     NatTable t;
-    std::istringstream in(text);
-    std::string line;
     bool inNat = false;
-    while (std::getline(in, line)) {
+    for (size_t pos = 0; pos < text.size();) {
+        size_t eol = text.find('\n', pos);
+        if (eol == std::string::npos) eol = text.size();
+        std::string line = text.substr(pos, eol - pos);
+        pos = eol + 1;
         if (line.empty() || line[0] == '#') continue;
         if (line[0] == '*') {
             inNat = line == "*nat";
@@ -121,23 +121,43 @@ Status restore(net::Family family, const std::string& body, std::string_view wha
     return {};
 }
 
-bool mayHaveChains(net::Family family, const std::vector<std::string>& chains) {
-    auto path = findTool(tool(family, true));
-    if (!path) return false; // no iptables: nothing of ours can be there, nor removed
+namespace {
+
+// Whether the legacy (x_tables) nat table of `family` is instantiated in this netns.
+bool legacyNatLoaded(net::Family f) {
+    int fd = ::open(f == net::Family::V4 ? "/proc/net/ip_tables_names" : "/proc/net/ip6_tables_names",
+                    O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false; // no x_tables at all
+    char buf[512];
+    std::string names = "\n";
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) names.append(buf, size_t(n));
+    ::close(fd);
+    return names.find("\nnat\n") != std::string::npos;
+}
+
+// Whether the iptables-restore of `f` is iptables-nft (xtables-nft-multi).
+bool usesNft(net::Family f) {
+    auto path = findTool(tool(f, true));
+    if (!path) return false;
     char real[PATH_MAX];
     std::string impl = ::realpath(path->c_str(), real) ? std::string(real) : *path;
-    impl = impl.substr(impl.rfind('/') + 1);
-    if (impl.find("legacy") != std::string::npos) {
-        std::ifstream names(family == net::Family::V4 ? "/proc/net/ip_tables_names"
-                                                      : "/proc/net/ip6_tables_names");
-        if (!names) return true;
-        std::string name;
-        while (std::getline(names, name))
-            if (name == "nat") return true;
-        return false;
+    return impl.substr(impl.rfind('/') + 1).find("nft") != std::string::npos;
+}
+
+} // namespace
+
+std::vector<net::Family> familiesWith(const std::vector<std::string>& chains) {
+    // Common case first, no PATH search: no legacy nat table, so iptables-nft is all there is
+    // to ask, with GETCHAINs. Only a loaded legacy nat table costs a look at which iptables
+    // this is (iptables-legacy: it may hold our chains; iptables-nft: the GETCHAINs decide).
+    std::vector<net::Family> out, nft;
+    for (auto f : {net::Family::V4, net::Family::V6}) {
+        if (legacyNatLoaded(f) && !usesNft(f) && findTool(tool(f, true))) out.push_back(f);
+        else nft.push_back(f);
     }
-    if (impl.find("nft") != std::string::npos) return nftChainsMayExist(family, "nat", chains);
-    return true; // an iptables we do not know: ask it
+    for (auto f : nftFamiliesWithChains(nft, "nat", chains)) out.push_back(f);
+    if (out.size() == 2 && out[0] == net::Family::V6) std::swap(out[0], out[1]);
+    return out;
 }
 
 Lock::~Lock() {

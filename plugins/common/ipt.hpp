@@ -48,11 +48,12 @@ Status restore(net::Family family, const std::string& body, std::string_view wha
 /// True when iptables-restore (ip6tables-restore) is installed.
 bool available(net::Family family);
 
-/// Cheap test, without exec'ing anything, whether any of `chains` may exist in the nat table of
-/// `family`: with iptables-nft, one nfnetlink GETCHAIN per chain; with iptables-legacy, whether
-/// the legacy nat table is loaded at all (/proc/net/ip{,6}_tables_names). False only when none
-/// can exist; unknown setups answer true.
-bool mayHaveChains(net::Family family, const std::vector<std::string>& chains);
+/// Cheap test, without exec'ing anything, in which nat tables (V4, V6) any of `chains` may
+/// exist: nfnetlink GETCHAINs over one socket (iptables-nft keeps them as nftables chains of
+/// table ip/ip6 nat), plus — only when the legacy x_tables nat table is instantiated
+/// (/proc/net/ip{,6}_tables_names) and the installed iptables-restore is not iptables-nft — that
+/// family as "maybe". A family is left out only when none of `chains` can exist there.
+std::vector<net::Family> familiesWith(const std::vector<std::string>& chains);
 
 /// An exclusive lock (flock on /run/tether/iptables.lock) held while reading the table, planning
 /// and restoring, so two plugins never plan from the same stale view. Released on destruction.

@@ -60,14 +60,14 @@ struct PortmapSpec {
 /// is changed. Replaces what the owner had before.
 Status addPortmap(const std::string& owner, const PortmapSpec& spec);
 /// For the nftables backend: code 102 when a mapping of `spec` is mapped by iptables rules of
-/// another owner. Execs nothing unless TETHER-HOSTPORTS may exist (mayHaveChains).
+/// another owner. Execs nothing unless TETHER-HOSTPORTS may exist (familiesWith).
 Status refuseTaken(const std::string& owner, const PortmapSpec& spec);
 /// CHECK: every mapping of `spec` has its DNAT rule, owned by `owner`, reachable from
 /// TETHER-HOSTPORTS.
 Status checkPortmap(const std::string& owner, const PortmapSpec& spec);
 
 /// Removes the owner's rules and chains of `kind` in both families. Execs nothing when the cheap
-/// probe (mayHaveChains) says none of its chains exist. Missing is fine.
+/// probe (familiesWith) says none of its chains exist. Missing is fine.
 Status remove(Kind kind, const std::string& owner);
 /// GC: removes the `kind` objects of owners tagged "<network>/..." that are not in `keep`.
 /// Execs nothing when none of our chains exist.

@@ -1,4 +1,5 @@
 // The iptables backend's port mappings (layout in ipt_nat.hpp).
+#include <algorithm>
 #include <cerrno>
 #include <map>
 
@@ -113,8 +114,11 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
 }
 
 Status refuseTaken(const std::string& owner, const PortmapSpec& spec) {
-    for (const auto& [f, ip] : targets(spec)) {
-        if (!mayHaveChains(f, {kHostports})) continue;
+    auto tgts = targets(spec);
+    if (tgts.empty()) return {};
+    auto present = familiesWith({kHostports});
+    for (const auto& [f, ip] : tgts) {
+        if (std::find(present.begin(), present.end(), f) == present.end()) continue;
         auto table = TRY(save(f));
         TRY(refuseConflicts(table, f, owner, spec));
     }

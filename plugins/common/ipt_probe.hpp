@@ -2,6 +2,7 @@
 // table `ip nat` / `ip6 nat`, chains under their iptables names.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -9,10 +10,12 @@
 
 namespace tether::nat::ipt {
 
-/// One nfnetlink GETCHAIN per name in table `table` of `family` (ip / ip6), calling thread's
-/// netns, nothing exec'ed. False when every answer is ENOENT (no table or no chain); true when
-/// one exists or anything else goes wrong (the caller then looks with iptables-save).
-bool nftChainsMayExist(net::Family family, const std::string& table,
-                       const std::vector<std::string>& chains);
+/// Of `families`, those whose nftables table `table` (ip / ip6) may hold one of `chains`: one
+/// nfnetlink socket, one GETCHAIN per (family, chain) until one is found, calling thread's netns,
+/// nothing exec'ed. A family is left out only when every answer is ENOENT (no table or no
+/// chain); anything else going wrong keeps it (the caller then looks with iptables-save).
+std::set<net::Family> nftFamiliesWithChains(const std::vector<net::Family>& families,
+                                            const std::string& table,
+                                            const std::vector<std::string>& chains);
 
 } // namespace tether::nat::ipt

@@ -139,13 +139,6 @@ std::set<std::string> ownersOf(const NatTable& table, Kind kind, const std::stri
     return out;
 }
 
-std::vector<net::Family> familiesWith(const std::vector<std::string>& chains) {
-    std::vector<net::Family> out;
-    for (auto f : {net::Family::V4, net::Family::V6})
-        if (mayHaveChains(f, chains)) out.push_back(f);
-    return out;
-}
-
 Status remove(Kind kind, const std::string& owner) {
     auto families = familiesWith(ownedChains(kind, owner));
     if (families.empty()) return {};

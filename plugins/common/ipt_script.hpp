@@ -66,7 +66,5 @@ std::set<std::string> ownersOf(const NatTable& table, Kind kind, const std::stri
 Status applyAll(Kind kind, const std::string& owner, const std::vector<net::Family>& families,
                 const std::function<Status(Script&, net::Family)>& plan, std::string_view what);
 
-/// Families to touch for removal: those where mayHaveChains(chains) holds.
-std::vector<net::Family> familiesWith(const std::vector<std::string>& chains);
 
 } // namespace tether::nat::ipt

@@ -181,11 +181,13 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 Status cmdDel(const cni::CmdArgs& args) {
     // Both backends, whatever the config names now (it may have named the other one at ADD);
     // iptables is only exec'ed when one of the attachment's chains exists.
+    // iptables first: its probe's netfilter socket must be closed before our nftables deletion
+    // commits (a socket released after it waits for the kernel's RCU grace period, ~15 ms).
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
-    Status nft = removeOwned(owner);
     Status ipt = nat::ipt::remove(nat::ipt::Kind::Portmap, owner);
-    TRY(nft);
+    Status nft = removeOwned(owner);
     TRY(ipt);
+    TRY(nft);
     if (auto c = parseConfig(args)) forgetUdpFlows(*c);
     return {};
 }
