@@ -5,6 +5,7 @@
 // GC, CHECK, and refused configs.
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -298,6 +299,40 @@ TEST_CASE("iptables backend: stale UDP conntrack entries of a mapped port are cl
     CHECK(has(iptables(), "-p udp -m udp --dport 5454"));
     REQUIRE(delNetwork(net.paths, net.list, attachment("udp", c, map)));
     REQUIRE(delNetwork(net.paths, net.list, attachment("first", first)));
+    CHECK(!has(iptables(), "TETHER"));
+}
+
+TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave nothing", "[nat][iptables]") {
+    test::NatHosts world;
+    test::ScratchNetns c;
+    constexpr int kCount = 8;
+    auto conf = [&](int i) {
+        json prev = {{"cniVersion", "1.1.0"},
+                     {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", c.path()}}})},
+                     {"ips", json::array({{{"address", "10.80.0." + std::to_string(i + 2) + "/24"}, {"interface", 0}}})}};
+        return json{{"type", "masquerade"}, {"backend", "iptables"}, {"prevResult", prev}};
+    };
+    auto all = [&](const std::string& command) {
+        std::vector<test::PluginRun> runs(kCount);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < kCount; ++i)
+            threads.emplace_back([&, i] {
+                runs[size_t(i)] = runOne("masquerade", command, conf(i),
+                                         {{"CNI_CONTAINERID", "par" + std::to_string(i)}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
+            });
+        for (auto& t : threads) t.join();
+        for (const auto& r : runs) {
+            INFO(command << ": " << r.out << r.err);
+            CHECK(r.exitCode == 0);
+        }
+    };
+    all("ADD");
+    std::string rules = iptables();
+    INFO(rules);
+    for (int i = 0; i < kCount; ++i)
+        CHECK(has(rules, "-s 10.80.0." + std::to_string(i + 2) + "/32 ! -d 10.80.0.0/24 -m comment --comment \"iptnet/par" +
+                             std::to_string(i) + "/eth0\""));
+    all("DEL");
     CHECK(!has(iptables(), "TETHER"));
 }
 
