@@ -21,7 +21,8 @@ std::vector<std::string> words(std::string_view line) {
     std::vector<std::string> out;
     size_t i = 0;
     while (i < line.size()) {
-        while (i < line.size() && line[i] == ' ') ++i;
+        while (i < line.size() && line[i] == ' ')
+            ++i;
         if (i >= line.size()) break;
         std::string w;
         if (line[i] == '"') {
@@ -31,7 +32,8 @@ std::vector<std::string> words(std::string_view line) {
             }
             ++i;
         } else {
-            while (i < line.size() && line[i] != ' ') w += line[i++];
+            while (i < line.size() && line[i] != ' ')
+                w += line[i++];
         }
         out.push_back(std::move(w));
     }
@@ -44,7 +46,8 @@ const char* tool(net::Family f, bool restore) {
 }
 
 std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+        s.pop_back();
     return s;
 }
 
@@ -93,16 +96,20 @@ NatTable parseSave(const std::string& text) {
     return t;
 }
 
-bool available(net::Family family) { return findTool(tool(family, true)).has_value(); }
+bool available(net::Family family) {
+    return findTool(tool(family, true)).has_value();
+}
 
 Expected<NatTable> save(net::Family family) {
     auto path = findTool(tool(family, false));
     if (!path)
-        return fail(Code::NotAvailable, std::string(tool(family, false)) + " not found: iptables is not installed");
+        return fail(Code::NotAvailable,
+                    std::string(tool(family, false)) + " not found: iptables is not installed");
     auto r = TRY(runTool(*path, {"-t", "nat"}, ""));
     if (r.exitCode != 0)
-        return fail(Code::Kernel, std::string(tool(family, false)) + " -t nat failed (exit " +
-                                      std::to_string(r.exitCode) + ")",
+        return fail(Code::Kernel,
+                    std::string(tool(family, false)) + " -t nat failed (exit " +
+                        std::to_string(r.exitCode) + ")",
                     trimmed(r.err));
     return parseSave(r.out);
 }
@@ -115,8 +122,9 @@ Status restore(net::Family family, const std::string& body, std::string_view wha
                                             " not found: iptables is not installed");
     auto r = TRY(runTool(*path, {"--wait", "--noflush"}, "*nat\n" + body + "COMMIT\n"));
     if (r.exitCode != 0)
-        return fail(Code::Kernel, std::string(what) + ": " + tool(family, true) + " failed (exit " +
-                                      std::to_string(r.exitCode) + ")",
+        return fail(Code::Kernel,
+                    std::string(what) + ": " + tool(family, true) + " failed (exit " +
+                        std::to_string(r.exitCode) + ")",
                     trimmed(r.err));
     return {};
 }
@@ -125,12 +133,14 @@ namespace {
 
 // Whether the legacy (x_tables) nat table of `family` is instantiated in this netns.
 bool legacyNatLoaded(net::Family f) {
-    int fd = ::open(f == net::Family::V4 ? "/proc/net/ip_tables_names" : "/proc/net/ip6_tables_names",
-                    O_RDONLY | O_CLOEXEC);
+    int fd =
+        ::open(f == net::Family::V4 ? "/proc/net/ip_tables_names" : "/proc/net/ip6_tables_names",
+               O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false; // no x_tables at all
     char buf[512];
     std::string names = "\n";
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) names.append(buf, size_t(n));
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+        names.append(buf, size_t(n));
     ::close(fd);
     return names.find("\nnat\n") != std::string::npos;
 }
@@ -152,10 +162,13 @@ std::vector<net::Family> familiesWith(const std::vector<std::string>& chains) {
     // this is (iptables-legacy: it may hold our chains; iptables-nft: the GETCHAINs decide).
     std::vector<net::Family> out, nft;
     for (auto f : {net::Family::V4, net::Family::V6}) {
-        if (legacyNatLoaded(f) && !usesNft(f) && findTool(tool(f, true))) out.push_back(f);
-        else nft.push_back(f);
+        if (legacyNatLoaded(f) && !usesNft(f) && findTool(tool(f, true)))
+            out.push_back(f);
+        else
+            nft.push_back(f);
     }
-    for (auto f : nftFamiliesWithChains(nft, "nat", chains)) out.push_back(f);
+    for (auto f : nftFamiliesWithChains(nft, "nat", chains))
+        out.push_back(f);
     if (out.size() == 2 && out[0] == net::Family::V6) std::swap(out[0], out[1]);
     return out;
 }

@@ -17,7 +17,9 @@ std::vector<net::Family> familiesOf(const std::vector<net::IpPrefix>& ips) {
     return out;
 }
 
-std::string hostPrefix(const net::IpAddress& a) { return a.str() + "/" + std::to_string(a.bits()); }
+std::string hostPrefix(const net::IpAddress& a) {
+    return a.str() + "/" + std::to_string(a.bits());
+}
 
 } // namespace
 
@@ -28,16 +30,17 @@ Status addMasq(const std::string& owner, const std::vector<net::IpPrefix>& ips) 
         s.removeOwner(Kind::Masq, owner, false);
         s.ensureShared(false);
         s.declare(chain); // created, or flushed when it exists
-        s.append(chain, std::string("-d ") + (f == net::Family::V4 ? "224.0.0.0/4" : "ff00::/8") + " " +
-                            cm + " -j RETURN");
+        s.append(chain, std::string("-d ") + (f == net::Family::V4 ? "224.0.0.0/4" : "ff00::/8") +
+                            " " + cm + " -j RETURN");
         s.append(chain, cm + " -j MASQUERADE");
         for (const auto& p : ips)
             if (p.family() == f)
-                s.append(kPostrouting, "-s " + hostPrefix(p.address()) + " ! -d " + p.masked().str() +
-                                           " " + cm + " -j " + chain);
+                s.append(kPostrouting, "-s " + hostPrefix(p.address()) + " ! -d " +
+                                           p.masked().str() + " " + cm + " -j " + chain);
         return {};
     };
-    return applyAll(Kind::Masq, owner, familiesOf(ips), plan, "add iptables masquerade for " + owner);
+    return applyAll(Kind::Masq, owner, familiesOf(ips), plan,
+                    "add iptables masquerade for " + owner);
 }
 
 Status checkMasq(const std::string& owner, const std::vector<net::IpPrefix>& ips) {
@@ -45,7 +48,8 @@ Status checkMasq(const std::string& owner, const std::vector<net::IpPrefix>& ips
     for (auto f : familiesOf(ips)) {
         auto table = TRY(save(f));
         bool hooked = false;
-        for (const auto& r : table.rules) hooked = hooked || (r.chain == "POSTROUTING" && r.target == kPostrouting);
+        for (const auto& r : table.rules)
+            hooked = hooked || (r.chain == "POSTROUTING" && r.target == kPostrouting);
         for (const auto& p : ips) {
             if (p.family() != f) continue;
             bool found = false;
@@ -55,8 +59,8 @@ Status checkMasq(const std::string& owner, const std::vector<net::IpPrefix>& ips
                 found = found || (src && src->address() == p.address());
             }
             if (!found || !hooked || !table.hasChain(chain))
-                return fail(Code::Internal, "masquerade rule for " + p.address().str() + " (" + owner +
-                                                ") missing from the iptables nat table");
+                return fail(Code::Internal, "masquerade rule for " + p.address().str() + " (" +
+                                                owner + ") missing from the iptables nat table");
         }
     }
     return {};

@@ -10,9 +10,13 @@ namespace tether::nat::ipt {
 
 namespace {
 
-std::string hostPrefix(const net::IpAddress& a) { return a.str() + "/" + std::to_string(a.bits()); }
+std::string hostPrefix(const net::IpAddress& a) {
+    return a.str() + "/" + std::to_string(a.bits());
+}
 
-bool applies(const PortMap& m, net::Family f) { return !m.hostIP || m.hostIP->family() == f; }
+bool applies(const PortMap& m, net::Family f) {
+    return !m.hostIP || m.hostIP->family() == f;
+}
 
 /// (family, container address) pairs that have at least one mapping.
 std::vector<std::pair<net::Family, net::IpPrefix>> targets(const PortmapSpec& spec) {
@@ -21,7 +25,8 @@ std::vector<std::pair<net::Family, net::IpPrefix>> targets(const PortmapSpec& sp
         for (const auto& ip : spec.ips) {
             if (ip.family() != f) continue;
             bool any = false;
-            for (const auto& m : spec.mappings) any = any || applies(m, f);
+            for (const auto& m : spec.mappings)
+                any = any || applies(m, f);
             if (any) out.emplace_back(f, ip);
             break;
         }
@@ -30,7 +35,8 @@ std::vector<std::pair<net::Family, net::IpPrefix>> targets(const PortmapSpec& sp
 
 /// Whether DNAT rule `r` maps the same [hostIP:]hostPort/protocol as `m`.
 bool sameHostPort(const Rule& r, const PortMap& m) {
-    if (r.target != "DNAT" || r.option("-p") != m.protocol || r.option("--dport") != std::to_string(m.hostPort))
+    if (r.target != "DNAT" || r.option("-p") != m.protocol ||
+        r.option("--dport") != std::to_string(m.hostPort))
         return false;
     auto dst = net::IpPrefix::parse(r.option("-d"));
     if (!m.hostIP) return !dst;
@@ -38,13 +44,17 @@ bool sameHostPort(const Rule& r, const PortMap& m) {
 }
 
 /// Code 102 for the first mapping of `spec` (in family f) that a DNAT rule of another owner maps.
-Status refuseConflicts(const NatTable& table, net::Family f, const std::string& owner, const PortmapSpec& spec) {
+Status refuseConflicts(const NatTable& table, net::Family f, const std::string& owner,
+                       const PortmapSpec& spec) {
     for (const Rule& r : table.rules) {
         if (!r.chain.starts_with("TETHER-DN-") || r.comment == owner) continue;
         for (const auto& m : spec.mappings)
             if (applies(m, f) && sameHostPort(r, m))
-                return std::unexpected(Error{Code::Conflict, "host port " + m.text() + " is already mapped by " + r.comment,
-                                             {}, EEXIST});
+                return std::unexpected(
+                    Error{Code::Conflict,
+                          "host port " + m.text() + " is already mapped by " + r.comment,
+                          {},
+                          EEXIST});
     }
     return {};
 }
@@ -60,8 +70,8 @@ std::string dnatRule(const PortMap& m, const net::IpAddress& ip, const std::stri
 } // namespace
 
 std::string PortMap::text() const {
-    return (hostIP ? hostIP->str() + ":" : std::string()) + std::to_string(hostPort) + "/" + protocol +
-           " -> " + std::to_string(containerPort);
+    return (hostIP ? hostIP->str() + ":" : std::string()) + std::to_string(hostPort) + "/" +
+           protocol + " -> " + std::to_string(containerPort);
 }
 
 Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
@@ -71,7 +81,8 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
     const std::string cm = commentMatch(owner);
     auto tgts = targets(spec);
     std::vector<net::Family> families;
-    for (const auto& t : tgts) families.push_back(t.first);
+    for (const auto& t : tgts)
+        families.push_back(t.first);
     auto plan = [&](Script& s, net::Family f) -> Status {
         net::IpPrefix ip;
         for (const auto& t : tgts)
@@ -86,7 +97,8 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
             s.append(dn, dnatRule(m, ip.address(), cm));
             auto& list = ports[m.protocol];
             bool seen = false;
-            for (int p : list) seen = seen || p == m.hostPort;
+            for (int p : list)
+                seen = seen || p == m.hostPort;
             if (!seen) list.push_back(m.hostPort);
         }
         for (const auto& [proto, list] : ports)
@@ -94,23 +106,30 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
                 std::string csv;
                 for (size_t j = i; j < list.size() && j < i + 15; ++j)
                     csv.append(csv.empty() ? "" : ",").append(std::to_string(list[j]));
-                s.append(kHostports, "-p " + proto + " -m multiport --dports " + csv + " " + cm + " -j " + dn);
+                s.append(kHostports,
+                         "-p " + proto + " -m multiport --dports " + csv + " " + cm + " -j " + dn);
             }
         // SNAT after DNAT: hairpin (own subnet) or everything (masqAll); the host's 127.0.0.1.
         std::vector<std::string> snat;
-        if (spec.masqAll) snat.push_back(cm + " -j MASQUERADE");
-        else if (spec.snat) snat.push_back("-s " + ip.masked().str() + " " + cm + " -j MASQUERADE");
-        if (f == net::Family::V4 && !spec.masqAll) snat.push_back("-s 127.0.0.0/8 " + cm + " -j MASQUERADE");
+        if (spec.masqAll)
+            snat.push_back(cm + " -j MASQUERADE");
+        else if (spec.snat)
+            snat.push_back("-s " + ip.masked().str() + " " + cm + " -j MASQUERADE");
+        if (f == net::Family::V4 && !spec.masqAll)
+            snat.push_back("-s 127.0.0.0/8 " + cm + " -j MASQUERADE");
         if (snat.empty()) {
             s.dropChain(sn);
             return {};
         }
         s.declare(sn);
-        for (const auto& rule : snat) s.append(sn, rule);
-        s.append(kPostrouting, "-d " + hostPrefix(ip.address()) + " -m conntrack --ctstate DNAT " + cm + " -j " + sn);
+        for (const auto& rule : snat)
+            s.append(sn, rule);
+        s.append(kPostrouting, "-d " + hostPrefix(ip.address()) + " -m conntrack --ctstate DNAT " +
+                                   cm + " -j " + sn);
         return {};
     };
-    return applyAll(Kind::Portmap, owner, families, plan, "add iptables port mappings for " + owner);
+    return applyAll(Kind::Portmap, owner, families, plan,
+                    "add iptables port mappings for " + owner);
 }
 
 Status refuseTaken(const std::string& owner, const PortmapSpec& spec) {
@@ -130,14 +149,16 @@ Status checkPortmap(const std::string& owner, const PortmapSpec& spec) {
     for (const auto& [f, ip] : targets(spec)) {
         auto table = TRY(save(f));
         bool jump = false;
-        for (const auto& r : table.rules) jump = jump || (r.chain == kHostports && r.target == dn && r.comment == owner);
+        for (const auto& r : table.rules)
+            jump = jump || (r.chain == kHostports && r.target == dn && r.comment == owner);
         for (const auto& m : spec.mappings) {
             if (!applies(m, f)) continue;
             bool found = false;
             for (const auto& r : table.rules)
                 found = found || (r.chain == dn && r.comment == owner && sameHostPort(r, m));
             if (!found || !jump)
-                return fail(Code::Internal, "port mapping " + m.text() + " of " + owner + " is missing");
+                return fail(Code::Internal,
+                            "port mapping " + m.text() + " of " + owner + " is missing");
         }
     }
     return {};

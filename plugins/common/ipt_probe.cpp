@@ -48,7 +48,8 @@ std::set<net::Family> nftFamiliesWithChains(const std::vector<net::Family>& fami
         void operator()(mnl_socket* s) const { mnl_socket_close(s); }
     };
     std::unique_ptr<mnl_socket, Closer> s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
-    if (!s || mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0) return {families.begin(), families.end()};
+    if (!s || mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+        return {families.begin(), families.end()};
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     unsigned seq = 0;
     for (auto f : families)

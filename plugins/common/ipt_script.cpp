@@ -32,11 +32,14 @@ std::string quote(const std::string& text) {
     return out + "\"";
 }
 
-std::string commentMatch(const std::string& owner) { return "-m comment --comment " + quote(owner); }
+std::string commentMatch(const std::string& owner) {
+    return "-m comment --comment " + quote(owner);
+}
 
 std::string ownerHash(const std::string& owner) {
     uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : owner) h = (h ^ c) * 1099511628211ull;
+    for (unsigned char c : owner)
+        h = (h ^ c) * 1099511628211ull;
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
     return buf;
@@ -44,7 +47,8 @@ std::string ownerHash(const std::string& owner) {
 
 std::vector<std::string> ownedChains(Kind kind, const std::string& owner) {
     std::vector<std::string> out;
-    for (const auto& p : kindPrefixes(kind)) out.push_back(p + ownerHash(owner));
+    for (const auto& p : kindPrefixes(kind))
+        out.push_back(p + ownerHash(owner));
     return out;
 }
 
@@ -52,13 +56,16 @@ void Script::declare(const std::string& chain) {
     if (declared_.insert(chain).second) declare_.push_back(chain);
 }
 
-void Script::removeRule(size_t index) { removed_.insert(index); }
+void Script::removeRule(size_t index) {
+    removed_.insert(index);
+}
 
 void Script::dropChain(const std::string& chain) {
     if (!table_.hasChain(chain) || !dropped_.insert(chain).second) return;
     drop_.push_back(chain);
     bool anyRemoved = false;
-    for (size_t i : removed_) anyRemoved = anyRemoved || table_.rules[i].chain == chain;
+    for (size_t i : removed_)
+        anyRemoved = anyRemoved || table_.rules[i].chain == chain;
     if (anyRemoved) // no -F then (see text()): delete the rest one by one
         for (size_t i = 0; i < table_.rules.size(); ++i)
             if (table_.rules[i].chain == chain) removeRule(i);
@@ -82,8 +89,8 @@ void Script::ensureShared(bool hostports) {
     if (!table_.hasChain(kHostports)) declare(kHostports);
     for (const char* from : {"PREROUTING", "OUTPUT"})
         if (!jumped(from, kHostports))
-            append(from, "-m addrtype --dst-type LOCAL " + commentMatch(kHostportsComment) + " -j " +
-                             kHostports);
+            append(from, "-m addrtype --dst-type LOCAL " + commentMatch(kHostportsComment) +
+                             " -j " + kHostports);
 }
 
 void Script::removeOwner(Kind kind, const std::string& owner, bool dropChains) {
@@ -92,7 +99,8 @@ void Script::removeOwner(Kind kind, const std::string& owner, bool dropChains) {
         for (const auto& c : chains)
             if (table_.rules[i].target == c) removeRule(i);
     if (dropChains)
-        for (const auto& c : chains) dropChain(c);
+        for (const auto& c : chains)
+            dropChain(c);
 }
 
 size_t Script::remaining(const std::string& chain) const {
@@ -115,18 +123,23 @@ void Script::dropUnusedShared() {
 
 std::string Script::text() const {
     std::string out;
-    for (const auto& c : declare_) out += ":" + c + " - [0:0]\n";
-    for (size_t i : removed_) out += "-D " + table_.rules[i].chain + " " + table_.rules[i].spec + "\n";
+    for (const auto& c : declare_)
+        out += ":" + c + " - [0:0]\n";
+    for (size_t i : removed_)
+        out += "-D " + table_.rules[i].chain + " " + table_.rules[i].spec + "\n";
     // A chain is emptied by -F unless some of its rules are deleted by -D already: then every rule
     // is (see dropChain). iptables-nft fails a batch that flushes a chain after deleting rules of
     // it ("CHAIN_DEL failed (Device or resource busy)" on an unrelated chain).
     for (const auto& c : drop_) {
         bool anyRemoved = false;
-        for (size_t i : removed_) anyRemoved = anyRemoved || table_.rules[i].chain == c;
+        for (size_t i : removed_)
+            anyRemoved = anyRemoved || table_.rules[i].chain == c;
         if (!anyRemoved) out += "-F " + c + "\n";
     }
-    for (const auto& c : drop_) out += "-X " + c + "\n";
-    for (const auto& a : append_) out += a + "\n";
+    for (const auto& c : drop_)
+        out += "-X " + c + "\n";
+    for (const auto& a : append_)
+        out += a + "\n";
     return out;
 }
 
@@ -134,7 +147,8 @@ std::set<std::string> ownersOf(const NatTable& table, Kind kind, const std::stri
     std::set<std::string> out;
     const std::string prefix = network + "/";
     for (const auto& r : table.rules)
-        if (r.comment.starts_with(prefix) && (hasKindPrefix(kind, r.chain) || hasKindPrefix(kind, r.target)))
+        if (r.comment.starts_with(prefix) &&
+            (hasKindPrefix(kind, r.chain) || hasKindPrefix(kind, r.target)))
             out.insert(r.comment);
     return out;
 }
@@ -159,7 +173,8 @@ Status applyAll(Kind kind, const std::string& owner, const std::vector<net::Fami
     auto lock = TRY(Lock::acquire());
     std::vector<NatTable> tables;
     tables.reserve(families.size());
-    for (auto f : families) tables.push_back(TRY(save(f)));
+    for (auto f : families)
+        tables.push_back(TRY(save(f)));
     std::vector<std::string> bodies;
     for (size_t i = 0; i < families.size(); ++i) {
         Script s(tables[i]);
@@ -191,7 +206,8 @@ Status gc(Kind kind, const std::string& network, const std::vector<std::string>&
         Script s(table);
         for (const auto& owner : ownersOf(table, kind, network)) {
             bool valid = false;
-            for (const auto& k : keep) valid = valid || k == owner;
+            for (const auto& k : keep)
+                valid = valid || k == owner;
             if (!valid) s.removeOwner(kind, owner, true);
         }
         s.dropUnusedShared();

@@ -66,5 +66,4 @@ std::set<std::string> ownersOf(const NatTable& table, Kind kind, const std::stri
 Status applyAll(Kind kind, const std::string& owner, const std::vector<net::Family>& families,
                 const std::function<Status(Script&, net::Family)>& plan, std::string_view what);
 
-
 } // namespace tether::nat::ipt

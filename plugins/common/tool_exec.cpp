@@ -29,7 +29,7 @@ struct Fd {
 };
 
 bool isExecutable(const std::string& p) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
 }
 
@@ -85,7 +85,8 @@ std::optional<std::string> findTool(const std::string& name) {
         size_t end = dirs.find(':', start);
         if (end == std::string::npos) end = dirs.size();
         std::string dir = dirs.substr(start, end - start);
-        if (!dir.empty() && dir[0] == '/' && isExecutable(dir + "/" + name)) return dir + "/" + name;
+        if (!dir.empty() && dir[0] == '/' && isExecutable(dir + "/" + name))
+            return dir + "/" + name;
         start = end + 1;
     }
     return std::nullopt;
@@ -117,7 +118,8 @@ Expected<ToolRun> runTool(const std::string& path, const std::vector<std::string
     std::vector<std::string> argvStrings{path};
     argvStrings.insert(argvStrings.end(), args.begin(), args.end());
     std::vector<char*> argv;
-    for (auto& s : argvStrings) argv.push_back(s.data());
+    for (auto& s : argvStrings)
+        argv.push_back(s.data());
     argv.push_back(nullptr);
     pid_t pid = -1;
     int rc = posix_spawn(&pid, path.c_str(), &fa, &attr, argv.data(), environ);

@@ -38,25 +38,43 @@ struct Net {
     void setBackend(const std::string& backend) {
         json l = {{"cniVersion", "1.1.0"},
                   {"name", "iptnet"},
-                  {"plugins",
-                   json::array({{{"type", "bridge"}, {"bridge", "tipt0"}, {"isDefaultGateway", true},
-                                 {"ipMasq", true}, {"ipMasqBackend", backend},
-                                 {"ipam", {{"type", "host-local"}, {"subnet", subnet}, {"dataDir", data.path().string()}}}},
-                                {{"type", "portmap"}, {"backend", backend}, {"capabilities", {{"portMappings", true}}}}})}};
+                  {"plugins", json::array({{{"type", "bridge"},
+                                            {"bridge", "tipt0"},
+                                            {"isDefaultGateway", true},
+                                            {"ipMasq", true},
+                                            {"ipMasqBackend", backend},
+                                            {"ipam",
+                                             {{"type", "host-local"},
+                                              {"subnet", subnet},
+                                              {"dataDir", data.path().string()}}}},
+                                           {{"type", "portmap"},
+                                            {"backend", backend},
+                                            {"capabilities", {{"portMappings", true}}}}})}};
         std::ofstream(conf / "n.conflist") << l.dump();
         list = *resolveNetwork(paths, "iptnet");
     }
 };
 
-RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns, json mappings = json::array()) {
-    return {.containerId = id, .netns = ns.path(), .ifname = "eth0",
+RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns,
+                       json mappings = json::array()) {
+    return {.containerId = id,
+            .netns = ns.path(),
+            .ifname = "eth0",
             .capabilityArgs = {{"portMappings", mappings}}};
 }
 
-std::string iptables() { return test::execHere({"iptables-save", "-t", "nat"}).out; }
-std::string ip6tables() { return test::execHere({"ip6tables-save", "-t", "nat"}).out; }
-std::string nftRuleset() { return test::execHere({"nft", "list", "ruleset"}).out; }
-bool has(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+std::string iptables() {
+    return test::execHere({"iptables-save", "-t", "nat"}).out;
+}
+std::string ip6tables() {
+    return test::execHere({"ip6tables-save", "-t", "nat"}).out;
+}
+std::string nftRuleset() {
+    return test::execHere({"nft", "list", "ruleset"}).out;
+}
+bool has(const std::string& text, const std::string& what) {
+    return text.find(what) != std::string::npos;
+}
 
 /// Runs one plugin of the list by hand (GC, bad configs) and returns what it printed.
 test::PluginRun runOne(const std::string& type, const std::string& command, json conf,
@@ -80,8 +98,11 @@ TEST_CASE("iptables backend: a remote host sees the container's connection from 
     REQUIRE(add);
     std::string rules = iptables();
     INFO(rules);
-    CHECK(has(rules, "-A POSTROUTING -m comment --comment \"tether: container NAT\" -j TETHER-POSTROUTING"));
-    CHECK(has(rules, "-s 10.70.0.2/32 ! -d 10.70.0.0/24 -m comment --comment \"iptnet/m1/eth0\" -j TETHER-MASQ-"));
+    CHECK(
+        has(rules,
+            "-A POSTROUTING -m comment --comment \"tether: container NAT\" -j TETHER-POSTROUTING"));
+    CHECK(has(rules, "-s 10.70.0.2/32 ! -d 10.70.0.0/24 -m comment --comment \"iptnet/m1/eth0\" -j "
+                     "TETHER-MASQ-"));
     CHECK(!has(nftRuleset(), "iptnet/m1")); // nothing of it in table inet tether
 
     auto peer = test::acceptOnce(world.remote(), 9000);
@@ -106,7 +127,8 @@ TEST_CASE("iptables backend: host ports reach the container; conflicts are refus
     REQUIRE(add);
     REQUIRE(addNetwork(net.paths, net.list, attachment("cli", other)));
     INFO(iptables());
-    CHECK(has(iptables(), "-p tcp -m tcp --dport 8080 -m comment --comment \"iptnet/srv/eth0\" -j DNAT --to-destination 10.71.0.2:80"));
+    CHECK(has(iptables(), "-p tcp -m tcp --dport 8080 -m comment --comment \"iptnet/srv/eth0\" -j "
+                          "DNAT --to-destination 10.71.0.2:80"));
     CHECK(has(iptables(), "-A PREROUTING -m addrtype --dst-type LOCAL"));
 
     { // remote client through host:port, seen with its own address
@@ -136,11 +158,13 @@ TEST_CASE("iptables backend: host ports reach the container; conflicts are refus
     }
     { // a second container asking for the same host port is refused, nothing of it installed
         test::ScratchNetns third;
-        json two = json::array({{{"hostPort", 8081}, {"containerPort", 80}}, {{"hostPort", 8080}, {"containerPort", 80}}});
+        json two = json::array({{{"hostPort", 8081}, {"containerPort", 80}},
+                                {{"hostPort", 8080}, {"containerPort", 80}}});
         auto clash = addNetwork(net.paths, net.list, attachment("dup", third, two));
         REQUIRE(!clash);
         CHECK(clash.error().code == Code::Conflict);
-        CHECK(has(clash.error().msg, "host port 8080/tcp -> 80 is already mapped by iptnet/srv/eth0"));
+        CHECK(has(clash.error().msg,
+                  "host port 8080/tcp -> 80 is already mapped by iptnet/srv/eth0"));
         CHECK(!has(iptables(), "dup"));
         CHECK(!has(iptables(), "8081"));
         auto peer = test::acceptOnce(server.netns(), 80);
@@ -157,7 +181,8 @@ TEST_CASE("iptables backend: host ports reach the container; conflicts are refus
     CHECK(!has(ip6tables(), "TETHER"));
 }
 
-TEST_CASE("iptables backend: a port mapped by the other backend is a conflict", "[nat][iptables][portmap]") {
+TEST_CASE("iptables backend: a port mapped by the other backend is a conflict",
+          "[nat][iptables][portmap]") {
     test::NatHosts world;
     Net nft("10.72.0.0/24", "nftables");
     test::ScratchNetns a, b;
@@ -209,7 +234,8 @@ TEST_CASE("a backend switched between ADD and DEL is still cleaned up", "[nat][i
     }
 }
 
-TEST_CASE("iptables backend: CHECK fails when the rules are gone, DEL still succeeds", "[nat][iptables]") {
+TEST_CASE("iptables backend: CHECK fails when the rules are gone, DEL still succeeds",
+          "[nat][iptables]") {
     test::NatHosts world;
     Net net("10.75.0.0/24", "iptables");
     test::ScratchNetns c;
@@ -217,7 +243,8 @@ TEST_CASE("iptables backend: CHECK fails when the rules are gone, DEL still succ
     REQUIRE(addNetwork(net.paths, net.list, attachment("chk", c, map)));
     REQUIRE(checkNetwork(net.paths, net.list, attachment("chk", c, map)));
     SECTION("the masquerade jump is missing") {
-        REQUIRE(test::execHere({"iptables", "-t", "nat", "-F", "TETHER-POSTROUTING"}).exitCode == 0);
+        REQUIRE(test::execHere({"iptables", "-t", "nat", "-F", "TETHER-POSTROUTING"}).exitCode ==
+                0);
         auto st = checkNetwork(net.paths, net.list, attachment("chk", c, map));
         REQUIRE(!st);
         CHECK(has(st.error().msg, "masquerade rule for 10.75.0.2"));
@@ -232,16 +259,20 @@ TEST_CASE("iptables backend: CHECK fails when the rules are gone, DEL still succ
     CHECK(!has(iptables(), "TETHER"));
 }
 
-TEST_CASE("iptables backend: GC removes the rules of attachments that are gone", "[nat][iptables]") {
+TEST_CASE("iptables backend: GC removes the rules of attachments that are gone",
+          "[nat][iptables]") {
     test::NatHosts world;
     Net net("10.76.0.0/24", "iptables");
     test::ScratchNetns a, b;
     json map = json::array({{{"hostPort", 8686}, {"containerPort", 80}}});
     REQUIRE(addNetwork(net.paths, net.list, attachment("live", a, map)));
-    REQUIRE(addNetwork(net.paths, net.list, attachment("dead", b, json::array({{{"hostPort", 8687}, {"containerPort", 80}}}))));
+    REQUIRE(addNetwork(
+        net.paths, net.list,
+        attachment("dead", b, json::array({{{"hostPort", 8687}, {"containerPort", 80}}}))));
     for (size_t i : {0, 1}) {
         json conf = net.list.plugins[i];
-        conf["cni.dev/valid-attachments"] = json::array({{{"containerID", "live"}, {"ifname", "eth0"}}});
+        conf["cni.dev/valid-attachments"] =
+            json::array({{{"containerID", "live"}, {"ifname", "eth0"}}});
         auto r = runOne(conf["type"].get<std::string>(), "GC", conf);
         INFO(r.out);
         CHECK(r.exitCode == 0);
@@ -261,12 +292,13 @@ TEST_CASE("iptables backend: ptp with the chained masquerade plugin", "[nat][ipt
     test::TempDir conf, cache, data;
     json l = {{"cniVersion", "1.1.0"},
               {"name", "iptp"},
-              {"plugins",
-               json::array({{{"type", "ptp"},
-                             {"ipam", {{"type", "host-local"}, {"subnet", "10.77.0.0/24"},
-                                       {"routes", json::array({{{"dst", "0.0.0.0/0"}}})},
-                                       {"dataDir", data.path().string()}}}},
-                            {{"type", "masquerade"}, {"backend", "iptables"}}})}};
+              {"plugins", json::array({{{"type", "ptp"},
+                                        {"ipam",
+                                         {{"type", "host-local"},
+                                          {"subnet", "10.77.0.0/24"},
+                                          {"routes", json::array({{{"dst", "0.0.0.0/0"}}})},
+                                          {"dataDir", data.path().string()}}}},
+                                       {{"type", "masquerade"}, {"backend", "iptables"}}})}};
     std::ofstream(conf / "p.conflist") << l.dump();
     NetPaths paths{.configDir = conf.path(), .cniPath = test::binDir(), .cacheDir = cache.path()};
     auto list = resolveNetwork(paths, "iptp");
@@ -291,25 +323,31 @@ TEST_CASE("iptables backend: stale UDP conntrack entries of a mapped port are cl
     test::ScratchNetns c, first;
     // Conntrack only tracks once NAT hooks exist: a first container creates our chains.
     REQUIRE(addNetwork(net.paths, net.list, attachment("first", first)));
-    REQUIRE(world.run("remote", {"bash", "-c", "echo x > /dev/udp/192.0.2.1/5454; true"}).exitCode == 0);
-    REQUIRE(has(test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5454"}).out, "dport=5454"));
+    REQUIRE(
+        world.run("remote", {"bash", "-c", "echo x > /dev/udp/192.0.2.1/5454; true"}).exitCode ==
+        0);
+    REQUIRE(
+        has(test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5454"}).out, "dport=5454"));
     json map = json::array({{{"hostPort", 5454}, {"containerPort", 53}, {"protocol", "udp"}}});
     REQUIRE(addNetwork(net.paths, net.list, attachment("udp", c, map)));
-    CHECK(!has(test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5454"}).out, "dport=5454"));
+    CHECK(!has(test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5454"}).out,
+               "dport=5454"));
     CHECK(has(iptables(), "-p udp -m udp --dport 5454"));
     REQUIRE(delNetwork(net.paths, net.list, attachment("udp", c, map)));
     REQUIRE(delNetwork(net.paths, net.list, attachment("first", first)));
     CHECK(!has(iptables(), "TETHER"));
 }
 
-TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave nothing", "[nat][iptables]") {
+TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave nothing",
+          "[nat][iptables]") {
     test::NatHosts world;
     test::ScratchNetns c;
     constexpr int kCount = 8;
     auto conf = [&](int i) {
         json prev = {{"cniVersion", "1.1.0"},
                      {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", c.path()}}})},
-                     {"ips", json::array({{{"address", "10.80.0." + std::to_string(i + 2) + "/24"}, {"interface", 0}}})}};
+                     {"ips", json::array({{{"address", "10.80.0." + std::to_string(i + 2) + "/24"},
+                                           {"interface", 0}}})}};
         return json{{"type", "masquerade"}, {"backend", "iptables"}, {"prevResult", prev}};
     };
     auto all = [&](const std::string& command) {
@@ -318,9 +356,12 @@ TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave not
         for (int i = 0; i < kCount; ++i)
             threads.emplace_back([&, i] {
                 runs[size_t(i)] = runOne("masquerade", command, conf(i),
-                                         {{"CNI_CONTAINERID", "par" + std::to_string(i)}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
+                                         {{"CNI_CONTAINERID", "par" + std::to_string(i)},
+                                          {"CNI_NETNS", c.path()},
+                                          {"CNI_IFNAME", "eth0"}});
             });
-        for (auto& t : threads) t.join();
+        for (auto& t : threads)
+            t.join();
         for (const auto& r : runs) {
             INFO(command << ": " << r.out << r.err);
             CHECK(r.exitCode == 0);
@@ -330,13 +371,15 @@ TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave not
     std::string rules = iptables();
     INFO(rules);
     for (int i = 0; i < kCount; ++i)
-        CHECK(has(rules, "-s 10.80.0." + std::to_string(i + 2) + "/32 ! -d 10.80.0.0/24 -m comment --comment \"iptnet/par" +
+        CHECK(has(rules, "-s 10.80.0." + std::to_string(i + 2) +
+                             "/32 ! -d 10.80.0.0/24 -m comment --comment \"iptnet/par" +
                              std::to_string(i) + "/eth0\""));
     all("DEL");
     CHECK(!has(iptables(), "TETHER"));
 }
 
-TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and value", "[nat][iptables]") {
+TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and value",
+          "[nat][iptables]") {
     test::NatHosts world;
     test::ScratchNetns c;
     json prev = {{"cniVersion", "1.1.0"},
@@ -348,21 +391,35 @@ TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and valu
         std::string text;
     };
     std::vector<Bad> cases = {
-        {"bridge", {{"type", "bridge"}, {"bridge", "tbad0"}, {"ipMasq", true}, {"ipMasqBackend", "ebpf"},
-                    {"ipam", {{"type", "host-local"}, {"subnet", "10.79.0.0/24"}}}},
+        {"bridge",
+         {{"type", "bridge"},
+          {"bridge", "tbad0"},
+          {"ipMasq", true},
+          {"ipMasqBackend", "ebpf"},
+          {"ipam", {{"type", "host-local"}, {"subnet", "10.79.0.0/24"}}}},
          "invalid ipMasqBackend \"ebpf\""},
-        {"ptp", {{"type", "ptp"}, {"ipMasq", true}, {"ipMasqBackend", "xdp"},
-                 {"ipam", {{"type", "host-local"}, {"subnet", "10.79.0.0/24"}}}},
+        {"ptp",
+         {{"type", "ptp"},
+          {"ipMasq", true},
+          {"ipMasqBackend", "xdp"},
+          {"ipam", {{"type", "host-local"}, {"subnet", "10.79.0.0/24"}}}},
          "invalid ipMasqBackend \"xdp\""},
-        {"masquerade", {{"type", "masquerade"}, {"backend", "pf"}, {"prevResult", prev}}, "invalid backend \"pf\""},
-        {"portmap", {{"type", "portmap"}, {"backend", "IPTABLES"}, {"prevResult", prev},
-                     {"runtimeConfig", {{"portMappings", json::array({{{"hostPort", 8787}, {"containerPort", 80}}})}}}},
+        {"masquerade",
+         {{"type", "masquerade"}, {"backend", "pf"}, {"prevResult", prev}},
+         "invalid backend \"pf\""},
+        {"portmap",
+         {{"type", "portmap"},
+          {"backend", "IPTABLES"},
+          {"prevResult", prev},
+          {"runtimeConfig",
+           {{"portMappings", json::array({{{"hostPort", 8787}, {"containerPort", 80}}})}}}},
          "invalid backend \"IPTABLES\""},
     };
     std::string before = iptables() + nftRuleset();
     for (const auto& bad : cases) {
-        auto r = runOne(bad.type, "ADD", bad.conf,
-                        {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
+        auto r =
+            runOne(bad.type, "ADD", bad.conf,
+                   {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
         INFO(bad.type << ": " << r.out);
         CHECK(r.exitCode == 1);
         REQUIRE(r.json);
@@ -370,5 +427,6 @@ TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and valu
         CHECK(has((*r.json)["msg"].get<std::string>(), bad.text));
     }
     CHECK(iptables() + nftRuleset() == before);
-    CHECK(test::execHere({"ip", "link", "show", "tbad0"}).exitCode != 0); // refused before any change
+    CHECK(test::execHere({"ip", "link", "show", "tbad0"}).exitCode !=
+          0); // refused before any change
 }
