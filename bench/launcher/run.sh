@@ -2,8 +2,11 @@
 # Container start-to-exit latency: `tether run --net none /bin/true` vs `runc run` (OCI bundle on
 # the same rootfs) vs `unshare` (namespaces only, the floor), hyperfine medians. Then the network
 # teardown order (CNI DEL before vs after unpinning the netns) with the reference bridge plugin,
-# and the default-network run when our plugins are built. Everything runs inside a scratch
-# network + mount namespace; state, rootfs cache and netns pins live in a temp dir.
+# and the default-network run when our plugins are built, side by side with `podman run` on a
+# CNI network of the reference plugins (bridge + host-local + portmap). Everything runs inside a
+# scratch network + mount namespace; state, rootfs cache, netns pins and all of podman's storage
+# and state live in a temp dir, and /run, /var/lib and /dev/shm are tmpfs inside that mount
+# namespace, so nothing podman or runc writes to their default places reaches the host.
 #   bench/launcher/run.sh [RUNS]        (BIN=build/bin by default; results to stdout)
 set -eu
 RUNS=${1:-200}
@@ -20,7 +23,23 @@ chmod 711 "$WORK"
 export TETHER_STATE_DIR=$WORK/state TETHER_LIB_DIR=$WORK/lib TETHER_NETNS_DIR=$WORK/netns
 export TETHER_CGROUP_PARENT=tether-bench-$$ CNI_PATH=$BIN CNI_CACHE_DIR=$WORK/cni-cache
 export NETCONFPATH=$WORK/net.d
-trap 'umount -l "$WORK/netns" 2>/dev/null; rm -rf "$WORK"' EXIT
+PODMAN_CGROUP=tether-bench-podman-$$
+cleanup() {
+    # mounts under the temp dir (netns pins, podman's overlay storage), deepest first
+    awk -v w="$WORK" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r |
+        while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    rm -rf "$WORK"
+    # podman's cgroupfs parent (container and conmon cgroups), removed depth-first
+    for d in /sys/fs/cgroup/*/"$PODMAN_CGROUP" /sys/fs/cgroup/"$PODMAN_CGROUP"; do
+        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+    true
+}
+trap cleanup EXIT
+# Private /run (runc's and podman's state, /run/netns), /var/lib (containers/image's blob cache,
+# libcni's result cache) and /dev/shm (podman's locks): tmpfs in this mount namespace only.
+for d in /run /var/lib /dev/shm; do mount -t tmpfs -o mode=755 tmpfs "$d"; done
+chmod 1777 /dev/shm
 ip link set lo up
 
 "$BIN/tether" run --net none /bin/true # builds the default rootfs once
@@ -47,6 +66,13 @@ hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$WORK/start.json" \
 echo "| command | median ms | mean ms | min ms |"
 echo "|---|---:|---:|---:|"
 medians "$WORK/start.json"
+ratio() { # hyperfine JSON, command index a, command index b -> "median[b] / median[a]"
+    python3 -c 'import json,sys
+r=json.load(open(sys.argv[1]))["results"]
+print("%.1f" % (r[int(sys.argv[3])]["median"] / r[int(sys.argv[2])]["median"]))' "$@"
+}
+echo
+echo "runc / tether (overlay): $(ratio "$WORK/start.json" 0 2)x; runc / tether (bind): $(ratio "$WORK/start.json" 1 2)x (medians)"
 echo
 echo "crun: $(crun --root "$WORK/crun" run -b "$WORK/bundle" bench2 2>&1 | head -1 || true)"
 echo
@@ -83,6 +109,66 @@ if [ -x "$REF/bridge" ]; then
     echo
 fi
 
+# podman (Debian's package) with the CNI backend and the reference plugins: a conflist like tether's
+# default network (bridge + host-local + portmap, no NAT), an image imported from a tarball of the
+# same busybox rootfs (no registry), storage/run/tmp dirs and the network config in the temp dir,
+# cgroupfs under a parent removed at exit, no events, runc (crun refuses hybrid cgroups).
+# Prints the podman command line to use, or nothing (with the reason on stderr).
+podman_setup() {
+    command -v podman >/dev/null || { echo "podman is not installed" >&2; return; }
+    command -v runc >/dev/null || { echo "runc is not installed" >&2; return; }
+    for p in bridge host-local portmap; do
+        [ -x "$REF/$p" ] || { echo "no reference $p in $REF" >&2; return; }
+    done
+    PW=$WORK/p # short: podman refuses a runroot path longer than 50 characters
+    mkdir -p "$PW/net.d" "$PW/tmp"
+    # podman asks runc for nofile=1048576 and nproc=pid_max; without CAP_SYS_RESOURCE runc cannot
+    # raise a hard limit, so ask for what this process has.
+    nofile=$(ulimit -Hn)
+    nproc=$(cat /proc/sys/kernel/pid_max)
+    hard=$(awk '/^Max processes/ {print $4}' /proc/self/limits)
+    [ "$hard" != unlimited ] && [ "$hard" -lt "$nproc" ] && nproc=$hard
+    cat >"$PW/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$REF"]
+network_config_dir = "$PW/net.d"
+default_network = "pbench"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "none"
+runtime = "runc"
+tmp_dir = "$PW/libpod-tmp"
+volume_path = "$PW/volumes"
+image_copy_tmp_dir = "$PW/tmp"
+static_dir = "$PW/libpod"
+CONF
+    cat >"$PW/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$PW/storage"
+runroot = "$PW/run"
+CONF
+    cat >"$PW/net.d/pbench.conflist" <<JSON
+{"cniVersion":"1.0.0","name":"pbench","plugins":[{"type":"bridge","bridge":"pbench0","isGateway":true,
+"ipam":{"type":"host-local","dataDir":"$PW/ipam","ranges":[[{"subnet":"10.252.0.0/16"}]]}},
+{"type":"portmap","capabilities":{"portMappings":true}}]}
+JSON
+    export CONTAINERS_CONF=$PW/containers.conf CONTAINERS_STORAGE_CONF=$PW/storage.conf
+    export CONTAINERS_REGISTRIES_CONF=$PW/registries.conf TMPDIR=$PW/tmp
+    : >"$PW/registries.conf"
+    P="podman --root $PW/storage --runroot $PW/run --tmpdir $PW/libpod-tmp"
+    P="$P --cgroup-manager cgroupfs --events-backend none --runtime runc --network-config-dir $PW/net.d"
+    tar -C "$ROOTFS" -cf "$PW/rootfs.tar" . &&
+        $P import -q "$PW/rootfs.tar" localhost/tether-bench-busybox >/dev/null &&
+        $P run --rm --network pbench --cgroup-parent "/$PODMAN_CGROUP" localhost/tether-bench-busybox \
+            ip -4 -o addr show eth0 >"$PW/addr" &&
+        grep -q ' 10\.252\.' "$PW/addr" && echo "podman container wired: $(awk '{print $2, $4}' "$PW/addr")" >&2 &&
+        echo "$P run --rm --network pbench --cgroup-parent /$PODMAN_CGROUP localhost/tether-bench-busybox /bin/true"
+}
+
 if [ -x "$BIN/bridge" ] && [ -x "$BIN/host-local" ]; then
     # A "default" network in NETCONFPATH (IPAM data in the temp dir): bridge + host-local, plus
     # portmap when it is built. ipMasq is left off: NAT cost belongs to the plugin benchmarks.
@@ -94,15 +180,26 @@ if [ -x "$BIN/bridge" ] && [ -x "$BIN/host-local" ]; then
 "ipam":{"type":"host-local","dataDir":"$WORK/ipam","ranges":[[{"subnet":"10.251.0.0/16"}]]}}$portmap]}
 JSON
     echo "## start-to-exit with the default network (bridge + host-local${portmap:+ + portmap}; $((RUNS / 4)) runs)"
-    echo "| command | median ms | mean ms | min ms |"
-    echo "|---|---:|---:|---:|"
     if "$BIN/tether" run /bin/true; then
-        for order in netns-first del-first; do
-            hyperfine -N --warmup 5 --runs $((RUNS / 4)) -n "tether run /bin/true (default network, teardown $order)" \
-                "env TETHER_TEARDOWN_ORDER=$order $BIN/tether run /bin/true" --export-json "$WORK/net.json" >/dev/null
-            medians "$WORK/net.json"
-        done
-        echo "veths left on the bridge after the runs: $(ip -o link show master tbdef0 | wc -l)"
+        podman_setup >"$WORK/podman.cmd" 2>"$WORK/podman.err" || true # exports its env here
+        PODMAN=$(cat "$WORK/podman.cmd")
+        set -- -n "tether run /bin/true (default network, teardown netns-first)" "$BIN/tether run /bin/true"
+        [ -n "$PODMAN" ] && set -- "$@" -n "podman run --rm (CNI: reference bridge + host-local + portmap, runc)" "$PODMAN"
+        hyperfine -N --warmup 5 --runs $((RUNS / 4)) "$@" --export-json "$WORK/net.json" >/dev/null
+        hyperfine -N --warmup 5 --runs $((RUNS / 4)) -n "tether run /bin/true (default network, teardown del-first)" \
+            "env TETHER_TEARDOWN_ORDER=del-first $BIN/tether run /bin/true" --export-json "$WORK/net2.json" >/dev/null
+        echo "| command | median ms | mean ms | min ms |"
+        echo "|---|---:|---:|---:|"
+        medians "$WORK/net.json"
+        medians "$WORK/net2.json"
+        echo
+        if [ -n "$PODMAN" ]; then
+            echo "podman / tether (default network): $(ratio "$WORK/net.json" 0 1)x (medians)"
+            echo "$(podman --version), $(runc --version | head -1); $(tail -1 "$WORK/podman.err")"
+        else
+            echo "podman: not measured: $(tail -3 "$WORK/podman.err" | tr '\n' ' ')"
+        fi
+        echo "veths left on the bridges after the runs: tbdef0 $(ip -o link show master tbdef0 | wc -l), pbench0 $(ip -o link show master pbench0 2>/dev/null | wc -l)"
     else
         echo "(default network not available in this build)"
     fi
