@@ -2,6 +2,7 @@
 // and the tiny init used with --init.
 #pragma once
 
+#include <linux/filter.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -24,6 +25,7 @@ struct ChildSpec {
     uid_t uid = 0;
     gid_t gid = 0;
     bool seccomp = true;
+    std::vector<sock_filter> seccompFilter; ///< built by the launcher (seccompFilter())
     bool init = false;
     bool newNet = false; ///< a fresh network namespace: bring lo up
     int syncFd = -1;     ///< the child's end of the SOCK_SEQPACKET pair (CLOEXEC)

@@ -110,25 +110,39 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
         joinPid = TRY(openContainerNs(l.paths, o.pid.container, "pid"));
 
     MountPlan& m = spec.mounts;
-    m.root = l.dir + "/rootfs";
     auto makeDir = [](const std::string& d, mode_t mode) -> Status {
         if (::mkdir(d.c_str(), mode) != 0 && errno != EEXIST) return failErrno("mkdir " + d, errno);
         return {};
     };
-    TRY(makeDir(m.root, 0755));
+    std::vector<std::string> made; // dirs the container's user namespace root must own
     if (!o.rootfs.empty()) {
-        m.bindSource = o.rootfs;
+        m.bindSource = m.root = o.rootfs; // bound on itself in the container's mount namespace
     } else {
         m.lower = o.image.empty() ? TRY(ensureDefaultRootfs(l.paths)) : o.image;
+        if (!o.userns) {
+            // upper/work/root in a tmpfs that only the container's mount namespace sees: no
+            // directories to create and remove on the host, no sync of the upper filesystem
+            // when the overlay goes away.
+            m.scratch = l.dir;
+            m.root = l.dir + "/root";
+        } else {
+            // An overlay mounted in a user namespace keeps its metadata in user.* xattrs, which
+            // tmpfs has only since Linux 6.6: keep upper/work on the state dir's filesystem.
+            m.root = l.dir + "/rootfs";
+            made = {m.root, l.dir + "/upper", l.dir + "/work"};
+            TRY(makeDir(made[0], 0755));
+            TRY(makeDir(made[1], 0755));
+            TRY(makeDir(made[2], 0700));
+        }
         m.upper = l.dir + "/upper";
         m.work = l.dir + "/work";
-        TRY(makeDir(m.upper, 0755));
-        TRY(makeDir(m.work, 0700));
     }
-    if (o.userns)
-        for (const auto& p : {l.dir, m.root, m.upper, m.work})
-            if (!p.empty() && ::chown(p.c_str(), kUsernsBase, kUsernsBase) != 0)
+    if (o.userns) {
+        made.push_back(l.dir);
+        for (const auto& p : made)
+            if (::chown(p.c_str(), kUsernsBase, kUsernsBase) != 0)
                 return failErrno("chown " + p + " for the user namespace", errno);
+    }
     m.readOnly = o.readOnly;
     m.volumes = o.volumes;
     m.newIpc = o.ipc.kind == NsMode::Private;
@@ -143,6 +157,7 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
     spec.uid = o.uid;
     spec.gid = o.gid;
     spec.seccomp = o.seccomp;
+    if (o.seccomp) spec.seccompFilter = seccompFilter(caps);
     spec.init = o.init;
     spec.joinNetFd = joinNet.fd;
     spec.joinIpcFd = joinIpc.fd;

@@ -16,6 +16,7 @@
 #include "runtime/launcher/child.hpp"
 #include "runtime/launcher/container.hpp"
 #include "runtime/launcher/fs_util.hpp"
+#include "runtime/launcher/security.hpp"
 #include "runtime/launcher/state.hpp"
 
 namespace tether::rt {
@@ -89,6 +90,7 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
     spec.uid = user.value("uid", 0u);
     spec.gid = user.value("gid", 0u);
     spec.seccomp = st.value("seccomp", true);
+    if (spec.seccomp) spec.seccompFilter = seccompFilter(spec.caps);
     int sp[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
         closeAll();

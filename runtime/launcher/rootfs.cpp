@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,13 +156,37 @@ const char* const kMasked[] = {"/proc/acpi",
 const char* const kReadOnly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                                  "/proc/sysrq-trigger"};
 
-Status mountDev(int rootFd, bool newIpc) {
+struct DevNode {
+    const char* name;
+    unsigned major, minor;
+};
+constexpr DevNode kDevNodes[] = {{"null", 1, 3},    {"zero", 1, 5},    {"full", 1, 7},
+                                 {"random", 1, 8},  {"urandom", 1, 9}, {"tty", 5, 0}};
+
+Status mountDev(int rootFd, bool newIpc, bool userns) {
     TRY(mountAt(rootFd, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
                 "mode=755,size=65536k"));
-    for (const char* node : {"null", "zero", "full", "random", "urandom", "tty"}) {
-        std::string host = std::string("/dev/") + node;
-        TRY(mountAt(rootFd, std::string("dev/") + node, host.c_str(), nullptr, MS_BIND, nullptr,
-                    true));
+    if (userns) {
+        // mknod is not allowed in a user namespace: bind the host's nodes (as runc does)
+        for (const auto& d : kDevNodes) {
+            std::string host = std::string("/dev/") + d.name;
+            TRY(mountAt(rootFd, std::string("dev/") + d.name, host.c_str(), nullptr, MS_BIND,
+                        nullptr, true));
+        }
+    } else {
+        // Real nodes in the tmpfs: six mounts fewer to make and to tear down with the namespace.
+        int dev = TRY(openInRoot(rootFd, "dev", false, "dev"));
+        mode_t old = ::umask(0);
+        for (const auto& d : kDevNodes) {
+            if (::mknodat(dev, d.name, S_IFCHR | 0666, makedev(d.major, d.minor)) != 0) {
+                int err = errno;
+                ::umask(old);
+                ::close(dev);
+                return failErrno(std::string("mknod /dev/") + d.name, err);
+            }
+        }
+        ::umask(old);
+        ::close(dev);
     }
     TRY(mountAt(rootFd, "dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
                 "newinstance,ptmxmode=0666,mode=0620"));
@@ -224,6 +249,14 @@ Expected<std::string> ensureDefaultRootfs(const LauncherPaths& paths) {
 Status setupMounts(const MountPlan& plan) {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         return failErrno("make / private", errno);
+    if (!plan.scratch.empty()) {
+        if (::mount("tmpfs", plan.scratch.c_str(), "tmpfs", 0, "mode=755") != 0)
+            return failErrno("mount tmpfs for the overlay's upper layer on " + plan.scratch, errno);
+        for (const auto& [dir, mode] :
+             {std::pair{plan.upper, 0755}, {plan.work, 0700}, {plan.root, 0755}})
+            if (::mkdir(dir.c_str(), static_cast<mode_t>(mode)) != 0)
+                return failErrno("mkdir " + dir, errno);
+    }
     if (!plan.lower.empty()) {
         std::string opts =
             "lowerdir=" + plan.lower + ",upperdir=" + plan.upper + ",workdir=" + plan.work;
@@ -231,7 +264,7 @@ Status setupMounts(const MountPlan& plan) {
         if (::mount("overlay", plan.root.c_str(), "overlay", 0, opts.c_str()) != 0)
             return failErrno("mount overlay (lower " + plan.lower + ") on " + plan.root, errno);
     } else if (::mount(plan.bindSource.c_str(), plan.root.c_str(), nullptr, MS_BIND | MS_REC,
-                       nullptr) != 0) {
+                       nullptr) != 0) { // root == bindSource: a self-bind, the pivot target
         return failErrno("bind " + plan.bindSource + " on " + plan.root, errno);
     }
     int rootFd = ::open(plan.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -244,7 +277,7 @@ Status setupMounts(const MountPlan& plan) {
             if (!plan.userns) return st;
             TRY(mountAt(rootFd, "sys", "/sys", nullptr, MS_BIND | MS_REC, nullptr));
         }
-        TRY(mountDev(rootFd, plan.newIpc));
+        TRY(mountDev(rootFd, plan.newIpc, plan.userns));
         TRY(mountAt(rootFd, "tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
         for (const auto& v : plan.volumes) {
             struct stat st {};

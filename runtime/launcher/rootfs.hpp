@@ -19,14 +19,18 @@ Expected<std::string> ensureDefaultRootfs(const LauncherPaths& paths);
 
 /// What the container process mounts. Exactly one of bindSource / lower is set.
 struct MountPlan {
-    std::string root;               ///< mount point of the container root (in the state dir)
-    std::string bindSource;         ///< --rootfs: bind-mounted at root
+    std::string root;       ///< mount point of the container root
+    std::string bindSource; ///< --rootfs: bind-mounted on itself (root == bindSource)
     std::string lower, upper, work; ///< overlay: image and per-container upper/work
+    /// Non-empty: a tmpfs mounted here (inside the container's mount namespace only) holds
+    /// upper, work and root, which are then paths below it, created by the container. Nothing
+    /// is created on the host and everything goes away with the mount namespace.
+    std::string scratch;
     bool readOnly = false;
     std::vector<Volume> volumes;
     bool newIpc = true;  ///< mount a fresh mqueue
     bool newPid = true;  ///< the /proc mounted shows only the container
-    bool userns = false; ///< sysfs falls back to a read-only rbind
+    bool userns = false; ///< sysfs falls back to a read-only rbind; /dev nodes are bind mounts
 };
 
 /// Runs in the container process, in its new mount namespace, as root: makes / private, mounts
