@@ -99,7 +99,9 @@ Expected<Cgroup> Cgroup::create(const std::string& parent, const std::string& id
         std::string dir = join(join(base + ownPath(key), parent), id);
         int rc = ::mkdir(dir.c_str(), 0755);
         if (rc != 0 && errno == ENOENT) {
-            TRY(mkdirs(dir.substr(0, dir.rfind('/'))));
+            // Usually only the shared parent is missing (it is removed with its last child).
+            std::string up = dir.substr(0, dir.rfind('/'));
+            if (::mkdir(up.c_str(), 0755) != 0 && errno != EEXIST) TRY(mkdirs(up));
             rc = ::mkdir(dir.c_str(), 0755);
         }
         if (rc != 0) {

@@ -146,8 +146,31 @@ int superviseChild(pid_t pid) {
     }
 }
 
+namespace {
+
+/// Network, IPC and mount setup: the part of the container's setup that only touches its own
+/// namespaces.
+void setupNamespaces(const ChildSpec& spec) {
+    if (spec.joinNetFd >= 0 && ::setns(spec.joinNetFd, CLONE_NEWNET) != 0)
+        report(spec.syncFd, 125, std::string("join network namespace: ") + std::strerror(errno));
+    if (spec.joinIpcFd >= 0 && ::setns(spec.joinIpcFd, CLONE_NEWIPC) != 0)
+        report(spec.syncFd, 125, std::string("join ipc namespace: ") + std::strerror(errno));
+    if (spec.newNet)
+        if (auto st = loopbackUp(); !st) report(spec.syncFd, 125, st.error().msg);
+    if (auto st = setupMounts(spec.mounts); !st) report(spec.syncFd, 125, st.error().msg);
+}
+
+} // namespace
+
 void childMain(const ChildSpec& spec) {
     ::close(spec.parentFd);
+    // Die with the launcher. (Should it be gone already, the recv below reads EOF: getppid()
+    // cannot tell, it is 0 in a new PID namespace.)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Without a user namespace nothing in the namespace setup depends on the launcher's work
+    // after clone (cgroup placement by CLONE_INTO_CGROUP, netns pin, CNI ADD): it runs while
+    // the launcher wires the network, and only the rest waits for the release.
+    if (spec.setupBeforeRelease) setupNamespaces(spec);
     char go = 0;
     ssize_t n;
     do
@@ -159,20 +182,16 @@ void childMain(const ChildSpec& spec) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
 
-    // In a new user namespace the process still carries the host's ids until it switches to
-    // the mapped root; mounts and files must be made as that root.
-    if (spec.mounts.userns && (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0))
-        report(spec.syncFd, 125,
-               std::string("become root in the user namespace: ") + std::strerror(errno));
-    if (spec.joinNetFd >= 0 && ::setns(spec.joinNetFd, CLONE_NEWNET) != 0)
-        report(spec.syncFd, 125, std::string("join network namespace: ") + std::strerror(errno));
-    if (spec.joinIpcFd >= 0 && ::setns(spec.joinIpcFd, CLONE_NEWIPC) != 0)
-        report(spec.syncFd, 125, std::string("join ipc namespace: ") + std::strerror(errno));
-    if (spec.newNet)
-        if (auto st = loopbackUp(); !st) report(spec.syncFd, 125, st.error().msg);
-    if (auto st = setupMounts(spec.mounts); !st) report(spec.syncFd, 125, st.error().msg);
+    if (!spec.setupBeforeRelease) {
+        // In a new user namespace the process still carries the host's ids until it switches
+        // to the mapped root (the launcher writes the maps before the release); mounts and
+        // files must be made as that root.
+        if (spec.mounts.userns && (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0))
+            report(spec.syncFd, 125,
+                   std::string("become root in the user namespace: ") + std::strerror(errno));
+        setupNamespaces(spec);
+    }
     for (const auto& u : spec.ulimits) {
         rlimit rl{u.soft, u.hard};
         if (::setrlimit(u.resource, &rl) != 0)

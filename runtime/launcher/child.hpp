@@ -32,9 +32,13 @@ struct ChildSpec {
     int parentFd = -1;   ///< the launcher's end, closed first
     int joinNetFd = -1;  ///< --net container:ID / host handled by setns before mounting
     int joinIpcFd = -1;  ///< --ipc container:ID
+    /// Join/set up the network, IPC and mount namespaces before waiting for the release (no
+    /// user namespace, and the cgroup was entered by clone3 with nothing left to join).
+    bool setupBeforeRelease = false;
 };
 
-/// The sync protocol: the launcher sends one byte to release the child. If setup or exec fails
+/// The sync protocol: the launcher sends one byte to release the child (with
+/// setupBeforeRelease, the mounts are already done by then). If setup or exec fails
 /// the child sends one message "<exit code byte><text>" ("exec /bin/nope: No such file or
 /// directory") and exits with that code; on a successful exec the socket closes (CLOEXEC), so
 /// the launcher reads EOF.

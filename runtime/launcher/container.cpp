@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -91,6 +92,7 @@ struct Launch {
     RunOptions& opts;
     nlohmann::json state;
     std::string dir;
+    Fd lockFd; ///< the state dir, flock'ed until state.json exists
 };
 
 /// Everything after the state dir exists: cgroup, clone, wiring, release. Returns the child pid
@@ -166,7 +168,14 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
     l.state["user"] = {{"uid", o.uid}, {"gid", o.gid}};
     auto cg = TRY(Cgroup::create(l.paths.cgroupParent, o.id, o.limits));
     l.state["cgroup"] = cg.toJson();
-    TRY(writeState(l.paths, o.id, l.state));
+    // state.json is first written after clone (one write fewer per container). Until then the
+    // launcher holds the state dir's lock, and gc removes a state dir without state.json only
+    // when that lock is free (then the cgroup has no state dir either and is removed too).
+    auto save = [&]() -> Status {
+        TRY(writeState(l.paths, o.id, l.state));
+        l.lockFd = Fd();
+        return {};
+    };
 
     int sp[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
@@ -188,6 +197,11 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
                     : ::open(cg.unifiedDir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     bool intoCgroup = false;
     pid_t pid = -1;
+    // Set up the namespaces without waiting for the release when nothing the launcher does
+    // after clone concerns them: no user namespace (id maps), and no v1 hierarchy to join by
+    // writing cgroup.procs (so the setup is charged to the container's cgroups).
+    spec.setupBeforeRelease =
+        !o.userns && cg.dirs().size() == 1 && cg.dirs()[0] == cg.unifiedDir();
     if (cgroupFd.fd >= 0) {
         clone_args args{};
         args.flags = (flags & ~0xffUL) | CLONE_INTO_CGROUP;
@@ -196,8 +210,10 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
         pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
         intoCgroup = pid >= 0;
     }
-    if (pid < 0)
+    if (pid < 0) {
+        spec.setupBeforeRelease = false; // it joins its cgroup by a cgroup.procs write below
         pid = static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0));
+    }
     if (pid < 0) return failErrno("clone", errno);
     if (pid == 0) childMain(spec);
     ::close(childEnd.fd);
@@ -221,7 +237,7 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
                 if (!o.portMappings.empty()) req.capabilityArgs["portMappings"] = o.portMappings;
                 l.state["network"] = {{"networks", req.networks},
                                       {"capabilityArgs", req.capabilityArgs}};
-                TRY(writeState(l.paths, o.id, l.state));
+                TRY(save()); // before ADD: a crash during ADD leaves what gc needs for DEL
                 auto attached = TRY(attachNetworks(NetPaths::fromEnv(), req));
                 nlohmann::json list = nlohmann::json::array();
                 for (const auto& a : attached)
@@ -230,9 +246,7 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
             }
         }
         l.state["status"] = "running";
-        TRY(writeState(l.paths, o.id, l.state));
-        if (::send(parentEnd.fd, "G", 1, MSG_NOSIGNAL) != 1)
-            return failErrno("release container", errno);
+        TRY(save());
         return {};
     };
     auto abortChild = [&] {
@@ -243,6 +257,10 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
         abortChild();
         return std::unexpected(st.error());
     }
+    // The release fails when the child already gave up (its setup may run before the release):
+    // its message is still queued on the socket.
+    bool released = ::send(parentEnd.fd, "G", 1, MSG_NOSIGNAL) == 1;
+    int sendErr = errno;
     char buf[4096];
     ssize_t n;
     do
@@ -252,6 +270,10 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
         ::waitpid(pid, nullptr, 0);
         failCode = static_cast<unsigned char>(buf[0]);
         return fail(Code::Internal, std::string(buf + 1, static_cast<size_t>(n - 1)));
+    }
+    if (!released) {
+        abortChild();
+        return failErrno("release container", sendErr);
     }
     return pid;
 }
@@ -273,12 +295,14 @@ Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts) {
     TRY(resolveCapabilities(opts.capAdd, opts.capDrop));
 
     TRY(mkdirs(paths.stateRoot, 0711));
-    Launch l{paths, opts, {}, paths.stateDir(opts.id)};
+    Launch l{paths, opts, {}, paths.stateDir(opts.id), Fd()};
     if (::mkdir(l.dir.c_str(), 0700) != 0) {
         if (errno == EEXIST)
             return fail(Code::Conflict, "container " + opts.id + " already exists");
         return failErrno("mkdir " + l.dir, errno);
     }
+    l.lockFd = Fd(::open(l.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (l.lockFd.fd >= 0) ::flock(l.lockFd.fd, LOCK_EX);
     l.state = {{"id", opts.id},           {"status", "creating"},
                {"command", opts.command}, {"created", std::time(nullptr)},
                {"detached", opts.detach}, {"seccomp", opts.seccomp},
@@ -290,6 +314,7 @@ Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts) {
         pid_t sup = ::fork();
         if (sup < 0) return failErrno("fork supervisor", errno);
         if (sup > 0) {
+            l.lockFd = Fd(); // the supervisor's copy keeps the lock
             ::close(notify[1]);
             char buf[4096];
             ssize_t n = ::read(notify[0], buf, sizeof buf);
@@ -333,6 +358,7 @@ Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts) {
     int failCode = 125;
     auto started = startContainer(l, failCode);
     if (!started) {
+        l.lockFd = Fd(); // teardown takes the lock through its own open file
         (void)teardownContainer(paths, l.state, true);
         report(failCode, started.error().text());
         if (opts.detach) ::_exit(failCode);

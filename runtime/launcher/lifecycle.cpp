@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -182,8 +183,18 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths) {
     for (const auto& id : known) {
         auto st = readState(paths, id);
         if (!st) {
-            // A dir without a readable state: only remove it when nothing holds its lock
-            // (a launch in progress writes state.json right after creating the dir).
+            // A dir without state.json: `run` holds its lock until state.json is written, so a
+            // free lock means the launcher died first. Its cgroup and netns pin (if any) have
+            // no state dir then, and go in the passes below.
+            if (st.error().code != Code::UnknownContainer) continue;
+            int fd = ::open(paths.stateDir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0) continue;
+            if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && !readState(paths, id)) {
+                auto r = removeTree(paths.stateDir(id));
+                actions.push_back("removed container " + id + " (no state)" +
+                                  (r ? "" : " (" + r.error().text() + ")"));
+            }
+            ::close(fd);
             continue;
         }
         bool dead = !supervisorAlive(*st) &&

@@ -1,6 +1,7 @@
 #include "runtime/launcher/options.hpp"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -29,10 +30,12 @@ bool validName(const std::string& name) {
 
 std::string newContainerId() {
     unsigned char bytes[6] = {};
-    int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)!::read(fd, bytes, sizeof bytes);
-        ::close(fd);
+    if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+        int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)!::read(fd, bytes, sizeof bytes);
+            ::close(fd);
+        }
     }
     static const char* hex = "0123456789abcdef";
     std::string id;

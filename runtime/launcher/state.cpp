@@ -60,7 +60,7 @@ std::string liveStatus(const nlohmann::json& state) {
 }
 
 StateLock::StateLock(const LauncherPaths& paths, const std::string& id) {
-    fd_ = ::open((paths.stateDir(id) + "/lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    fd_ = ::open(paths.stateDir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd_ >= 0) ::flock(fd_, LOCK_EX);
 }
 

@@ -1,5 +1,5 @@
-// A container's record on disk: <stateRoot>/<id>/state.json, written atomically, plus a lock
-// that serialises teardown between the supervisor, `rm` and `gc`.
+// A container's record on disk: <stateRoot>/<id>/state.json, written atomically, and a lock on
+// the directory itself that serialises teardown between the supervisor, `rm` and `gc`.
 #pragma once
 
 #include <string>
@@ -22,8 +22,9 @@ std::vector<std::string> listContainers(const LauncherPaths& paths);
 /// freezer; a recorded "exited" stays exited.
 std::string liveStatus(const nlohmann::json& state);
 
-/// flock(LOCK_EX) on <stateDir>/lock for the object's lifetime; a missing dir is not an error
-/// (the lock is then a no-op).
+/// flock(LOCK_EX) on the state dir <stateRoot>/<id> for the object's lifetime; a missing dir is
+/// not an error (the lock is then a no-op). `run` holds the same lock from creating the dir
+/// until the first state.json is written.
 class StateLock {
   public:
     StateLock(const LauncherPaths& paths, const std::string& id);
