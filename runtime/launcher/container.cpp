@@ -122,22 +122,24 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
     } else {
         m.lower = o.image.empty() ? TRY(ensureDefaultRootfs(l.paths)) : o.image;
         if (!o.userns) {
-            // upper/work/root in a tmpfs that only the container's mount namespace sees: no
-            // directories to create and remove on the host, no sync of the upper filesystem
-            // when the overlay goes away.
-            m.scratch = l.dir;
-            m.root = l.dir + "/root";
+            // upper/work in a tmpfs that only the container's mount namespace sees (over the
+            // image dir, the overlay on top): no directories to create and remove on the host,
+            // no sync of the upper filesystem when the overlay goes away.
+            m.privateUpper = true;
+            m.root = m.lower;
+            m.upper = m.lower + "/upper";
+            m.work = m.lower + "/work";
         } else {
             // An overlay mounted in a user namespace keeps its metadata in user.* xattrs, which
             // tmpfs has only since Linux 6.6: keep upper/work on the state dir's filesystem.
             m.root = l.dir + "/rootfs";
-            made = {m.root, l.dir + "/upper", l.dir + "/work"};
-            TRY(makeDir(made[0], 0755));
-            TRY(makeDir(made[1], 0755));
-            TRY(makeDir(made[2], 0700));
+            m.upper = l.dir + "/upper";
+            m.work = l.dir + "/work";
+            made = {m.root, m.upper, m.work};
+            TRY(makeDir(m.root, 0755));
+            TRY(makeDir(m.upper, 0755));
+            TRY(makeDir(m.work, 0700));
         }
-        m.upper = l.dir + "/upper";
-        m.work = l.dir + "/work";
     }
     if (o.userns) {
         made.push_back(l.dir);

@@ -249,20 +249,36 @@ Expected<std::string> ensureDefaultRootfs(const LauncherPaths& paths) {
 Status setupMounts(const MountPlan& plan) {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         return failErrno("make / private", errno);
-    if (!plan.scratch.empty()) {
-        if (::mount("tmpfs", plan.scratch.c_str(), "tmpfs", 0, "mode=755") != 0)
-            return failErrno("mount tmpfs for the overlay's upper layer on " + plan.scratch, errno);
-        for (const auto& [dir, mode] :
-             {std::pair{plan.upper, 0755}, {plan.work, 0700}, {plan.root, 0755}})
-            if (::mkdir(dir.c_str(), static_cast<mode_t>(mode)) != 0)
-                return failErrno("mkdir " + dir, errno);
+    std::string lower = plan.lower;
+    int lowerFd = -1;
+    if (plan.privateUpper) {
+        // Mounting over a directory takes its inode lock: over the state dir the launcher is
+        // writing state.json into, that waited for ext4's journal. The image dir is only read.
+        lowerFd = ::open(plan.lower.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (lowerFd < 0) return failErrno("open " + plan.lower, errno);
+        lower = "/proc/self/fd/" + std::to_string(lowerFd);
+        auto scratch = [&]() -> Status {
+            if (::mount("tmpfs", plan.lower.c_str(), "tmpfs", 0, "mode=755") != 0)
+                return failErrno("mount tmpfs for the overlay's upper layer over " + plan.lower,
+                                 errno);
+            for (const auto& [dir, mode] : {std::pair{plan.upper, 0755}, {plan.work, 0700}})
+                if (::mkdir(dir.c_str(), static_cast<mode_t>(mode)) != 0)
+                    return failErrno("mkdir " + dir, errno);
+            return {};
+        };
+        if (auto st = scratch(); !st) {
+            ::close(lowerFd);
+            return st;
+        }
     }
     if (!plan.lower.empty()) {
-        std::string opts =
-            "lowerdir=" + plan.lower + ",upperdir=" + plan.upper + ",workdir=" + plan.work;
+        std::string opts = "lowerdir=" + lower + ",upperdir=" + plan.upper + ",workdir=" + plan.work;
         if (plan.userns) opts += ",userxattr";
-        if (::mount("overlay", plan.root.c_str(), "overlay", 0, opts.c_str()) != 0)
-            return failErrno("mount overlay (lower " + plan.lower + ") on " + plan.root, errno);
+        int rc = ::mount("overlay", plan.root.c_str(), "overlay", 0, opts.c_str());
+        int err = errno;
+        if (lowerFd >= 0) ::close(lowerFd);
+        if (rc != 0)
+            return failErrno("mount overlay (lower " + plan.lower + ") on " + plan.root, err);
     } else if (::mount(plan.bindSource.c_str(), plan.root.c_str(), nullptr, MS_BIND | MS_REC,
                        nullptr) != 0) { // root == bindSource: a self-bind, the pivot target
         return failErrno("bind " + plan.bindSource + " on " + plan.root, errno);

@@ -22,10 +22,11 @@ struct MountPlan {
     std::string root;       ///< mount point of the container root
     std::string bindSource; ///< --rootfs: bind-mounted on itself (root == bindSource)
     std::string lower, upper, work; ///< overlay: image and per-container upper/work
-    /// Non-empty: a tmpfs mounted here (inside the container's mount namespace only) holds
-    /// upper, work and root, which are then paths below it, created by the container. Nothing
-    /// is created on the host and everything goes away with the mount namespace.
-    std::string scratch;
+    /// Upper and work in a tmpfs private to the container's mount namespace, mounted over the
+    /// image dir (root == lower; the overlay finds the image through an fd opened before):
+    /// nothing is created on the host, nothing there is locked or written, and everything goes
+    /// away with the mount namespace. upper/work are then below `lower`.
+    bool privateUpper = false;
     bool readOnly = false;
     std::vector<Volume> volumes;
     bool newIpc = true;  ///< mount a fresh mqueue
