@@ -315,20 +315,32 @@ Status setupMounts(const MountPlan& plan) {
     if (::chdir("/") != 0) return failErrno("chdir /", errno);
     for (const auto& v : plan.volumes)
         if (v.readOnly) TRY(remountReadOnly(v.container, true));
+    // Masked directories all get the same empty read-only tmpfs (the first is mounted, the
+    // others are bind mounts of it: one superblock to set up and tear down), files /dev/null.
+    const char* emptyDir = nullptr;
     for (const char* p : kMasked) {
         struct stat st2 {};
         if (::lstat(p, &st2) != 0) continue;
-        int rc = S_ISDIR(st2.st_mode)
-                     ? ::mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                               "size=0")
-                     : ::mount("/dev/null", p, nullptr, MS_BIND, nullptr);
+        int rc;
+        if (!S_ISDIR(st2.st_mode))
+            rc = ::mount("/dev/null", p, nullptr, MS_BIND, nullptr);
+        else if (emptyDir)
+            rc = ::mount(emptyDir, p, nullptr, MS_BIND, nullptr);
+        else if ((rc = ::mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                               "size=0")) == 0)
+            emptyDir = p;
         if (rc != 0) return failErrno(std::string("mask ") + p, errno);
     }
+    // Below /proc, which was mounted nosuid,nodev,noexec: those flags are kept on the remount.
     for (const char* p : kReadOnly) {
-        if (::access(p, F_OK) != 0) continue;
-        if (::mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) != 0)
+        if (::mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+            if (errno == ENOENT) continue;
             return failErrno(std::string("bind ") + p, errno);
-        TRY(remountReadOnly(p, true));
+        }
+        if (::mount(nullptr, p, nullptr,
+                    MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_REC,
+                    nullptr) != 0)
+            return failErrno(std::string("remount ") + p + " read-only", errno);
     }
     if (plan.readOnly) TRY(remountReadOnly("/"));
     return {};

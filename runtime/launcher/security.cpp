@@ -247,29 +247,47 @@ std::vector<sock_filter> seccompFilter(const std::vector<int>& caps) {
     std::vector<uint32_t> deny;
     for (const auto& s : kDenied)
         if (s.nr >= 0 && !allowed(s.name)) deny.push_back(static_cast<uint32_t>(s.nr));
+    std::sort(deny.begin(), deny.end());
+    deny.erase(std::unique(deny.begin(), deny.end()), deny.end());
 
-    // Layout (what libseccomp generates for this policy): check the architecture, [x86_64: kill
-    // x32 syscalls], one comparison per denied number jumping to the EPERM return, else allow.
+    // Check the architecture, [x86_64: kill x32 syscalls], then a binary search over the sorted
+    // denied numbers. A short path per syscall also keeps the kernel's work on load small: it
+    // runs the filter for every syscall number to precompute which are always allowed.
     std::vector<sock_filter> f;
-    auto stmt = [&](uint16_t code, uint32_t k) { f.push_back(BPF_STMT(code, k)); };
-    auto jump = [&](uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) {
-        f.push_back(BPF_JUMP(code, k, jt, jf));
-    };
-    stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
-    jump(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0);
-    stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-    stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
+    f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+    f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0));
+    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
 #if defined(__x86_64__)
-    jump(BPF_JMP | BPF_JGE | BPF_K, 0x40000000U /* __X32_SYSCALL_BIT */, 0, 1);
-    stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    f.push_back(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000U /* __X32_SYSCALL_BIT */, 0, 1));
+    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
 #endif
-    // deny.size() comparisons, then "allow" and "EPERM": comparison i jumps over the
-    // (n - 1 - i) comparisons after it and the allow return. n stays far below 255.
-    size_t n = deny.size();
-    for (size_t i = 0; i < n; ++i)
-        jump(BPF_JMP | BPF_JEQ | BPF_K, deny[i], static_cast<uint8_t>(n - i), 0);
-    stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-    stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+    const sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    const sock_filter eperm = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+    // Code deciding for the numbers deny[lo, hi): a leaf compares each (jumping to its own
+    // EPERM return), an inner node "nr >= deny[mid]" skips the left half when true. Jump
+    // offsets stay far below the 8-bit limit for a list of this size.
+    auto tree = [&](auto&& self, size_t lo, size_t hi) -> std::vector<sock_filter> {
+        std::vector<sock_filter> out;
+        if (hi - lo <= 3) {
+            for (size_t i = lo; i < hi; ++i)
+                out.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, deny[i],
+                                       static_cast<uint8_t>(hi - i), 0));
+            out.push_back(allow);
+            out.push_back(eperm);
+            return out;
+        }
+        size_t mid = lo + (hi - lo) / 2;
+        auto left = self(self, lo, mid);
+        auto right = self(self, mid, hi);
+        out.push_back(
+            BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, deny[mid], static_cast<uint8_t>(left.size()), 0));
+        out.insert(out.end(), left.begin(), left.end());
+        out.insert(out.end(), right.begin(), right.end());
+        return out;
+    };
+    auto body = tree(tree, 0, deny.size());
+    f.insert(f.end(), body.begin(), body.end());
     return f;
 }
 
