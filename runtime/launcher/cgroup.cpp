@@ -293,11 +293,24 @@ Status Cgroup::remove() const {
         }
         if (err != 0)
             errors += (errors.empty() ? "" : "; ") + errnoError("rmdir " + *it, err).msg;
-        else
-            ::rmdir(it->substr(0, it->rfind('/')).c_str()); // the shared parent, once empty
     }
     if (!errors.empty()) return fail(Code::Kernel, errors);
     return {};
+}
+
+void Cgroup::removeEmptyParent(const std::string& parent) {
+    auto modeOr = detectCgroupMode();
+    if (!modeOr) return;
+    std::vector<std::pair<std::string, std::string>> hier;
+    if (*modeOr == CgroupMode::V2)
+        hier = {{"", ""}};
+    else
+        hier = {{"unified", ""}, {"memory", "memory"}, {"pids", "pids"}, {"cpu", "cpu"},
+                {"freezer", "freezer"}};
+    for (const auto& [h, key] : hier) {
+        std::string base = std::string(kRoot) + (h.empty() ? "" : "/" + h);
+        ::rmdir(join(base + ownPath(key), parent).c_str()); // fails (EBUSY) while not empty
+    }
 }
 
 std::vector<std::pair<std::string, Cgroup>> Cgroup::listUnder(const std::string& parent) {
