@@ -291,8 +291,7 @@ Status Cgroup::remove() const {
             if (err != EBUSY) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        if (err != 0)
-            errors += (errors.empty() ? "" : "; ") + errnoError("rmdir " + *it, err).msg;
+        if (err != 0) errors += (errors.empty() ? "" : "; ") + errnoError("rmdir " + *it, err).msg;
     }
     if (!errors.empty()) return fail(Code::Kernel, errors);
     return {};
@@ -305,7 +304,10 @@ void Cgroup::removeEmptyParent(const std::string& parent) {
     if (*modeOr == CgroupMode::V2)
         hier = {{"", ""}};
     else
-        hier = {{"unified", ""}, {"memory", "memory"}, {"pids", "pids"}, {"cpu", "cpu"},
+        hier = {{"unified", ""},
+                {"memory", "memory"},
+                {"pids", "pids"},
+                {"cpu", "cpu"},
                 {"freezer", "freezer"}};
     for (const auto& [h, key] : hier) {
         std::string base = std::string(kRoot) + (h.empty() ? "" : "/" + h);

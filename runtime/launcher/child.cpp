@@ -82,7 +82,8 @@ std::string envValue(const std::vector<std::string>& env, const std::string& key
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
         if (spec.seccomp)
-            if (auto st = loadSeccomp(spec.seccompFilter); !st) report(spec.syncFd, 125, st.error().msg);
+            if (auto st = loadSeccomp(spec.seccompFilter); !st)
+                report(spec.syncFd, 125, st.error().msg);
         execCommand(spec);
     }
     ::close(spec.syncFd);
@@ -213,7 +214,8 @@ void finishAndExec(const ChildSpec& spec) {
         report(spec.syncFd, 125, std::string("close_range: ") + std::strerror(errno));
     if (spec.init) runInit(spec);
     if (spec.seccomp)
-        if (auto st = loadSeccomp(spec.seccompFilter); !st) report(spec.syncFd, 125, st.error().msg);
+        if (auto st = loadSeccomp(spec.seccompFilter); !st)
+            report(spec.syncFd, 125, st.error().msg);
     execCommand(spec);
 }
 

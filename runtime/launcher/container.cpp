@@ -202,8 +202,7 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
     // Set up the namespaces without waiting for the release when nothing the launcher does
     // after clone concerns them: no user namespace (id maps), and no v1 hierarchy to join by
     // writing cgroup.procs (so the setup is charged to the container's cgroups).
-    spec.setupBeforeRelease =
-        !o.userns && cg.dirs().size() == 1 && cg.dirs()[0] == cg.unifiedDir();
+    spec.setupBeforeRelease = !o.userns && cg.dirs().size() == 1 && cg.dirs()[0] == cg.unifiedDir();
     if (cgroupFd.fd >= 0) {
         clone_args args{};
         args.flags = (flags & ~0xffUL) | CLONE_INTO_CGROUP;

@@ -160,8 +160,8 @@ struct DevNode {
     const char* name;
     unsigned major, minor;
 };
-constexpr DevNode kDevNodes[] = {{"null", 1, 3},    {"zero", 1, 5},    {"full", 1, 7},
-                                 {"random", 1, 8},  {"urandom", 1, 9}, {"tty", 5, 0}};
+constexpr DevNode kDevNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+                                 {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
 
 Status mountDev(int rootFd, bool newIpc, bool userns) {
     TRY(mountAt(rootFd, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
@@ -272,7 +272,8 @@ Status setupMounts(const MountPlan& plan) {
         }
     }
     if (!plan.lower.empty()) {
-        std::string opts = "lowerdir=" + lower + ",upperdir=" + plan.upper + ",workdir=" + plan.work;
+        std::string opts =
+            "lowerdir=" + lower + ",upperdir=" + plan.upper + ",workdir=" + plan.work;
         if (plan.userns) opts += ",userxattr";
         int rc = ::mount("overlay", plan.root.c_str(), "overlay", 0, opts.c_str());
         int err = errno;

@@ -19,8 +19,8 @@ Expected<std::string> ensureDefaultRootfs(const LauncherPaths& paths);
 
 /// What the container process mounts. Exactly one of bindSource / lower is set.
 struct MountPlan {
-    std::string root;       ///< mount point of the container root
-    std::string bindSource; ///< --rootfs: bind-mounted on itself (root == bindSource)
+    std::string root;               ///< mount point of the container root
+    std::string bindSource;         ///< --rootfs: bind-mounted on itself (root == bindSource)
     std::string lower, upper, work; ///< overlay: image and per-container upper/work
     /// Upper and work in a tmpfs private to the container's mount namespace, mounted over the
     /// image dir (root == lower; the overlay finds the image through an fd opened before):

@@ -123,8 +123,10 @@ struct NamedSyscall {
     long nr; ///< -1: not a syscall on this architecture
 };
 
-#define TETHER_SYSCALL(n) {#n, __NR_##n}
-#define TETHER_NO_SYSCALL(n) {#n, -1}
+#define TETHER_SYSCALL(n)                                                                          \
+    { #n, __NR_##n }
+#define TETHER_NO_SYSCALL(n)                                                                       \
+    { #n, -1 }
 
 /// deniedSyscalls() by number, resolved at compile time from the kernel headers (libseccomp's
 /// name lookup and BPF generation cost ~0.2 ms per container).
@@ -263,7 +265,8 @@ std::vector<sock_filter> seccompFilter(const std::vector<int>& caps) {
     f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
 #endif
     const sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-    const sock_filter eperm = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+    const sock_filter eperm =
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
     // Code deciding for the numbers deny[lo, hi): a leaf compares each (jumping to its own
     // EPERM return), an inner node "nr >= deny[mid]" skips the left half when true. Jump
     // offsets stay far below the 8-bit limit for a list of this size.
@@ -271,8 +274,8 @@ std::vector<sock_filter> seccompFilter(const std::vector<int>& caps) {
         std::vector<sock_filter> out;
         if (hi - lo <= 3) {
             for (size_t i = lo; i < hi; ++i)
-                out.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, deny[i],
-                                       static_cast<uint8_t>(hi - i), 0));
+                out.push_back(
+                    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, deny[i], static_cast<uint8_t>(hi - i), 0));
             out.push_back(allow);
             out.push_back(eperm);
             return out;
