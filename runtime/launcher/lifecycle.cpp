@@ -6,10 +6,12 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <thread>
 
 #include "libnet/netns.hpp"
@@ -186,10 +188,13 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths) {
             // A dir without state.json: `run` holds its lock until state.json is written, so a
             // free lock means the launcher died first. Its cgroup and netns pin (if any) have
             // no state dir then, and go in the passes below.
+            // (Also not before it is a few seconds old: `run` takes the lock right after mkdir.)
             if (st.error().code != Code::UnknownContainer) continue;
             int fd = ::open(paths.stateDir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (fd < 0) continue;
-            if (::flock(fd, LOCK_EX | LOCK_NB) == 0 && !readState(paths, id)) {
+            struct stat dirSt {};
+            bool young = ::fstat(fd, &dirSt) != 0 || dirSt.st_ctime + 5 > std::time(nullptr);
+            if (!young && ::flock(fd, LOCK_EX | LOCK_NB) == 0 && !readState(paths, id)) {
                 auto r = removeTree(paths.stateDir(id));
                 actions.push_back("removed container " + id + " (no state)" +
                                   (r ? "" : " (" + r.error().text() + ")"));
