@@ -29,8 +29,8 @@ cleanup() {
     awk -v w="$WORK" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r |
         while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$WORK"
-    # podman's cgroupfs parent (container and conmon cgroups) and tether's (kept while empty
-    # since teardown leaves the shared parent to gc), removed depth-first
+    # podman's cgroupfs parent (container and conmon cgroups), and tether's should a run have
+    # left it, removed depth-first
     for d in /sys/fs/cgroup/*/"$PODMAN_CGROUP" /sys/fs/cgroup/"$PODMAN_CGROUP" \
         /sys/fs/cgroup/*/"$TETHER_CGROUP_PARENT" /sys/fs/cgroup/"$TETHER_CGROUP_PARENT"; do
         [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null

@@ -98,10 +98,13 @@ Expected<Cgroup> Cgroup::create(const std::string& parent, const std::string& id
         std::string base = std::string(kRoot) + (hierarchy.empty() ? "" : "/" + hierarchy);
         std::string dir = join(join(base + ownPath(key), parent), id);
         int rc = ::mkdir(dir.c_str(), 0755);
-        if (rc != 0 && errno == ENOENT) {
-            // Usually only the shared parent is missing (it is removed with its last child).
+        // Usually only the shared parent is missing: it is removed with its last child, and
+        // another container's teardown may remove it again between our two mkdirs, so retry.
+        for (int attempt = 0; rc != 0 && errno == ENOENT && attempt < 8; ++attempt) {
             std::string up = dir.substr(0, dir.rfind('/'));
             if (::mkdir(up.c_str(), 0755) != 0 && errno != EEXIST) TRY(mkdirs(up));
+            if (cg.mode_ == CgroupMode::V2)
+                (void)writeFile(up + "/cgroup.subtree_control", "+memory +pids +cpu");
             rc = ::mkdir(dir.c_str(), 0755);
         }
         if (rc != 0) {
@@ -291,28 +294,13 @@ Status Cgroup::remove() const {
             if (err != EBUSY) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        if (err != 0) errors += (errors.empty() ? "" : "; ") + errnoError("rmdir " + *it, err).msg;
+        if (err != 0)
+            errors += (errors.empty() ? "" : "; ") + errnoError("rmdir " + *it, err).msg;
+        else
+            ::rmdir(it->substr(0, it->rfind('/')).c_str()); // the shared parent, once empty
     }
     if (!errors.empty()) return fail(Code::Kernel, errors);
     return {};
-}
-
-void Cgroup::removeEmptyParent(const std::string& parent) {
-    auto modeOr = detectCgroupMode();
-    if (!modeOr) return;
-    std::vector<std::pair<std::string, std::string>> hier;
-    if (*modeOr == CgroupMode::V2)
-        hier = {{"", ""}};
-    else
-        hier = {{"unified", ""},
-                {"memory", "memory"},
-                {"pids", "pids"},
-                {"cpu", "cpu"},
-                {"freezer", "freezer"}};
-    for (const auto& [h, key] : hier) {
-        std::string base = std::string(kRoot) + (h.empty() ? "" : "/" + h);
-        ::rmdir(join(base + ownPath(key), parent).c_str()); // fails (EBUSY) while not empty
-    }
 }
 
 std::vector<std::pair<std::string, Cgroup>> Cgroup::listUnder(const std::string& parent) {

@@ -61,17 +61,13 @@ class Cgroup {
     /// SIGKILLs every process: cgroup.kill where a v2 directory exists, else freeze, kill, thaw,
     /// repeated until empty. Missing directories are success.
     Status killAll() const;
-    /// rmdir every directory, retrying EBUSY for up to ~2 s (the shared parent stays, see
-    /// removeEmptyParent). Missing directories are success.
+    /// rmdir every directory, retrying EBUSY for up to ~2 s, then the parent directory when it
+    /// has become empty. Missing directories are success.
     Status remove() const;
     [[nodiscard]] const std::vector<std::string>& dirs() const { return dirs_; }
 
     /// The container cgroup directories under `parent` that exist in any hierarchy, by id (gc).
     static std::vector<std::pair<std::string, Cgroup>> listUnder(const std::string& parent);
-    /// Removes the shared parent directories (every hierarchy) when they are empty. remove()
-    /// leaves them in place: one cgroup mkdir and rmdir fewer per container, and no race with a
-    /// launch creating its cgroup in a parent another container's teardown is removing.
-    static void removeEmptyParent(const std::string& parent);
 
   private:
     CgroupMode mode_ = CgroupMode::V1;

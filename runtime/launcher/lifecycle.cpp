@@ -219,7 +219,6 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths) {
         auto r = cg.remove();
         actions.push_back("removed cgroup " + id + (r ? "" : " (" + r.error().text() + ")"));
     }
-    Cgroup::removeEmptyParent(paths.cgroupParent);
     if (DIR* d = ::opendir(paths.netnsDir.c_str())) {
         std::vector<std::string> pins;
         while (dirent* e = ::readdir(d)) {
