@@ -12,14 +12,11 @@
 #include <memory>
 #include <string>
 
+#include "libnet/nf_socket.hpp"
+
 namespace tether::net {
 
 namespace {
-
-struct SocketCloser {
-    void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
-using Socket = std::unique_ptr<mnl_socket, SocketCloser>;
 
 struct DumpState {
     uint8_t proto;
@@ -34,7 +31,8 @@ const nlattr* findAttr(const void* data, size_t len, uint16_t type) {
     while (mnl_attr_ok(a, remaining)) {
         if (mnl_attr_get_type(a) == type) return a;
         remaining -= int(MNL_ALIGN(a->nla_len));
-        a = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(a) + MNL_ALIGN(a->nla_len));
+        a = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(a) +
+                                            MNL_ALIGN(a->nla_len));
     }
     return nullptr;
 }
@@ -92,15 +90,14 @@ Status dump(mnl_socket* s, uint8_t family, DumpState& st) {
 
 Expected<int> deleteConntrackByDstPort(uint8_t proto, const std::vector<uint16_t>& ports) {
     if (ports.empty()) return 0;
-    Socket s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
-    if (!s || mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-        return failErrno("open ctnetlink socket", errno);
+    auto s = TRY(leaseNetfilterSocket("clear conntrack entries"));
     int deleted = 0;
     for (uint8_t family : {uint8_t(AF_INET), uint8_t(AF_INET6)}) {
         DumpState st{proto, &ports, {}};
         auto dumped = dump(s.get(), family, st);
         // No conntrack support in this netns (module not loaded) means nothing to clear.
-        if (!dumped && (dumped.error().errnum == ENOENT || dumped.error().errnum == EOPNOTSUPP)) return 0;
+        if (!dumped && (dumped.error().errnum == ENOENT || dumped.error().errnum == EOPNOTSUPP))
+            return 0;
         TRY(std::move(dumped));
         std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
         uint32_t seq = 100;
@@ -111,9 +108,12 @@ Expected<int> deleteConntrackByDstPort(uint8_t proto, const std::vector<uint16_t
                 return failErrno("conntrack delete", errno);
             ssize_t n = mnl_socket_recvfrom(s.get(), buf.data(), buf.size());
             if (n < 0) return failErrno("conntrack delete", errno);
-            int rc = mnl_cb_run(buf.data(), size_t(n), seq, mnl_socket_get_portid(s.get()), nullptr, nullptr);
-            if (rc >= 0) ++deleted;
-            else if (errno != ENOENT) return failErrno("conntrack delete", errno);
+            int rc = mnl_cb_run(buf.data(), size_t(n), seq, mnl_socket_get_portid(s.get()), nullptr,
+                                nullptr);
+            if (rc >= 0)
+                ++deleted;
+            else if (errno != ENOENT)
+                return failErrno("conntrack delete", errno);
         }
     }
     return deleted;

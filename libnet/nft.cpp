@@ -1,5 +1,7 @@
 #include "libnet/nft.hpp"
 
+#include "libnet/nf_socket.hpp"
+
 #include <dlfcn.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
@@ -51,7 +53,8 @@ const Api& api() {
         a.bufferError = reinterpret_cast<int (*)(void*)>(sym("nft_ctx_buffer_error"));
         a.outputBuffer = reinterpret_cast<const char* (*)(void*)>(sym("nft_ctx_get_output_buffer"));
         a.errorBuffer = reinterpret_cast<const char* (*)(void*)>(sym("nft_ctx_get_error_buffer"));
-        a.setOutputFlags = reinterpret_cast<void (*)(void*, unsigned)>(sym("nft_ctx_output_set_flags"));
+        a.setOutputFlags =
+            reinterpret_cast<void (*)(void*, unsigned)>(sym("nft_ctx_output_set_flags"));
         a.getOutputFlags = reinterpret_cast<unsigned (*)(void*)>(sym("nft_ctx_output_get_flags"));
         a.runBuffer = reinterpret_cast<int (*)(void*, const char*)>(sym("nft_run_cmd_from_buffer"));
         if (!a.ctxNew || !a.runBuffer || !a.errorBuffer || !a.outputBuffer)
@@ -74,23 +77,8 @@ Expected<Nft> Nft::open() {
     return Nft(ctx);
 }
 
-// A child that keeps copies of our fds (the nftables socket among them) until we exit, then dies
-// with us (PDEATHSIG): the socket's final release, and the kernel's wait for freed set elements,
-// happen in the child, off the plugin's critical path. It closes stdio first so the runtime
-// reading our stdout does not wait for it.
-void holdFdsUntilExit() {
-    pid_t parent = ::getpid();
-    pid_t child = ::fork();
-    if (child != 0) return; // parent (or fork failed: then we simply pay the wait ourselves)
-    for (int fd = 0; fd <= 2; ++fd) ::close(fd);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(0);
-    for (;;) ::pause();
-}
-
 Nft::~Nft() {
     if (!ctx_) return;
-    if (backgroundRelease_) holdFdsUntilExit();
     api().ctxFree(ctx_);
 }
 
@@ -101,8 +89,10 @@ Status Nft::run(std::string_view script, std::string_view what) {
     if (a.runBuffer(ctx_, buf.c_str()) == 0) return {};
     std::string err = a.errorBuffer(ctx_);
     Error e{Code::Kernel, std::string(what), err, 0};
-    if (err.find("File exists") != std::string::npos) e.errnum = EEXIST;
-    else if (err.find("No such file or directory") != std::string::npos) e.errnum = ENOENT;
+    if (err.find("File exists") != std::string::npos)
+        e.errnum = EEXIST;
+    else if (err.find("No such file or directory") != std::string::npos)
+        e.errnum = ENOENT;
     auto firstLine = err.substr(0, err.find('\n'));
     e.msg += ": " + firstLine;
     return std::unexpected(std::move(e));
@@ -124,12 +114,7 @@ Expected<std::string> Nft::listJson(std::string_view command, std::string_view w
 }
 
 Expected<bool> nftTableExists(uint8_t family, const std::string& name) {
-    struct Closer {
-        void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-    };
-    std::unique_ptr<mnl_socket, Closer> s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
-    if (!s || mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-        return failErrno("open nfnetlink socket", errno);
+    auto s = TRY(leaseNetfilterSocket("get nft table " + name));
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
     nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
@@ -140,12 +125,14 @@ Expected<bool> nftTableExists(uint8_t family, const std::string& name) {
     nfg->version = NFNETLINK_V0;
     nfg->res_id = 0;
     mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name.c_str());
-    if (mnl_socket_sendto(s.get(), nlh, nlh->nlmsg_len) < 0) return failErrno("get nft table", errno);
+    if (mnl_socket_sendto(s.get(), nlh, nlh->nlmsg_len) < 0)
+        return failErrno("get nft table", errno);
     // Replies: the table (NEWTABLE) then the ack, or an error.
     for (;;) {
         ssize_t n = mnl_socket_recvfrom(s.get(), buf.data(), buf.size());
         if (n < 0) return failErrno("get nft table", errno);
-        int rc = mnl_cb_run(buf.data(), size_t(n), 1, mnl_socket_get_portid(s.get()), nullptr, nullptr);
+        int rc =
+            mnl_cb_run(buf.data(), size_t(n), 1, mnl_socket_get_portid(s.get()), nullptr, nullptr);
         if (rc == MNL_CB_STOP) return true;
         if (rc < 0) {
             if (errno == ENOENT) return false;

@@ -16,7 +16,7 @@ class Nft {
     /// Loads libnftables.so.1 and creates a context in the calling thread's netns.
     /// Code 50 "nftables support unavailable: ..." when the library is missing.
     static Expected<Nft> open();
-    Nft(Nft&& o) noexcept : ctx_(o.ctx_), backgroundRelease_(o.backgroundRelease_) { o.ctx_ = nullptr; }
+    Nft(Nft&& o) noexcept : ctx_(o.ctx_) { o.ctx_ = nullptr; }
     Nft& operator=(Nft&&) = delete;
     Nft(const Nft&) = delete;
     ~Nft();
@@ -26,26 +26,13 @@ class Nft {
     /// command in details; errnum is EEXIST/ENOENT when nft reports "File exists"/"No such file".
     Status run(std::string_view script, std::string_view what);
 
-    /// After deleting set elements, the kernel frees them after an RCU grace period and makes
-    /// the last closer of the netlink socket wait for it (~11 ms here). Calling this makes the
-    /// destructor hand the socket to a tiny detached child that lingers until this process exits,
-    /// so the deletion (already committed and visible) does not delay the plugin's exit.
-    void releaseInBackground() { backgroundRelease_ = true; }
-
     /// Runs a read command (e.g. "list set inet tether masq4") and returns its JSON output text.
     Expected<std::string> listJson(std::string_view command, std::string_view what);
 
   private:
     explicit Nft(void* ctx) : ctx_(ctx) {}
     void* ctx_ = nullptr;
-    bool backgroundRelease_ = false;
 };
-
-/// Forks a tiny child that keeps copies of this process's fds until the process exits (then it
-/// dies too): the final release of a netfilter socket after set-element deletions — which waits an
-/// RCU grace period in the kernel (~11 ms here) — happens there, not on the caller's path. The
-/// child closes stdio at once, so a runtime reading our stdout is not held up.
-void holdFdsUntilExit();
 
 /// Whether nftables table `name` of `family` (NFPROTO_INET, ...) exists in the calling thread's
 /// netns: one NFT_MSG_GETTABLE request over libmnl, no dump. Cheap enough for every ADD.

@@ -1,16 +1,17 @@
 #include "libnet/nft_set.hpp"
 
 #include <arpa/inet.h>
-#include <sys/socket.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
 #include <memory>
 
+#include "libnet/nf_socket.hpp"
 #include "libnet/nft.hpp"
 
 namespace tether::net {
@@ -20,16 +21,9 @@ namespace {
 // libnftnl's user-data TLV type for an element comment (NFTNL_UDATA_SET_ELEM_COMMENT).
 constexpr uint8_t kUdataComment = 0;
 
-struct SocketCloser {
-    void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
-using Socket = std::unique_ptr<mnl_socket, SocketCloser>;
-
-Expected<Socket> openSocket() {
-    Socket s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
-    if (!s || mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-        return failErrno("open nfnetlink socket", errno);
-    return s;
+// Every request goes over the process's shared netfilter socket (see nf_socket.hpp).
+Expected<NfSocketLease> openSocket() {
+    return leaseNetfilterSocket("nftables");
 }
 
 nlmsghdr* putHeader(char* buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t family,
@@ -45,7 +39,9 @@ nlmsghdr* putHeader(char* buf, uint16_t type, uint16_t flags, uint32_t seq, uint
     return nlh;
 }
 
-uint16_t msgType(int msg) { return uint16_t((NFNL_SUBSYS_NFTABLES << 8) | msg); }
+uint16_t msgType(int msg) {
+    return uint16_t((NFNL_SUBSYS_NFTABLES << 8) | msg);
+}
 
 void putData(nlmsghdr* nlh, uint16_t type, const std::vector<uint8_t>& v) {
     nlattr* nest = mnl_attr_nest_start(nlh, type);
@@ -135,11 +131,20 @@ int collectElements(const nlmsghdr* nlh, void* data) {
         SetElem e{.set = set};
         forEachNested(item, [&](const nlattr* f) {
             switch (mnl_attr_get_type(f)) {
-            case NFTA_SET_ELEM_KEY: e.key = dataValue(f); break;
-            case NFTA_SET_ELEM_KEY_END: e.keyEnd = dataValue(f); break;
-            case NFTA_SET_ELEM_DATA: e.data = dataValue(f); break;
-            case NFTA_SET_ELEM_USERDATA: e.comment = commentOf(f); break;
-            default: break;
+            case NFTA_SET_ELEM_KEY:
+                e.key = dataValue(f);
+                break;
+            case NFTA_SET_ELEM_KEY_END:
+                e.keyEnd = dataValue(f);
+                break;
+            case NFTA_SET_ELEM_DATA:
+                e.data = dataValue(f);
+                break;
+            case NFTA_SET_ELEM_USERDATA:
+                e.comment = commentOf(f);
+                break;
+            default:
+                break;
             }
         });
         out->push_back(std::move(e));
@@ -148,22 +153,26 @@ int collectElements(const nlmsghdr* nlh, void* data) {
 }
 
 /// Sends one request and runs the replies through `cb` until the final ack/done.
-Status request(mnl_socket* s, const nlmsghdr* nlh, mnl_cb_t cb, void* data, const std::string& what) {
+Status request(mnl_socket* s, const nlmsghdr* nlh, mnl_cb_t cb, void* data,
+               const std::string& what) {
     if (mnl_socket_sendto(s, nlh, nlh->nlmsg_len) < 0) return failErrno(what, errno);
     std::vector<char> buf(32768); // a dump message can be up to 32 KiB
     for (;;) {
         ssize_t n = mnl_socket_recvfrom(s, buf.data(), buf.size());
         if (n < 0) return failErrno(what, errno);
-        int rc = mnl_cb_run(buf.data(), size_t(n), nlh->nlmsg_seq, mnl_socket_get_portid(s), cb, data);
+        int rc =
+            mnl_cb_run(buf.data(), size_t(n), nlh->nlmsg_seq, mnl_socket_get_portid(s), cb, data);
         if (rc == MNL_CB_STOP) return {};
-        if (rc < 0) return failErrno(what, errno, errno == ENOENT ? Code::UnknownContainer : Code::Kernel);
+        if (rc < 0)
+            return failErrno(what, errno, errno == ENOENT ? Code::UnknownContainer : Code::Kernel);
     }
 }
 
 } // namespace
 
 void ConcatBuilder::pad() {
-    while (b_.size() % 4) b_.push_back(0);
+    while (b_.size() % 4)
+        b_.push_back(0);
 }
 
 ConcatBuilder& ConcatBuilder::addr(const IpAddress& a) {
@@ -189,7 +198,8 @@ Expected<std::vector<SetElem>> listSetElements(uint8_t family, std::string_view 
                                                std::string_view set) {
     auto s = TRY(openSocket());
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = putHeader(buf.data(), msgType(NFT_MSG_GETSETELEM), NLM_F_DUMP | NLM_F_ACK, 1, family);
+    nlmsghdr* nlh =
+        putHeader(buf.data(), msgType(NFT_MSG_GETSETELEM), NLM_F_DUMP | NLM_F_ACK, 1, family);
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, std::string(table).c_str());
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, std::string(set).c_str());
     std::vector<SetElem> out;
@@ -206,7 +216,8 @@ Expected<std::vector<SetElem>> getSetElements(uint8_t family, std::string_view t
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     uint32_t seq = 1;
     for (const auto& k : keys) {
-        nlmsghdr* nlh = putHeader(buf.data(), msgType(NFT_MSG_GETSETELEM), NLM_F_ACK, seq++, family);
+        nlmsghdr* nlh =
+            putHeader(buf.data(), msgType(NFT_MSG_GETSETELEM), NLM_F_ACK, seq++, family);
         mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, std::string(table).c_str());
         mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, k.set.c_str());
         nlattr* list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
@@ -246,9 +257,12 @@ Status commitSetElements(uint8_t family, std::string_view table, const SetChange
         bySeq.push_back(&e);
         next();
     };
-    for (const auto& e : del) put(e, NFT_MSG_DELSETELEM, 0, false);
-    for (const auto& e : create) put(e, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, true);
-    for (const auto& e : add) put(e, NFT_MSG_NEWSETELEM, NLM_F_CREATE, true);
+    for (const auto& e : del)
+        put(e, NFT_MSG_DELSETELEM, 0, false);
+    for (const auto& e : create)
+        put(e, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, true);
+    for (const auto& e : add)
+        put(e, NFT_MSG_NEWSETELEM, NLM_F_CREATE, true);
     putHeader(static_cast<char*>(mnl_nlmsg_batch_current(batch)), NFNL_MSG_BATCH_END, 0, seq++,
               AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
     next();
@@ -280,7 +294,6 @@ Status commitSetElements(uint8_t family, std::string_view table, const SetChange
             }
         }
     }
-    if (!del.empty()) holdFdsUntilExit();
     if (!firstErr) return {};
     std::string msg = std::string(what) + ": " + std::strerror(firstErr);
     if (failed) msg += " (set " + failed->set + ")";

@@ -1,6 +1,8 @@
 #include "bench/cni/chain_runner.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include "cni/invoke.hpp"
 
@@ -37,6 +39,8 @@ Expected<std::pair<double, std::string>> execOne(const std::string& command, con
     auto t0 = Clock::now();
     auto out = TRY(cni::execPluginRaw(req));
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (std::getenv("CNI_BENCH_TRACE"))
+        std::fprintf(stderr, "%s %s %.2f\n", command.c_str(), req.pluginPath.c_str(), ms);
     if (out.exitCode != 0)
         return fail(Code::Internal,
                     command + " " + req.pluginPath + " failed: " + out.out + out.err);

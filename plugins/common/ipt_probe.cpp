@@ -8,6 +8,8 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "libnet/nf_socket.hpp"
+
 namespace tether::nat::ipt {
 
 namespace {
@@ -44,17 +46,13 @@ std::set<net::Family> nftFamiliesWithChains(const std::vector<net::Family>& fami
                                             const std::vector<std::string>& chains) {
     std::set<net::Family> out;
     if (families.empty()) return out;
-    struct Closer {
-        void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-    };
-    std::unique_ptr<mnl_socket, Closer> s(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
-    if (!s || mnl_socket_bind(s.get(), 0, MNL_SOCKET_AUTOPID) < 0)
-        return {families.begin(), families.end()};
+    auto s = net::leaseNetfilterSocket("probe iptables chains");
+    if (!s) return {families.begin(), families.end()};
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     unsigned seq = 0;
     for (auto f : families)
         for (const auto& chain : chains)
-            if (getChain(s.get(), buf, ++seq, f, table, chain) != Answer::Missing) {
+            if (getChain(s->get(), buf, ++seq, f, table, chain) != Answer::Missing) {
                 out.insert(f);
                 break;
             }

@@ -45,8 +45,6 @@ Status setupMasq(const MasqSpec& spec) {
 Status teardownMasq(const std::string& network, const std::string& containerId,
                     const std::string& ifname) {
     // Both backends, whatever the config says now: it may have named the other one at ADD.
-    // iptables first: its probe's netfilter socket must be closed before our nftables deletion
-    // commits (a socket released after it waits for the kernel's RCU grace period, ~15 ms).
     const std::string owner = ownerTag(network, containerId, ifname);
     Status ipt = ipt::remove(ipt::Kind::Masq, owner);
     auto elems = ownedElements(kMasqSets, owner);

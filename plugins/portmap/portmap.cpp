@@ -181,8 +181,6 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 Status cmdDel(const cni::CmdArgs& args) {
     // Both backends, whatever the config names now (it may have named the other one at ADD);
     // iptables is only exec'ed when one of the attachment's chains exists.
-    // iptables first: its probe's netfilter socket must be closed before our nftables deletion
-    // commits (a socket released after it waits for the kernel's RCU grace period, ~15 ms).
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
     Status ipt = nat::ipt::remove(nat::ipt::Kind::Portmap, owner);
     Status nft = removeOwned(owner);
