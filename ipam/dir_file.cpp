@@ -86,8 +86,26 @@ Expected<std::optional<std::string>> readSmallFile(int dir, const std::string& n
     return std::optional<std::string>(std::move(out));
 }
 
+namespace {
+
+// Place::Overwrite on an existing single-link regular file; false when that is not what is there.
+Expected<bool> overwriteInPlace(int dir, const std::string& name, std::string_view content) {
+    // O_NONBLOCK: a FIFO in its place must not block the open; it is rejected just below.
+    int raw = ::openat(dir, name.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (raw < 0) return false;
+    UniqueFd fd(raw);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) return false;
+    if (::ftruncate(fd.get(), 0) != 0) return failErrno("truncate " + name, errno, Code::IoFailure);
+    TRY(writeAll(fd.get(), content, name));
+    return true;
+}
+
+} // namespace
+
 Expected<bool> writeFileAt(int dir, const std::string& name, std::string_view content,
                            const WriteOptions& opts) {
+    if (opts.place == Place::Overwrite && TRY(overwriteInPlace(dir, name, content))) return true;
     int raw = ::openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, opts.mode);
     std::string named; // set when O_TMPFILE is unsupported and a named temporary is used
     if (raw < 0) {
@@ -114,7 +132,7 @@ Expected<bool> writeFileAt(int dir, const std::string& name, std::string_view co
         cleanup();
         return failErrno("sync " + name, errno, Code::IoFailure);
     }
-    if (opts.place == Place::Replace) {
+    if (opts.place != Place::Exclusive) {
         if (named.empty()) {
             // rename(2) cannot take an O_TMPFILE inode: link it under a temporary name first.
             named = tempName();

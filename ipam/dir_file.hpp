@@ -25,6 +25,12 @@ Expected<std::optional<std::string>> readSmallFile(int dir, const std::string& n
 enum class Place {
     Exclusive, ///< only if the name is free (link(2) semantics); returns false when taken
     Replace,   ///< atomically replaces whatever is there (rename(2))
+    /// rewrites an existing regular file in place (truncate, write), like the reference's
+    /// last_reserved_ip; otherwise (missing, a symlink, not a regular file, more than one
+    /// link) behaves as Replace. Not atomic: for hints whose torn content is harmless. It
+    /// allocates no inode, which matters on ext4: a new inode is searched for past every inode
+    /// freed in the last minutes, so rename churn makes every later file creation slower.
+    Overwrite,
 };
 
 struct WriteOptions {
@@ -34,8 +40,8 @@ struct WriteOptions {
 };
 
 /// Writes `content` to a nameless temporary file in `dir`, then makes it appear as `name` in one
-/// step, so readers see either nothing or the whole content. Returns false only for
-/// Place::Exclusive when `name` exists (whatever it is, symlinks included).
+/// step, so readers see either nothing or the whole content (Place::Overwrite: see there). Returns
+/// false only for Place::Exclusive when `name` exists (whatever it is, symlinks included).
 Expected<bool> writeFileAt(int dir, const std::string& name, std::string_view content,
                            const WriteOptions& opts);
 

@@ -179,7 +179,7 @@ Expected<bool> DiskStore::reserve(const Owner& owner, const IpAddress& ip, size_
         return std::unexpected(std::move(e));
     };
     auto last = writeFileAt(dir_.get(), std::string(kLastReserved) + std::to_string(setIndex), name,
-                            {Place::Replace, 0600, false});
+                            {Place::Overwrite, 0600, false});
     if (!last) return undo(last.error().wrap("record last reserved address"));
     auto current = readIndex(owner);
     if (!current) return undo(current.error());

@@ -3,10 +3,15 @@
 // floor) in the same session — bench/cni/run.sh does — and compare the printed rows.
 //
 //   cni_bench --chain FILE --plugins DIR --label NAME --count N [--bridge BR] [--subnet CIDR]
-//             [--ports]
+//             [--ports] [--netns-dir DIR]
+//     --netns-dir: where the containers' netns are pinned (default: the work dir); run.sh gives
+//     a tmpfs, as /run/netns is on a real host, so the pins' file churn on the work dir's
+//     filesystem does not weigh on the IPAM files of either implementation.
 //   cni_bench --veth-floor N        kernel time of deleting a veth whose peer is in a netns
 //
 // Must run as root inside a scratch network + mount namespace (run.sh uses unshare).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -38,6 +43,7 @@ struct Options {
     int count = 100;
     bool ports = false;
     int vethFloor = 0;
+    std::string netnsDir;
 };
 
 using bench::median;
@@ -93,7 +99,11 @@ double idleFraction(std::chrono::milliseconds window) {
 // Waits (up to 30 s) until the machine is idle, so that work left by a previous run — the
 // kernel destroying a thousand network namespaces in the background — or another process does
 // not land in this run's first operations. Returns the idle fraction reached.
+// Flushes dirty data first: on an ext4 without a journal, inodes freed while their inode-table
+// block is still dirty are skipped by every new-inode search for minutes, so one run's IPAM file
+// churn would slow the next run's file creation (see docs/plugins/host-local.md).
 double waitForQuiet() {
+    ::sync();
     double idle = 0;
     for (int i = 0; i < 120; ++i)
         if ((idle = idleFraction(std::chrono::milliseconds(250))) >= 0.9) break;
@@ -139,7 +149,8 @@ int runChain(const Options& o) {
     ss << in.rdbuf();
     std::string work = "/tmp/cni-bench-" + slug(o.label);
     std::filesystem::remove_all(work);
-    std::filesystem::create_directories(work + "/ns");
+    const std::string nsDir = o.netnsDir.empty() ? work + "/ns" : o.netnsDir + "/" + slug(o.label);
+    std::filesystem::create_directories(nsDir);
     std::string text = replaceAll(
         replaceAll(replaceAll(ss.str(), "@DATADIR@", work + "/ipam"), "@BRIDGE@", o.bridge),
         "@SUBNET@", o.subnet);
@@ -147,7 +158,7 @@ int runChain(const Options& o) {
 
     std::vector<std::string> paths;
     for (int i = 0; i < o.count; ++i) {
-        paths.push_back(work + "/ns/c" + std::to_string(i));
+        paths.push_back(nsDir + "/c" + std::to_string(i));
         if (auto ns = net::createPinnedNetns(paths.back()); !ns)
             return std::cerr << ns.error().text() << "\n", 1;
     }
@@ -212,6 +223,8 @@ int main(int argc, char** argv) {
             o.subnet = next();
         else if (a == "--ports")
             o.ports = true;
+        else if (a == "--netns-dir")
+            o.netnsDir = next();
         else if (a == "--veth-floor")
             o.vethFloor = std::stoi(next());
         else

@@ -27,6 +27,9 @@ unshare --net --mount --propagation private bash -s -- "$tmp" "$chain" "$counts"
 set -euo pipefail
 tmp=$1 chain=$2 counts=$3 ports=$4 bin=$5 root=$6
 ip link set lo up
+# Netns pins on a tmpfs, as /run/netns is on a real host (see cni_bench --netns-dir).
+mkdir -p "$tmp/netns" && mount -t tmpfs tmpfs "$tmp/netns"
+pins="--netns-dir $tmp/netns"
 echo "# CNI benchmark: $chain chain ($(date -u +%F), $(nproc) cores, kernel $(uname -r))"
 echo
 echo "Plugin exec wall time per container operation, in ms (median). growth = last-100 / first-100."
@@ -35,10 +38,11 @@ echo "| implementation | op | containers | median | first 100 | last 100 | growt
 echo "|---|---|---|---|---|---|---|"
 $bin/cni_bench --veth-floor 50
 for n in $counts; do
-  $bin/cni_bench --chain "$root/bench/cni/chains/noop.json" --plugins "$tmp/noop" --label "no-op floor" --count "$n"
-  $bin/cni_bench --chain "$root/bench/cni/chains/$chain.json" --plugins "$tmp/ours" --label "tether n=$n" --count "$n" --bridge tbench0 --subnet 10.98.0.0/16 $ports
-  $bin/cni_bench --chain "$root/bench/cni/chains/$chain.json" --plugins "$tmp/ref" --label "reference n=$n" --count "$n" --bridge rbench0 --subnet 10.97.0.0/16 $ports
+  $bin/cni_bench --chain "$root/bench/cni/chains/noop.json" --plugins "$tmp/noop" --label "no-op floor" --count "$n" $pins
+  $bin/cni_bench --chain "$root/bench/cni/chains/$chain.json" --plugins "$tmp/ours" --label "tether n=$n" --count "$n" --bridge tbench0 --subnet 10.98.0.0/16 $ports $pins
+  $bin/cni_bench --chain "$root/bench/cni/chains/$chain.json" --plugins "$tmp/ref" --label "reference n=$n" --count "$n" --bridge rbench0 --subnet 10.97.0.0/16 $ports $pins
 done
+umount "$tmp/netns"
 INNER
 mv "$out.tmp" "$out"
 cat "$out"
