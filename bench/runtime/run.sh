@@ -12,9 +12,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 n=${1:-1000}
 out=$root/bench/results/runtime.md
 mkdir -p "$root/bench/results"
-unshare --net --mount --propagation private bash -s -- "$root" "$n" > "$out.tmp" <<'INNER'
+BENCH_TRACE=${BENCH_TRACE:-} unshare --net --mount --propagation private bash -s -- "$root" "$n" > "$out.tmp" <<'INNER'
 set -euo pipefail
 root=$1 n=$2 bin=$root/build/bin
+[ -n "${BENCH_TRACE:-}" ] && set -x
 ip link set lo up
 w=$(mktemp -d); mount -t tmpfs none "$w"; mkdir -p "$w/conf" "$w/plugins" "$w/ns"
 ln -s "$bin/noop-plugin" "$w/plugins/noop"
@@ -50,25 +51,28 @@ echo '```'
 hyperfine -N -w 20 -r 300 \
   "env CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=$w/ns/x CNI_IFNAME=eth0 $bin/noop-plugin" \
   "$bin/tether net add noop $w/ns/x --id bench" 2>&1 | grep -E "Benchmark|Time"
-# The chain at n existing containers: each run adds one more container (its own netns and port).
-for i in $(seq 1 "$n"); do touch "$w/ns/c$i"; unshare --net="$w/ns/c$i" true; done
-for i in $(seq 1 "$n"); do
+# The chain up to n containers: n - 50 added first, then 50 timed runs, each adding one more
+# container (its own netns and port), so the samples are the ADDs of containers n-49 .. n.
+# (A Linux bridge takes at most 1023 ports.)
+runs=50
+pre=$((n > runs ? n - runs : 0))
+for i in $(seq 1 "$pre"); do touch "$w/ns/c$i"; unshare --net="$w/ns/c$i" true; done
+for i in $(seq 1 "$pre"); do
   $bin/tether net add chain "$w/ns/c$i" --id c$i --cap "{\"portMappings\":[{\"hostPort\":$((20000+i)),\"containerPort\":80}]}" >/dev/null
 done
-runs=50
 for i in $(seq 1 $runs); do touch "$w/ns/h$i"; unshare --net="$w/ns/h$i" true; done
 # One run per new container (h1..h50, each its own netns and host port), so every sample is an
 # ADD at n existing containers; -N: no shell in between.
-hyperfine -N -r 1 --parameter-scan i 1 $runs --export-json "$w/chain.json" \
+hyperfine -N -r 1 ${BENCH_TRACE:+--show-output} --parameter-scan i 1 $runs --export-json "$w/chain.json" \
   "$bin/tether net add chain $w/ns/h{i} --id h{i} --cap '{\"portMappings\":[{\"hostPort\":3{i}0,\"containerPort\":80}]}'" \
-  >/dev/null 2>&1
+  >/dev/null 2>"$w/hyperfine.err" || { cat "$w/hyperfine.err" >&2; exit 1; }
 python3 -c "
 import json, statistics, sys
 t = [r['times'][0] * 1000 for r in json.load(open(sys.argv[1]))['results']]
-print(f'tether net add chain at {sys.argv[2]} containers: median {statistics.median(t):.2f} ms over {len(t)} runs')
-" "$w/chain.json" "$n"
+print(f'tether net add chain, containers {int(sys.argv[2]) + 1}..{int(sys.argv[2]) + len(t)}: median {statistics.median(t):.2f} ms over {len(t)} runs')
+" "$w/chain.json" "$pre"
 echo '```'
-for i in $(seq 1 "$n"); do umount "$w/ns/c$i"; done
+for i in $(seq 1 "$pre"); do umount "$w/ns/c$i"; done
 for i in $(seq 1 $runs); do umount "$w/ns/h$i"; done
 umount "$w/ns/x"
 umount -l "$w"

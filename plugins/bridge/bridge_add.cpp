@@ -26,8 +26,25 @@ namespace {
 
 constexpr int kContainerIndex = 2; // result.interfaces: [bridge, host veth, container]
 
+// The kernel's "Exchange full" when enslaving says the bridge has no free port number left.
+Status explainFullBridge(Status st, const net::LinkInfo& br) {
+    if (st || st.error().errnum != EXFULL) return st;
+    return fail(Code::Internal,
+                "bridge " + br.name + " is full: the kernel allows 1023 ports per bridge (" +
+                    st.error().msg + ")",
+                "use another bridge (key \"bridge\") for further containers");
+}
+
+Status attachPort(net::NetlinkSocket& host, const Config& c, const net::LinkInfo& br,
+                  const net::LinkInfo& hostVeth);
+
 Status configurePort(net::NetlinkSocket& host, const Config& c, const net::LinkInfo& br,
                      const net::LinkInfo& hostVeth) {
+    return explainFullBridge(attachPort(host, c, br, hostVeth), br);
+}
+
+Status attachPort(net::NetlinkSocket& host, const Config& c, const net::LinkInfo& br,
+                  const net::LinkInfo& hostVeth) {
     // Before the port goes up: no IPv6 address of its own (a bridge port needs none; without one
     // it sends no DAD/MLD packets, which the bridge would flood to every other port — O(ports)
     // work per new container) and no router advertisements.
@@ -120,8 +137,9 @@ void containerLinkConf(net::NetlinkSocket& csock, int ifindex, const cni::Result
     bool hasV6 = false;
     for (const auto& ip : r.ips)
         hasV6 = hasV6 || ip.address.find(':') != std::string::npos;
-    (void)net::setLinkAfConf(csock, ifindex,
-                             {.arpNotify = true, .noIpv6LinkLocal = hasV6 ? std::nullopt : std::optional(true)});
+    (void)net::setLinkAfConf(
+        csock, ifindex,
+        {.arpNotify = true, .noIpv6LinkLocal = hasV6 ? std::nullopt : std::optional(true)});
 }
 
 // The container side once IPAM has answered: its result completed with gateways, the
@@ -181,7 +199,8 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     std::thread containerThread;
     if (ipam)
         containerThread = std::thread([&] {
-            containerSide.emplace(configureContainer(c, args, *ipam, csock, cns, pair.container, leaseHeld));
+            containerSide.emplace(
+                configureContainer(c, args, *ipam, csock, cns, pair.container, leaseHeld));
         });
     struct Joiner {
         std::thread& t;
@@ -190,7 +209,9 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         }
     } joiner{containerThread};
     Status hostSide = configurePort(host, c, br, pair.host);
-    if (!hostSide) hostSide = std::unexpected(hostSide.error().wrap("attach " + pair.host.name + " to " + c.bridge));
+    if (!hostSide)
+        hostSide =
+            std::unexpected(hostSide.error().wrap("attach " + pair.host.name + " to " + c.bridge));
     if (hostSide && c.macspoofchk) {
         SpoofCheck sc{.containerId = args.containerId,
                       .ifname = args.ifname,
@@ -201,7 +222,8 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     }
     if (containerThread.joinable()) containerThread.join();
     // A lease the container side took is released by undo from here on.
-    if (leaseHeld) undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
+    if (leaseHeld)
+        undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
     TRY(hostSide);
 
     cni::Result result;
