@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "base/spawn.hpp"
 #include "cni/args.hpp"
 #include "cni/builtin.hpp"
 #include "cni/config.hpp"
@@ -106,22 +107,6 @@ std::vector<std::string> buildEnv(const ExecRequest& req) {
 }
 
 Expected<pid_t> spawn(const ExecRequest& req, int in, int out, int err) {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_adddup2(&fa, in, 0);
-    posix_spawn_file_actions_adddup2(&fa, out, 1);
-    posix_spawn_file_actions_adddup2(&fa, err, 2);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &dfl);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
     auto envStrings = buildEnv(req);
     std::vector<char*> envp;
     envp.reserve(envStrings.size() + 1);
@@ -131,18 +116,8 @@ Expected<pid_t> spawn(const ExecRequest& req, int in, int out, int err) {
     std::string path = req.pluginPath;
     char* argv[] = {path.data(), nullptr};
 
-    pid_t pid = -1;
-    int rc = 0;
-    // A plugin binary being replaced (cp over it) can be busy for a moment: retry ETXTBSY.
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        rc = posix_spawn(&pid, path.c_str(), &fa, &attr, argv, envp.data());
-        if (rc != ETXTBSY) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20 << attempt));
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) return failErrno("exec " + req.pluginPath, rc, Code::Internal);
-    return pid;
+    // A plugin binary being replaced (cp over it) can be busy for a moment: ETXTBSY is retried.
+    return spawnWithStdio(path, argv, envp.data(), in, out, err);
 }
 
 /// Writes to a pipe without letting SIGPIPE kill us when the child closed its stdin early.

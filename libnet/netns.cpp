@@ -130,6 +130,27 @@ Status makeSharedDir(const std::string& dir) {
 
 } // namespace
 
+Status pinNewNetnsHere(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    if (fd < 0) {
+        int err = errno;
+        return failErrno("create netns file " + path, err,
+                         err == EEXIST ? Code::Conflict : Code::Kernel);
+    }
+    ::close(fd);
+    if (::unshare(CLONE_NEWNET) != 0) {
+        int err = errno;
+        ::unlink(path.c_str());
+        return failErrno("unshare network namespace for " + path, err);
+    }
+    if (::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {
+        int err = errno;
+        ::unlink(path.c_str());
+        return failErrno("bind mount netns on " + path, err);
+    }
+    return {};
+}
+
 Expected<Netns> createPinnedNetns(const std::string& path, bool sharedDir) {
     std::filesystem::path p(path);
     std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
@@ -138,30 +159,12 @@ Expected<Netns> createPinnedNetns(const std::string& path, bool sharedDir) {
     if (ec) return failErrno("create directory " + dir, ec.value());
     if (sharedDir) TRY(makeSharedDir(dir));
 
-    int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-    if (fd < 0) {
-        int err = errno;
-        return failErrno("create netns file " + path, err,
-                         err == EEXIST ? Code::Conflict : Code::Kernel);
-    }
-    ::close(fd);
-
     // unshare() changes the namespace of the calling thread only; a throwaway thread keeps
     // ours untouched, and the bind mount keeps the namespace alive after the thread exits.
     Status st;
-    std::thread worker([&] {
-        if (unshare(CLONE_NEWNET) != 0) {
-            st = failErrno("unshare network namespace for " + path, errno);
-            return;
-        }
-        if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0)
-            st = failErrno("bind mount netns on " + path, errno);
-    });
+    std::thread worker([&] { st = pinNewNetnsHere(path); });
     worker.join();
-    if (!st) {
-        ::unlink(path.c_str());
-        return std::unexpected(std::move(st).error());
-    }
+    TRY(std::move(st));
     auto ns = Netns::open(path);
     if (!ns) {
         (void)removePinnedNetns(path);

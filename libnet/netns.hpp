@@ -94,6 +94,12 @@ template <class F> auto inNetns(const Netns& ns, F&& fn) -> std::invoke_result_t
 /// nothing is left behind. Returns the opened namespace.
 Expected<Netns> createPinnedNetns(const std::string& path, bool sharedDir = false);
 
+/// The core of createPinnedNetns, for callers that manage threads themselves: creates the file
+/// `path` (0444, O_EXCL; its directory must exist), moves the *calling* thread into a new network
+/// namespace (it stays there) and bind-mounts that namespace on `path`. On failure the file is
+/// removed (the thread may already be in the new, unpinned namespace).
+Status pinNewNetnsHere(const std::string& path);
+
 /// Unmounts (MNT_DETACH) and unlinks a pinned namespace file, retrying EBUSY a few times.
 /// Returns false when `path` did not exist (idempotent teardown).
 Expected<bool> removePinnedNetns(const std::string& path);

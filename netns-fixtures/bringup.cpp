@@ -72,29 +72,6 @@ Status addAddresses(net::NetlinkSocket& sock, int ifindex, const std::vector<net
 
 // ---- namespaces --------------------------------------------------------------------------------
 
-/// Creates a network namespace pinned at `path` (as net::createPinnedNetns, whose directory
-/// setup must already have happened) by unsharing the *calling* thread, which stays inside it.
-Status pinNewNetnsHere(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-    if (fd < 0) {
-        int err = errno;
-        return failErrno("create netns file " + path, err,
-                         err == EEXIST ? Code::Conflict : Code::Kernel);
-    }
-    ::close(fd);
-    if (::unshare(CLONE_NEWNET) != 0) {
-        int err = errno;
-        ::unlink(path.c_str());
-        return failErrno("unshare network namespace for " + path, err);
-    }
-    if (::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {
-        int err = errno;
-        ::unlink(path.c_str());
-        return failErrno("bind mount netns on " + path, err);
-    }
-    return {};
-}
-
 struct NewNetns {
     std::optional<net::Netns> ns;
     std::optional<net::NetlinkSocket> sock;
@@ -110,7 +87,7 @@ void disableIpv6(const net::Netns* ns) {
 
 /// One namespace made by a worker thread: pinned, opened, a socket in it and lo up.
 Status makeNetnsHere(const std::string& node, const std::string& path, bool l2only, NewNetns& out) {
-    if (auto st = pinNewNetnsHere(path); !st)
+    if (auto st = net::pinNewNetnsHere(path); !st)
         return std::unexpected(st.error().wrap("create netns for " + node));
     auto ns = net::Netns::open(path);
     if (!ns) return std::unexpected(ns.error().wrap("create netns for " + node));

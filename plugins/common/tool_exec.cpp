@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/spawn.hpp"
+
 extern char** environ;
 
 namespace tether::nat {
@@ -100,32 +102,13 @@ Expected<ToolRun> runTool(const std::string& path, const std::vector<std::string
         return failErrno("memfd for " + path, errno, Code::Internal);
     TRY(writeAll(in.fd, stdinData));
 
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_adddup2(&fa, in.fd, 0);
-    posix_spawn_file_actions_adddup2(&fa, out.fd, 1);
-    posix_spawn_file_actions_adddup2(&fa, err.fd, 2);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &dfl);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     std::vector<std::string> argvStrings{path};
     argvStrings.insert(argvStrings.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& s : argvStrings)
         argv.push_back(s.data());
     argv.push_back(nullptr);
-    pid_t pid = -1;
-    int rc = posix_spawn(&pid, path.c_str(), &fa, &attr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) return failErrno("exec " + path, rc, Code::Internal);
+    pid_t pid = TRY(spawnWithStdio(path, argv.data(), environ, in.fd, out.fd, err.fd));
 
     bool exited = waitExit(pid, timeout);
     if (!exited) ::kill(pid, SIGKILL);
