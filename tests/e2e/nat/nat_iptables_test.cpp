@@ -11,6 +11,7 @@
 
 #include "runtime/net/net_ops.hpp"
 #include "tests/e2e/nat/nat_hosts.hpp"
+#include "tests/e2e/nat/nat_net.hpp"
 #include "tests/e2e/nat/tcp_probe.hpp"
 #include "tests/support/plugin_runner.hpp"
 #include "tests/support/scratch_netns.hpp"
@@ -24,43 +25,15 @@ namespace {
 using test::kHostAddr;
 using test::kRemoteAddr;
 
-/// A bridge (ipMasq) + portmap network "iptnet" whose backend can be changed between calls.
-struct Net {
-    test::TempDir conf, cache, data;
-    NetPaths paths;
-    NetworkList list;
-    std::string subnet;
-    Net(std::string sub, const std::string& backend) : subnet(std::move(sub)) {
-        paths = {.configDir = conf.path(), .cniPath = test::binDir(), .cacheDir = cache.path()};
-        setBackend(backend);
-    }
-    /// Rewrites the config with `backend` for both ipMasqBackend (bridge) and backend (portmap).
-    void setBackend(const std::string& backend) {
-        json l = {{"cniVersion", "1.1.0"},
-                  {"name", "iptnet"},
-                  {"plugins", json::array({{{"type", "bridge"},
-                                            {"bridge", "tipt0"},
-                                            {"isDefaultGateway", true},
-                                            {"ipMasq", true},
-                                            {"ipMasqBackend", backend},
-                                            {"ipam",
-                                             {{"type", "host-local"},
-                                              {"subnet", subnet},
-                                              {"dataDir", data.path().string()}}}},
-                                           {{"type", "portmap"},
-                                            {"backend", backend},
-                                            {"capabilities", {{"portMappings", true}}}}})}};
-        std::ofstream(conf / "n.conflist") << l.dump();
-        list = *resolveNetwork(paths, "iptnet");
-    }
+/// The NAT network "iptnet" on `backend`; setBackend() switches it between calls.
+struct Net : test::NatNet {
+    Net(const std::string& subnet, const std::string& backend)
+        : NatNet({.name = "iptnet", .bridge = "tipt0", .subnet = subnet, .backend = backend}) {}
 };
 
 RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns,
                        json mappings = json::array()) {
-    return {.containerId = id,
-            .netns = ns.path(),
-            .ifname = "eth0",
-            .capabilityArgs = {{"portMappings", mappings}}};
+    return test::natAttachment(id, ns, std::move(mappings));
 }
 
 std::string iptables() {

@@ -8,6 +8,7 @@
 
 #include "runtime/net/net_ops.hpp"
 #include "tests/e2e/nat/nat_hosts.hpp"
+#include "tests/e2e/nat/nat_net.hpp"
 #include "tests/e2e/nat/tcp_probe.hpp"
 #include "tests/support/plugin_runner.hpp"
 #include "tests/support/scratch_netns.hpp"
@@ -21,27 +22,14 @@ namespace {
 using test::kHostAddr;
 using test::kRemoteAddr;
 
-struct Net {
-    test::TempDir conf, cache, data;
-    NetPaths paths;
-    NetworkList list;
-    explicit Net(const std::string& subnet, bool snat = true) {
-        json l = {{"cniVersion", "1.1.0"},
-                  {"name", "natnet"},
-                  {"plugins",
-                   json::array({{{"type", "bridge"}, {"bridge", "tnat0"}, {"isDefaultGateway", true},
-                                 {"ipMasq", true},
-                                 {"ipam", {{"type", "host-local"}, {"subnet", subnet}, {"dataDir", data.path().string()}}}},
-                                {{"type", "portmap"}, {"snat", snat}, {"capabilities", {{"portMappings", true}}}}})}};
-        std::ofstream(conf / "n.conflist") << l.dump();
-        paths = {.configDir = conf.path(), .cniPath = test::binDir(), .cacheDir = cache.path()};
-        list = *resolveNetwork(paths, "natnet");
-    }
+struct Net : test::NatNet {
+    explicit Net(const std::string& subnet, bool snat = true)
+        : NatNet({.name = "natnet", .bridge = "tnat0", .subnet = subnet, .snat = snat}) {}
 };
 
-RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns, json mappings = json::array()) {
-    return {.containerId = id, .netns = ns.path(), .ifname = "eth0",
-            .capabilityArgs = {{"portMappings", mappings}}};
+RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns,
+                       json mappings = json::array()) {
+    return test::natAttachment(id, ns, std::move(mappings));
 }
 
 std::string ruleset() { return test::execHere({"nft", "list", "ruleset"}).out; }
