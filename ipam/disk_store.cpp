@@ -16,8 +16,9 @@ using net::IpAddress;
 
 namespace {
 
-constexpr std::string_view kIndexDir = "tether.index";
-constexpr std::string_view kIndexHeader = "tether-ipam-index 1\n";
+// The per-attachment index files of earlier tether versions (one file per attachment, each a
+// new inode); replaced by OwnerIndex and removed when the table is first made.
+constexpr const char* kLegacyIndexDir = "tether.index";
 constexpr std::string_view kLastReserved = "last_reserved_ip.";
 
 bool validNetworkName(std::string_view n) {
@@ -37,22 +38,6 @@ std::string_view trimSpace(std::string_view s) {
     if (b == std::string_view::npos) return {};
     auto e = s.find_last_not_of(ws);
     return s.substr(b, e - b + 1);
-}
-
-// The index file of an attachment, or empty when it cannot have one (legacy owner, a name that
-// is not a single path component or is too long): such attachments are found by scanning.
-std::string indexName(const Owner& o) {
-    if (o.containerId.empty() || o.ifname.empty()) return {};
-    std::string n = o.containerId + ":" + o.ifname;
-    if (n.size() > 255 || n.find('/') != std::string::npos || n.find('\0') != std::string::npos)
-        return {};
-    return n;
-}
-
-std::optional<Owner> ownerFromIndexName(std::string_view n) {
-    auto colon = n.find(':');
-    if (colon == std::string_view::npos || colon == 0 || colon + 1 == n.size()) return std::nullopt;
-    return Owner{std::string(n.substr(0, colon)), std::string(n.substr(colon + 1))};
 }
 
 } // namespace
@@ -120,52 +105,39 @@ Expected<std::optional<Owner>> DiskStore::leaseOwner(const std::string& name) {
     return std::optional<Owner>(parseLeaseContent(*content));
 }
 
-Expected<int> DiskStore::indexDir(bool create) {
-    if (index_) return index_.get();
-    std::string name(kIndexDir);
-    if (!create) {
-        int raw =
-            ::openat(dir_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (raw < 0) return -1;
-        index_.reset(raw);
-        return index_.get();
+Expected<OwnerIndex*> DiskStore::ownerIndex(bool create) {
+    if (!indexLoaded_) {
+        index_ = TRY(OwnerIndex::open(dir_.get()));
+        indexLoaded_ = true;
     }
-    index_ = TRY(openDirectory(dir_.get(), name, 0700));
-    return index_.get();
+    if (!index_ && create) {
+        // First use in this directory: index what is there already (reservations of the
+        // reference or of an earlier tether), so lookups of those are O(1) too.
+        std::vector<Lease> present = TRY(leases());
+        index_ = TRY(OwnerIndex::create(dir_.get(), present));
+        TRY(removeLegacyIndex());
+    }
+    return index_ ? &*index_ : nullptr;
+}
+
+Expected<size_t> DiskStore::removeLegacyIndex() {
+    int raw =
+        ::openat(dir_.get(), kLegacyIndexDir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (raw < 0) return size_t{0};
+    UniqueFd legacy(raw);
+    size_t removed = 0;
+    for (const DirEntry& e : TRY(listDirectory(legacy.get())))
+        if (!e.isDir && TRY(unlinkAt(legacy.get(), e.name))) ++removed;
+    if (::unlinkat(dir_.get(), kLegacyIndexDir, AT_REMOVEDIR) != 0 && errno != ENOENT)
+        return failErrno(std::string("remove ") + kLegacyIndexDir, errno, Code::IoFailure);
+    return removed;
 }
 
 Expected<std::optional<std::vector<IpAddress>>> DiskStore::readIndex(const Owner& owner) {
     using Out = std::optional<std::vector<IpAddress>>;
-    std::string name = indexName(owner);
-    if (name.empty()) return Out{};
-    int idx = TRY(indexDir(false));
-    if (idx < 0) return Out{};
-    auto content = TRY(readSmallFile(idx, name, 64 * 1024));
-    if (!content || !content->starts_with(kIndexHeader)) return Out{};
-    std::vector<IpAddress> ips;
-    std::string_view rest = std::string_view(*content).substr(kIndexHeader.size());
-    while (!rest.empty()) {
-        auto nl = rest.find('\n');
-        std::string_view line = rest.substr(0, nl);
-        if (auto ip = IpAddress::parse(trimSpace(line))) ips.push_back(*ip);
-        rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
-    }
-    return Out(std::move(ips));
-}
-
-Status DiskStore::writeIndex(const Owner& owner, const std::vector<IpAddress>& ips) {
-    std::string name = indexName(owner);
-    if (name.empty()) return {};
-    int idx = TRY(indexDir(true));
-    if (ips.empty()) {
-        TRY(unlinkAt(idx, name));
-        return {};
-    }
-    std::string content(kIndexHeader);
-    for (const IpAddress& ip : ips)
-        content += ip.str() + "\n";
-    TRY(writeFileAt(idx, name, content, {Place::Replace, 0600, false}));
-    return {};
+    OwnerIndex* idx = TRY(ownerIndex(false));
+    if (!idx) return Out{};
+    return Out(TRY(idx->find(owner)));
 }
 
 Expected<bool> DiskStore::reserve(const Owner& owner, const IpAddress& ip, size_t setIndex) {
@@ -181,16 +153,12 @@ Expected<bool> DiskStore::reserve(const Owner& owner, const IpAddress& ip, size_
     auto last = writeFileAt(dir_.get(), std::string(kLastReserved) + std::to_string(setIndex), name,
                             {Place::Overwrite, 0600, false});
     if (!last) return undo(last.error().wrap("record last reserved address"));
-    auto current = readIndex(owner);
-    if (!current) return undo(current.error());
-    std::vector<IpAddress> ips = current->value_or(std::vector<IpAddress>{});
-    if (std::find(ips.begin(), ips.end(), ip) == ips.end()) ips.push_back(ip);
-    if (auto st = writeIndex(owner, ips); !st) {
-        // A stale index would hide this lease from DEL; without an index DEL scans instead.
-        auto idx = indexDir(false);
-        if (!idx || *idx < 0 || !unlinkAt(*idx, indexName(owner)))
-            return undo(st.error().wrap("update reservation index"));
-    }
+    // A reservation the index does not know would be missed by a DEL that finds the owner's
+    // other addresses there: no reservation without its index entry.
+    auto idx = ownerIndex(true);
+    if (!idx) return undo(idx.error().wrap("open reservation index"));
+    if (auto st = (*idx)->add(owner, ip); !st)
+        return undo(st.error().wrap("update reservation index"));
     return true;
 }
 
@@ -240,22 +208,21 @@ Expected<bool> DiskStore::releaseIp(const IpAddress& ip, const Owner& owner) {
     if (!o || !(*o == owner || (o->ifname.empty() && o->containerId == owner.containerId)))
         return false;
     bool removed = TRY(unlinkAt(dir_.get(), ip.str()));
-    if (auto index = TRY(readIndex(owner))) {
-        std::erase(*index, ip);
-        TRY(writeIndex(owner, *index));
-    }
+    if (OwnerIndex* idx = TRY(ownerIndex(false))) TRY(idx->remove(owner, ip));
     return removed;
 }
 
 Expected<size_t> DiskStore::releaseOwner(const Owner& owner) {
     size_t released = 0;
-    auto index = TRY(readIndex(owner));
-    if (index) {
-        for (const IpAddress& ip : *index) {
+    if (OwnerIndex* idx = TRY(ownerIndex(false))) {
+        std::vector<IpAddress> indexed = TRY(idx->find(owner));
+        for (const IpAddress& ip : indexed) {
             auto o = TRY(leaseOwner(ip.str()));
             if (o && *o == owner && TRY(unlinkAt(dir_.get(), ip.str()))) ++released;
+            // Gone, or ours and released now: the entry goes. Another owner's (hash collision,
+            // or the address re-reserved by another implementation) stays for GC to judge.
+            if (!o || *o == owner) TRY(idx->remove(owner, ip));
         }
-        TRY(writeIndex(owner, {}));
     }
     if (released > 0) return released;
     // No index (reserved by another implementation, or released already): scan like the
@@ -303,23 +270,13 @@ Status DiskStore::checkWritable() {
 }
 
 Expected<size_t> DiskStore::pruneIndex() {
-    int idx = TRY(indexDir(false));
-    if (idx < 0) return size_t{0};
-    size_t removed = 0;
-    for (const DirEntry& e : TRY(listDirectory(idx))) {
-        auto owner = ownerFromIndexName(e.name);
-        if (e.isDir || !owner) continue;
-        auto ips = TRY(readIndex(*owner)).value_or(std::vector<IpAddress>{});
-        std::vector<IpAddress> live;
-        for (const IpAddress& ip : ips) {
-            auto o = TRY(leaseOwner(ip.str()));
-            if (o && *o == *owner) live.push_back(ip);
-        }
-        if (live.size() == ips.size() && !live.empty()) continue;
-        TRY(writeIndex(*owner, live));
-        if (live.empty()) ++removed;
-    }
-    return removed;
+    OwnerIndex* idx = TRY(ownerIndex(false));
+    size_t legacy = TRY(removeLegacyIndex());
+    if (!idx) return legacy;
+    uint32_t before = idx->size();
+    std::vector<Lease> present = TRY(leases());
+    index_ = TRY(OwnerIndex::create(dir_.get(), present));
+    return legacy + (before > index_->size() ? before - index_->size() : 0);
 }
 
 } // namespace tether::ipam

@@ -4,14 +4,16 @@
 //     <ip>                          0600, "<containerID>\r\n<ifname>" (legacy: "<containerID>")
 //     last_reserved_ip.<setIndex>   the address text
 //     lock                          flock(LOCK_EX) held around every operation
-//     tether.index/<id>:<ifname>    0600, the addresses of one attachment (tether only)
+//     tether.owners                 0600, owner -> addresses hash table (tether only, OwnerIndex)
 // The index lets DEL and CHECK find an attachment's reservations without reading every lease.
-// Reservations made by the reference have no index: lookups then fall back to a scan.
+// Reservations the index does not know (made by the reference after the index was built) are
+// found by a scan when a lookup finds nothing indexed.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "ipam/owner_index.hpp"
 #include "ipam/store.hpp"
 #include "ipam/unique_fd.hpp"
 
@@ -42,7 +44,9 @@ class DiskStore final : public Store {
 
     /// Checks that a file can be created in the network directory (STATUS).
     Status checkWritable();
-    /// Removes index files whose attachment holds no reservation any more; returns how many.
+    /// Rebuilds the owner index from the reservation files (dropping entries of reservations
+    /// that are gone or changed hands) and removes an earlier version's index directory;
+    /// returns how many index entries were dropped.
     Expected<size_t> pruneIndex();
 
     /// The lease file content for `owner`: "<containerID>\r\n<ifname>".
@@ -56,14 +60,16 @@ class DiskStore final : public Store {
         : dir_(std::move(dir)), lock_(std::move(lock)), sync_(sync) {}
 
     Expected<std::optional<Owner>> leaseOwner(const std::string& name);
-    Expected<int> indexDir(bool create);
+    /// The owner index, opened on first use; nullptr when there is none and !create.
+    Expected<OwnerIndex*> ownerIndex(bool create);
+    Expected<size_t> removeLegacyIndex();
     Expected<std::optional<std::vector<net::IpAddress>>> readIndex(const Owner& owner);
-    Status writeIndex(const Owner& owner, const std::vector<net::IpAddress>& ips);
     Expected<std::vector<net::IpAddress>> scanOwner(const Owner& owner, bool exactOnly);
 
     UniqueFd dir_;
     UniqueFd lock_;
-    UniqueFd index_;
+    std::optional<OwnerIndex> index_;
+    bool indexLoaded_ = false;
     bool sync_ = true;
 };
 

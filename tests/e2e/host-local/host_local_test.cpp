@@ -307,7 +307,6 @@ TEST_CASE("GC releases reservations of attachments that are not valid any more")
     CHECK(gc.exitCode == 0);
     CHECK(leaseFiles(data.path()) == std::vector<std::string>{"10.10.0.2", "fd10::2"});
     CHECK(readFile(data.path() / "net1" / "10.10.0.2") == "keep\r\neth0");
-    CHECK_FALSE(fs::exists(data.path() / "net1" / "tether.index" / "drop:eth0"));
 
     auto older = conf;
     older["cni.dev/attachments"] = json::array();

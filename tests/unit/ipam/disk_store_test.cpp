@@ -92,7 +92,8 @@ TEST_CASE("release by owner is idempotent and leaves other owners alone") {
     CHECK_FALSE(fs::exists(dir / "10.0.0.2"));
     CHECK_FALSE(fs::exists(dir / "fd00::2"));
     CHECK(fs::exists(dir / "10.0.0.3"));
-    CHECK_FALSE(fs::exists(dir / "tether.index" / "c1:eth0"));
+    CHECK(store->findByOwner(kOwner, Lookup::Indexed)->empty());
+    CHECK(store->findByOwner(Owner{"c1", "eth1"}, Lookup::Indexed)->size() == 1);
 }
 
 TEST_CASE("reservations without an index (written by the reference) are found by scanning") {
@@ -203,15 +204,71 @@ TEST_CASE("leases lists every reservation with its owner, unreadable ones with n
     CHECK_FALSE(*store->forceRelease(ip("10.0.0.9")));
 }
 
-TEST_CASE("pruneIndex drops index files whose reservations are gone") {
+TEST_CASE("pruneIndex drops index entries whose reservations are gone") {
     test::TempDir tmp;
     auto store = openStore(tmp);
     REQUIRE(*store->reserve(kOwner, ip("10.0.0.2"), 0));
     REQUIRE(*store->reserve(Owner{"c2", "eth0"}, ip("10.0.0.3"), 0));
     fs::remove(tmp.path() / "net1" / "10.0.0.2");
     CHECK(*store->pruneIndex() == 1);
-    CHECK_FALSE(fs::exists(tmp.path() / "net1" / "tether.index" / "c1:eth0"));
-    CHECK(fs::exists(tmp.path() / "net1" / "tether.index" / "c2:eth0"));
+    CHECK(*store->pruneIndex() == 0);
+    store.reset(); // one store (and its lock) at a time
+    auto fresh = openStore(tmp, "net1");
+    CHECK(fresh->findByOwner(Owner{"c2", "eth0"}, Lookup::Indexed)->size() == 1);
+}
+
+TEST_CASE("ADD and DEL change the owner index in place: no file is created or removed") {
+    test::TempDir tmp;
+    const fs::path dir = tmp.path() / "net1";
+    {
+        auto store = openStore(tmp);
+        REQUIRE(*store->reserve(kOwner, ip("10.0.0.2"), 0));
+    }
+    struct stat before {};
+    REQUIRE(::stat((dir / "tether.owners").c_str(), &before) == 0);
+    for (int i = 3; i < 40; ++i) {
+        auto store = openStore(tmp);
+        Owner o{"c" + std::to_string(i), "eth0"};
+        REQUIRE(*store->reserve(o, ip(("10.0.0." + std::to_string(i)).c_str()), 0));
+        if (i % 2 == 0) CHECK(*store->releaseOwner(o) == 1);
+    }
+    struct stat after {};
+    REQUIRE(::stat((dir / "tether.owners").c_str(), &after) == 0);
+    CHECK(after.st_ino == before.st_ino);
+    auto store = openStore(tmp);
+    CHECK(store->findByOwner(Owner{"c5", "eth0"}, Lookup::Indexed)->front() == ip("10.0.0.5"));
+    CHECK(store->findByOwner(Owner{"c6", "eth0"}, Lookup::Indexed)->empty());
+}
+
+TEST_CASE("reservations present when the index is first made are indexed") {
+    test::TempDir tmp;
+    const fs::path dir = tmp.path() / "net1";
+    fs::create_directories(dir / "tether.index");
+    spit(dir / "10.0.0.5", "c9\r\neth0");
+    spit(dir / "tether.index" / "c9:eth0", "tether-ipam-index 1\n10.0.0.5\n");
+    auto store = openStore(tmp);
+    REQUIRE(*store->reserve(kOwner, ip("10.0.0.2"), 0));
+    CHECK(store->findByOwner(Owner{"c9", "eth0"}, Lookup::Indexed)->size() == 1);
+    CHECK_FALSE(fs::exists(dir / "tether.index")); // an earlier version's index is gone
+}
+
+TEST_CASE("a damaged owner index is ignored: lookups scan, the next ADD rebuilds it") {
+    test::TempDir tmp;
+    const fs::path dir = tmp.path() / "net1";
+    {
+        auto store = openStore(tmp);
+        REQUIRE(*store->reserve(kOwner, ip("10.0.0.2"), 0));
+    }
+    spit(dir / "tether.owners", "garbage");
+    auto store = openStore(tmp);
+    CHECK(store->findByOwner(kOwner, Lookup::Indexed)->empty());
+    CHECK(store->findByOwner(kOwner, Lookup::Thorough)->size() == 1);
+    REQUIRE(*store->reserve(Owner{"c2", "eth0"}, ip("10.0.0.3"), 0));
+    store.reset();
+    auto again = openStore(tmp);
+    CHECK(again->findByOwner(kOwner, Lookup::Indexed)->size() == 1);
+    CHECK(*again->releaseOwner(kOwner) == 1);
+    CHECK_FALSE(fs::exists(dir / "10.0.0.2"));
 }
 
 TEST_CASE("writeFileAt places whole files and refuses taken names exclusively") {
