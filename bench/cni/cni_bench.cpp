@@ -3,10 +3,12 @@
 // floor) in the same session — bench/cni/run.sh does — and compare the printed rows.
 //
 //   cni_bench --chain FILE --plugins DIR --label NAME --count N [--bridge BR] [--subnet CIDR]
-//             [--ports] [--netns-dir DIR]
+//             [--ports] [--netns-dir DIR] [--data-dir DIR]
 //     --netns-dir: where the containers' netns are pinned (default: the work dir); run.sh gives
 //     a tmpfs, as /run/netns is on a real host, so the pins' file churn on the work dir's
 //     filesystem does not weigh on the IPAM files of either implementation.
+//     --data-dir: the host-local dataDir (default: <work dir>/ipam); run.sh gives each phase a
+//     fresh filesystem.
 //   cni_bench --veth-floor N        kernel time of deleting a veth whose peer is in a netns
 //
 // Must run as root inside a scratch network + mount namespace (run.sh uses unshare).
@@ -44,6 +46,7 @@ struct Options {
     bool ports = false;
     int vethFloor = 0;
     std::string netnsDir;
+    std::string dataDir; ///< IPAM dataDir; default: <work dir>/ipam
 };
 
 using bench::median;
@@ -152,7 +155,7 @@ int runChain(const Options& o) {
     const std::string nsDir = o.netnsDir.empty() ? work + "/ns" : o.netnsDir + "/" + slug(o.label);
     std::filesystem::create_directories(nsDir);
     std::string text = replaceAll(
-        replaceAll(replaceAll(ss.str(), "@DATADIR@", work + "/ipam"), "@BRIDGE@", o.bridge),
+        replaceAll(replaceAll(ss.str(), "@DATADIR@", o.dataDir.empty() ? work + "/ipam" : o.dataDir), "@BRIDGE@", o.bridge),
         "@SUBNET@", o.subnet);
     json list = json::parse(text);
 
@@ -225,6 +228,8 @@ int main(int argc, char** argv) {
             o.ports = true;
         else if (a == "--netns-dir")
             o.netnsDir = next();
+        else if (a == "--data-dir")
+            o.dataDir = next();
         else if (a == "--veth-floor")
             o.vethFloor = std::stoi(next());
         else

@@ -4,6 +4,11 @@
 # own veth deletion time. Everything runs in a scratch network + mount namespace.
 #   bench/cni/run.sh [CHAIN] [COUNTS...]     CHAIN = bridge (default) | nat
 # Writes bench/results/cni-<chain>.md and prints it.
+# The IPAM files of every phase (implementation x count) live on a fresh ext4 filesystem (a loop
+# image; BENCH_DATA_MKFS_OPTS, default "-O ^has_journal" like this machine's root fs), so no phase
+# inherits the file deletions of the one before: on ext4 a new inode is searched for past every
+# inode freed in the last minutes, which would tax each phase's ADDs by the previous phase's DELs.
+# BENCH_DATA_FS=root keeps the IPAM files under /tmp on the root filesystem instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 chain=${1:-bridge}; shift || true
@@ -27,20 +32,41 @@ unshare --net --mount --propagation private bash -s -- "$tmp" "$chain" "$counts"
 set -euo pipefail
 tmp=$1 chain=$2 counts=$3 ports=$4 bin=$5 root=$6
 ip link set lo up
+# A fresh filesystem for one phase's IPAM files; prints the cni_bench option (none on fallback).
+fs_note="IPAM files on the root filesystem (/tmp)"
+data_for() {
+  [[ ${BENCH_DATA_FS:-fresh} == root ]] && return 0
+  local img=$tmp/data-$1.img dir=$tmp/data-$1
+  mkdir -p "$dir"
+  if truncate -s 512M "$img" && mkfs.ext4 -q -F ${BENCH_DATA_MKFS_OPTS--O ^has_journal} "$img" \
+     && mount -o loop "$img" "$dir" 2>/dev/null; then
+    echo "--data-dir $dir/ipam"
+  fi
+}
+done_with() { mountpoint -q "$tmp/data-$1" && umount "$tmp/data-$1"; rm -f "$tmp/data-$1.img"; }
+if [[ ${BENCH_DATA_FS:-fresh} != root ]] && [[ -n $(data_for probe) ]]; then
+  fs_note="IPAM files on a fresh ext4 per phase (mkfs.ext4 ${BENCH_DATA_MKFS_OPTS--O ^has_journal})"
+fi
+done_with probe
 # Netns pins on a tmpfs, as /run/netns is on a real host (see cni_bench --netns-dir).
 mkdir -p "$tmp/netns" && mount -t tmpfs tmpfs "$tmp/netns"
 pins="--netns-dir $tmp/netns"
 echo "# CNI benchmark: $chain chain ($(date -u +%F), $(nproc) cores, kernel $(uname -r))"
 echo
 echo "Plugin exec wall time per container operation, in ms (median). growth = last-100 / first-100."
+echo "$fs_note; netns pins on a tmpfs."
 echo
 echo "| implementation | op | containers | median | first 100 | last 100 | growth |"
 echo "|---|---|---|---|---|---|---|"
 $bin/cni_bench --veth-floor 50
 for n in $counts; do
   $bin/cni_bench --chain "$root/bench/cni/chains/noop.json" --plugins "$tmp/noop" --label "no-op floor" --count "$n" $pins
-  $bin/cni_bench --chain "$root/bench/cni/chains/$chain.json" --plugins "$tmp/ours" --label "tether n=$n" --count "$n" --bridge tbench0 --subnet 10.98.0.0/16 $ports $pins
-  $bin/cni_bench --chain "$root/bench/cni/chains/$chain.json" --plugins "$tmp/ref" --label "reference n=$n" --count "$n" --bridge rbench0 --subnet 10.97.0.0/16 $ports $pins
+  data=$(data_for "ours-$n")
+  $bin/cni_bench --chain "$root/bench/cni/chains/$chain.json" --plugins "$tmp/ours" --label "tether n=$n" --count "$n" --bridge tbench0 --subnet 10.98.0.0/16 $ports $pins $data
+  done_with "ours-$n"
+  data=$(data_for "ref-$n")
+  $bin/cni_bench --chain "$root/bench/cni/chains/$chain.json" --plugins "$tmp/ref" --label "reference n=$n" --count "$n" --bridge rbench0 --subnet 10.97.0.0/16 $ports $pins $data
+  done_with "ref-$n"
 done
 umount "$tmp/netns"
 INNER

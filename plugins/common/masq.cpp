@@ -43,13 +43,11 @@ Status setupMasq(const MasqSpec& spec) {
 }
 
 Status teardownMasq(const std::string& network, const std::string& containerId,
-                    const std::string& ifname) {
+                    const std::string& ifname, const std::vector<net::IpPrefix>& ips) {
     // Both backends, whatever the config says now: it may have named the other one at ADD.
     const std::string owner = ownerTag(network, containerId, ifname);
     Status ipt = ipt::remove(ipt::Kind::Masq, owner);
-    auto elems = ownedElements(kMasqSets, owner);
-    Status nft = elems ? commit({.del = std::move(*elems)}, "remove masquerade of " + owner)
-                       : Status(std::unexpected(elems.error()));
+    Status nft = removeOwned(kMasqSets, owner, masqElements(ips, owner), "remove masquerade of " + owner);
     return ipt ? nft : ipt;
 }
 

@@ -27,9 +27,10 @@ struct MasqSpec {
 Status setupMasq(const MasqSpec& spec);
 /// Removes every element the attachment owns, and its iptables rules (from both backends: the
 /// config may have changed since ADD; iptables is only exec'ed when one of its chains exists).
-/// The addresses are not needed. Missing is fine.
+/// The addresses are not needed; when known (`ips`, from prevResult) the elements are found by
+/// key instead of listing the sets (see nat::removeOwned). Missing is fine.
 Status teardownMasq(const std::string& network, const std::string& containerId,
-                    const std::string& ifname);
+                    const std::string& ifname, const std::vector<net::IpPrefix>& ips = {});
 /// CHECK: every address of `spec` has its masquerade element (or iptables rule, by backend),
 /// owned by the attachment.
 Status checkMasq(const MasqSpec& spec);

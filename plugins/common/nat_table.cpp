@@ -119,4 +119,18 @@ Status commit(const net::SetChanges& changes, std::string_view what) {
     return net::commitSetElements(NFPROTO_INET, kTableName, changes, what);
 }
 
+Status removeOwned(const std::vector<std::string>& sets, const std::string& owner,
+                   const std::vector<Element>& expected, std::string_view what) {
+    if (!expected.empty()) {
+        auto found = net::getSetElements(NFPROTO_INET, kTableName, expected);
+        if (!found && found.error().errnum == ENOENT) return {}; // no table: nothing of ours
+        bool allOwned = found && found->size() == expected.size();
+        for (size_t i = 0; allOwned && i < found->size(); ++i)
+            allOwned = (*found)[i].comment == owner;
+        // Deleted by the keys as ADD made them (an interval element by its start and end).
+        if (allOwned && commit({.del = expected}, what)) return {};
+    }
+    return commit({.del = TRY(ownedElements(sets, owner))}, what);
+}
+
 } // namespace tether::nat

@@ -43,6 +43,16 @@ Expected<std::vector<Element>> ownedElements(const std::vector<std::string>& set
 /// One transaction on table inet tether (see net::commitSetElements).
 Status commit(const net::SetChanges& changes, std::string_view what);
 
+/// Deletes the elements of `sets` owned by `owner`, in one transaction. When the caller knows
+/// what the attachment installed (`expected`: the elements ADD would make from prevResult and
+/// the runtime config), they are looked up by key — one GETSETELEM each, a cost independent of
+/// how many containers exist — and deleted if every one of them is there and owned by `owner`.
+/// Otherwise (no hint, a key missing or owned by someone else, a failed delete: the hint does
+/// not describe what is installed) every set is listed and the owner's elements deleted, so
+/// nothing of the attachment is left either way. Missing table or elements are fine.
+Status removeOwned(const std::vector<std::string>& sets, const std::string& owner,
+                   const std::vector<Element>& expected, std::string_view what);
+
 /// Every set and map that holds per-attachment elements.
 const std::vector<std::string>& allSets();
 

@@ -28,7 +28,11 @@ Status setupNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result
 }
 
 Status teardownNat(const cni::CmdArgs& args, const NatSpec&) {
-    return nat::teardownMasq(args.conf.name, args.containerId, args.ifname);
+    // prevResult (libcni's cached result) names the addresses ADD masqueraded: their elements
+    // are then found by key instead of by listing every container's.
+    std::vector<net::IpPrefix> ips;
+    if (args.conf.prevResult) ips = containerIps(*args.conf.prevResult);
+    return nat::teardownMasq(args.conf.name, args.containerId, args.ifname, ips);
 }
 
 Status checkNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result& result) {

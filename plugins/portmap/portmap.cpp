@@ -80,9 +80,15 @@ net::SetChanges plan(const Config& c, const std::vector<IpPrefix>& ips, const st
     return p;
 }
 
-Status removeOwned(const std::string& owner) {
-    return nat::commit({.del = TRY(nat::ownedElements(kPortSets, owner))},
-                       "remove port mappings of " + owner);
+// Removes the attachment's elements; with the mappings and prevResult of the DEL, found by key.
+Status removeOwned(const cni::CmdArgs& args, const Expected<Config>& c, const std::string& owner) {
+    std::vector<nat::Element> expected;
+    if (c && args.conf.prevResult) {
+        net::SetChanges p = plan(*c, containerIps(args, *args.conf.prevResult), owner);
+        expected = std::move(p.create);
+        expected.insert(expected.end(), p.add.begin(), p.add.end());
+    }
+    return nat::removeOwned(kPortSets, owner, expected, "remove port mappings of " + owner);
 }
 
 // Explains an EEXIST from creating the mappings: which mapping, and who owns it.
@@ -183,10 +189,11 @@ Status cmdDel(const cni::CmdArgs& args) {
     // iptables is only exec'ed when one of the attachment's chains exists.
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
     Status ipt = nat::ipt::remove(nat::ipt::Kind::Portmap, owner);
-    Status nft = removeOwned(owner);
+    auto c = parseConfig(args);
+    Status nft = removeOwned(args, c, owner);
     TRY(ipt);
     TRY(nft);
-    if (auto c = parseConfig(args)) forgetUdpFlows(*c);
+    if (c) forgetUdpFlows(*c);
     return {};
 }
 

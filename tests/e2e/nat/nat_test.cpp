@@ -164,6 +164,45 @@ TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
     REQUIRE(delNetwork(net.paths, net.list, attachment("live", a)));
 }
 
+TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult claims", "[nat][portmap]") {
+    test::NatHosts world;
+    Net net("10.65.0.0/24");
+    test::ScratchNetns a, b;
+    json mapA = json::array({{{"hostPort", 8301}, {"containerPort", 80}}});
+    json mapB = json::array({{{"hostPort", 8302}, {"containerPort", 80}}});
+    REQUIRE(addNetwork(net.paths, net.list, attachment("keya", a, mapA)));
+    REQUIRE(addNetwork(net.paths, net.list, attachment("keyb", b, mapB)));
+    // A DEL as a runtime without a cache would send it: a prevResult naming b's address and
+    // mappings naming b's port. The lookup by key finds b's elements (not ours) and must fall
+    // back to listing the sets; b keeps everything.
+    std::string bIp = "10.65.0.3/24";
+    for (const char* type : {"portmap", "bridge"}) {
+        json conf = net.list.plugins[std::string(type) == "bridge" ? 0 : 1];
+        conf["name"] = "natnet";
+        conf["cniVersion"] = "1.1.0";
+        conf["runtimeConfig"] = {{"portMappings", mapB}};
+        conf["prevResult"] = {{"cniVersion", "1.1.0"},
+                              {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", a.path()}}})},
+                              {"ips", json::array({{{"address", bIp}, {"interface", 0}}})}};
+        auto r = test::runPlugin(test::binDir() + "/" + type, "DEL",
+                                 {{"CNI_CONTAINERID", "keya"}, {"CNI_NETNS", a.path()}, {"CNI_IFNAME", "eth0"}, {"CNI_PATH", test::binDir()}},
+                                 conf.dump());
+        INFO(type << ": " << r.out << r.err);
+        CHECK(r.exitCode == 0);
+    }
+    std::string rules = ruleset();
+    CHECK(rules.find("natnet/keya") == std::string::npos);
+    CHECK(rules.find(":8301") == std::string::npos);
+    auto countOf = [&](const std::string& what) {
+        size_t n = 0;
+        for (size_t at = rules.find(what); at != std::string::npos; at = rules.find(what, at + 1)) ++n;
+        return n;
+    };
+    CHECK(countOf("natnet/keyb/eth0") == 4); // masq, nomasq, mapping, hairpin SNAT
+    REQUIRE(delNetwork(net.paths, net.list, attachment("keyb", b, mapB)));
+    CHECK(ruleset().find("natnet/") == std::string::npos);
+}
+
 TEST_CASE("the host reaches a mapped port on 127.0.0.1", "[nat][portmap]") {
     test::NatHosts world;
     Net net("10.64.0.0/24");
