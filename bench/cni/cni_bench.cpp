@@ -107,9 +107,11 @@ double idleFraction(std::chrono::milliseconds window) {
 // churn would slow the next run's file creation (see docs/plugins/host-local.md).
 double waitForQuiet() {
     ::sync();
+    // Four quiet windows in a row (1 s): the kernel destroys the previous phase's namespaces in
+    // bursts, with idle gaps between them.
     double idle = 0;
-    for (int i = 0; i < 120; ++i)
-        if ((idle = idleFraction(std::chrono::milliseconds(250))) >= 0.9) break;
+    for (int i = 0, quiet = 0; i < 240 && quiet < 4; ++i)
+        quiet = (idle = idleFraction(std::chrono::milliseconds(250))) >= 0.9 ? quiet + 1 : 0;
     return idle;
 }
 
