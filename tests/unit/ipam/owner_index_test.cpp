@@ -28,6 +28,19 @@ UniqueFd openDir(const test::TempDir& tmp) {
     return fd;
 }
 
+// An empty index in a fresh directory, and the size its file started with.
+struct EmptyIndex {
+    test::TempDir tmp;
+    UniqueFd dir = openDir(tmp);
+    OwnerIndex idx = *OwnerIndex::create(dir.get(), {});
+    fs::path file = tmp.path() / "tether.owners";
+    uintmax_t initialSize = fs::file_size(file);
+};
+
+Owner owner(uint32_t i) {
+    return Owner{"c" + std::to_string(i), "eth0"};
+}
+
 } // namespace
 
 TEST_CASE("owner index: find, add, remove, and only the owner's key answers") {
@@ -59,37 +72,25 @@ TEST_CASE("owner index: find, add, remove, and only the owner's key answers") {
 }
 
 TEST_CASE("owner index grows past three quarters full and keeps every entry") {
-    test::TempDir tmp;
-    UniqueFd dir = openDir(tmp);
-    auto idx = OwnerIndex::create(dir.get(), {});
-    REQUIRE(idx);
-    const fs::path file = tmp.path() / "tether.owners";
-    const auto initial = fs::file_size(file);
+    EmptyIndex t;
     for (uint32_t i = 0; i < 5000; ++i)
-        REQUIRE(idx->add(Owner{"c" + std::to_string(i), "eth0"}, nth(i)));
-    CHECK(fs::file_size(file) > initial);
-    CHECK(idx->size() == 5000);
+        REQUIRE(t.idx.add(owner(i), nth(i)));
+    CHECK(fs::file_size(t.file) > t.initialSize);
+    CHECK(t.idx.size() == 5000);
     for (uint32_t i = 0; i < 5000; i += 7)
-        CHECK(*idx->find(Owner{"c" + std::to_string(i), "eth0"}) == std::vector<IpAddress>{nth(i)});
+        CHECK(*t.idx.find(owner(i)) == std::vector<IpAddress>{nth(i)});
 }
 
 TEST_CASE("owner index: churn reuses deleted slots, then rehashes without growing") {
-    test::TempDir tmp;
-    UniqueFd dir = openDir(tmp);
-    auto idx = OwnerIndex::create(dir.get(), {});
-    REQUIRE(idx);
-    const fs::path file = tmp.path() / "tether.owners";
-    const auto initial = fs::file_size(file);
+    EmptyIndex t;
     for (uint32_t i = 0; i < 20000; ++i) {
-        Owner o{"c" + std::to_string(i), "eth0"};
-        REQUIRE(idx->add(o, nth(i)));
-        if (i >= 100)
-            REQUIRE(*idx->remove(Owner{"c" + std::to_string(i - 100), "eth0"}, nth(i - 100)));
+        REQUIRE(t.idx.add(owner(i), nth(i)));
+        if (i >= 100) REQUIRE(*t.idx.remove(owner(i - 100), nth(i - 100)));
     }
-    CHECK(idx->size() == 100);
-    CHECK(fs::file_size(file) == initial);
-    CHECK(*idx->find(Owner{"c19999", "eth0"}) == std::vector<IpAddress>{nth(19999)});
-    CHECK(idx->find(Owner{"c19899", "eth0"})->empty());
+    CHECK(t.idx.size() == 100);
+    CHECK(fs::file_size(t.file) == t.initialSize);
+    CHECK(*t.idx.find(owner(19999)) == std::vector<IpAddress>{nth(19999)});
+    CHECK(t.idx.find(owner(19899))->empty());
 }
 
 TEST_CASE("owner index: what is not our table is not read as one") {
