@@ -49,16 +49,6 @@ bool has(const std::string& text, const std::string& what) {
     return text.find(what) != std::string::npos;
 }
 
-/// Runs one plugin of the list by hand (GC, bad configs) and returns what it printed.
-test::PluginRun runOne(const std::string& type, const std::string& command, json conf,
-                       const std::vector<std::pair<std::string, std::string>>& env = {}) {
-    conf["name"] = "iptnet";
-    conf["cniVersion"] = "1.1.0";
-    auto e = env;
-    e.emplace_back("CNI_PATH", test::binDir());
-    return test::runPlugin(test::binDir() + "/" + type, command, e, conf.dump());
-}
-
 } // namespace
 
 TEST_CASE("iptables backend: a remote host sees the container's connection from the host's address",
@@ -246,7 +236,7 @@ TEST_CASE("iptables backend: GC removes the rules of attachments that are gone",
         json conf = net.list.plugins[i];
         conf["cni.dev/valid-attachments"] =
             json::array({{{"containerID", "live"}, {"ifname", "eth0"}}});
-        auto r = runOne(conf["type"].get<std::string>(), "GC", conf);
+        auto r = net.runPlugin(conf["type"].get<std::string>(), "GC", conf);
         INFO(r.out);
         CHECK(r.exitCode == 0);
     }
@@ -314,6 +304,7 @@ TEST_CASE("iptables backend: stale UDP conntrack entries of a mapped port are cl
 TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave nothing",
           "[nat][iptables]") {
     test::NatHosts world;
+    const Net net("10.80.0.0/24", "iptables"); // runs its plugins by hand
     test::ScratchNetns c;
     constexpr int kCount = 8;
     auto conf = [&](int i) {
@@ -328,7 +319,7 @@ TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave not
         std::vector<std::thread> threads;
         for (int i = 0; i < kCount; ++i)
             threads.emplace_back([&, i] {
-                runs[size_t(i)] = runOne("masquerade", command, conf(i),
+                runs[size_t(i)] = net.runPlugin("masquerade", command, conf(i),
                                          {{"CNI_CONTAINERID", "par" + std::to_string(i)},
                                           {"CNI_NETNS", c.path()},
                                           {"CNI_IFNAME", "eth0"}});
@@ -354,6 +345,7 @@ TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave not
 TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and value",
           "[nat][iptables]") {
     test::NatHosts world;
+    const Net net("10.79.0.0/24", "iptables"); // runs its plugins by hand
     test::ScratchNetns c;
     json prev = {{"cniVersion", "1.1.0"},
                  {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", c.path()}}})},
@@ -391,7 +383,7 @@ TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and valu
     std::string before = iptables() + nftRuleset();
     for (const auto& bad : cases) {
         auto r =
-            runOne(bad.type, "ADD", bad.conf,
+            net.runPlugin(bad.type, "ADD", bad.conf,
                    {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
         INFO(bad.type << ": " << r.out);
         CHECK(r.exitCode == 1);

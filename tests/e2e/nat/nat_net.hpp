@@ -6,6 +6,8 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +36,15 @@ struct NatNet {
     explicit NatNet(NatNetOptions o) : opts(std::move(o)) {
         paths = {.configDir = conf.path(), .cniPath = binDir(), .cacheDir = cache.path()};
         write();
+    }
+    /// Runs one plugin binary by hand (GC, bad configs, crafted DELs) with `conf` as this
+    /// network's (name, cniVersion 1.1.0) and CNI_PATH set; returns what it printed.
+    PluginRun runPlugin(const std::string& type, const std::string& command, nlohmann::json conf,
+                        std::vector<std::pair<std::string, std::string>> env = {}) const {
+        conf["name"] = opts.name;
+        conf["cniVersion"] = "1.1.0";
+        env.emplace_back("CNI_PATH", binDir());
+        return test::runPlugin(binDir() + "/" + type, command, env, conf.dump());
     }
     /// Rewrites the config with another NAT backend (between ADD and DEL, say).
     void setBackend(const std::string& backend) {

@@ -118,15 +118,12 @@ TEST_CASE("bad port mappings are refused and change nothing", "[nat][portmap]") 
     };
     for (const auto& bad : cases) {
         json conf = net.list.plugins[1];
-        conf["name"] = "natnet";
-        conf["cniVersion"] = "1.1.0";
         conf["runtimeConfig"] = {{"portMappings", json::array({bad.mapping})}};
         conf["prevResult"] = {{"cniVersion", "1.1.0"},
                               {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", c.path()}}})},
                               {"ips", json::array({{{"address", "10.62.0.2/24"}, {"interface", 0}}})}};
-        auto r = test::runPlugin(test::binDir() + "/portmap", "ADD",
-                                 {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}, {"CNI_PATH", test::binDir()}},
-                                 conf.dump());
+        auto r = net.runPlugin("portmap", "ADD", conf,
+                               {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
         INFO(r.out);
         CHECK(r.exitCode == 1);
         REQUIRE(r.json);
@@ -151,10 +148,8 @@ TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
     REQUIRE(addNetwork(net.paths, net.list, attachment("dead", b, map)));
     for (const auto& type : {"bridge", "portmap"}) {
         json conf = net.list.plugins[std::string(type) == "bridge" ? 0 : 1];
-        conf["name"] = "natnet";
-        conf["cniVersion"] = "1.1.0";
         conf["cni.dev/valid-attachments"] = json::array({{{"containerID", "live"}, {"ifname", "eth0"}}});
-        auto r = test::runPlugin(test::binDir() + "/" + type, "GC", {{"CNI_PATH", test::binDir()}}, conf.dump());
+        auto r = net.runPlugin(type, "GC", conf);
         INFO(r.out);
         CHECK(r.exitCode == 0);
     }
@@ -178,15 +173,12 @@ TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult cl
     std::string bIp = "10.65.0.3/24";
     for (const char* type : {"portmap", "bridge"}) {
         json conf = net.list.plugins[std::string(type) == "bridge" ? 0 : 1];
-        conf["name"] = "natnet";
-        conf["cniVersion"] = "1.1.0";
         conf["runtimeConfig"] = {{"portMappings", mapB}};
         conf["prevResult"] = {{"cniVersion", "1.1.0"},
                               {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", a.path()}}})},
                               {"ips", json::array({{{"address", bIp}, {"interface", 0}}})}};
-        auto r = test::runPlugin(test::binDir() + "/" + type, "DEL",
-                                 {{"CNI_CONTAINERID", "keya"}, {"CNI_NETNS", a.path()}, {"CNI_IFNAME", "eth0"}, {"CNI_PATH", test::binDir()}},
-                                 conf.dump());
+        auto r = net.runPlugin(type, "DEL", conf,
+                               {{"CNI_CONTAINERID", "keya"}, {"CNI_NETNS", a.path()}, {"CNI_IFNAME", "eth0"}});
         INFO(type << ": " << r.out << r.err);
         CHECK(r.exitCode == 0);
     }
