@@ -4,7 +4,7 @@
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
 #include "plugins/iface/conf_fields.hpp"
-#include "plugins/common/backend.hpp"
+#include "nat/backend.hpp"
 #include "plugins/iface/nat.hpp"
 
 namespace tether::bridge {

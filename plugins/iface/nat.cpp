@@ -1,6 +1,6 @@
 #include "plugins/iface/nat.hpp"
 
-#include "plugins/common/masq.hpp"
+#include "nat/masq.hpp"
 #include "plugins/iface/container_iface.hpp"
 
 namespace tether::plugin {

@@ -1,5 +1,5 @@
 // The ipMasq step of the interface plugins (bridge, veth), over the shared masquerade module
-// (plugins/common) when this build has it.
+// (nat/) when this build has it.
 #pragma once
 
 #include <string>
@@ -17,7 +17,7 @@ struct NatSpec {
     std::string backend; ///< "", "nftables" or "iptables"
 };
 
-/// True when this build can masquerade (plugins/common is present).
+/// True when this build can masquerade (nat/ is present).
 bool natAvailable();
 /// Masquerades traffic from the result's container IPs that leaves their subnet.
 Status setupNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result& result);

@@ -3,7 +3,7 @@
 // as bridge/veth `ipMasq`; see docs/plugins/masquerade.md.
 #include "cni/json_fields.hpp"
 #include "cni/skel.hpp"
-#include "plugins/common/backend.hpp"
+#include "nat/backend.hpp"
 #include "plugins/iface/nat.hpp"
 
 using namespace tether;

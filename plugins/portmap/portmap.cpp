@@ -10,8 +10,8 @@
 
 #include "libnet/nft_set.hpp"
 #include "libnet/sysctl.hpp"
-#include "plugins/common/ipt_nat.hpp"
-#include "plugins/common/nat_table.hpp"
+#include "nat/ipt_nat.hpp"
+#include "nat/nat_table.hpp"
 #include "plugins/iface/nat.hpp"
 
 namespace tether::portmap {
@@ -150,7 +150,7 @@ Status refuseNftTaken(const Config& c, const std::vector<IpPrefix>& ips, const s
     return {};
 }
 
-// Adds the mappings with the iptables backend (plugins/common/ipt_nat.hpp).
+// Adds the mappings with the iptables backend (nat/ipt_nat.hpp).
 Status addIptables(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
     TRY(refuseNftTaken(c, ips, owner));
     return nat::ipt::addPortmap(owner, iptSpec(c, ips));

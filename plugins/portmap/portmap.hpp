@@ -8,7 +8,7 @@
 
 #include "cni/skel.hpp"
 #include "libnet/ip.hpp"
-#include "plugins/common/backend.hpp"
+#include "nat/backend.hpp"
 
 namespace tether::portmap {
 

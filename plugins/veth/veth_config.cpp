@@ -1,6 +1,6 @@
 #include "cni/invoke.hpp"
 #include "cni/json_fields.hpp"
-#include "plugins/common/backend.hpp"
+#include "nat/backend.hpp"
 #include "plugins/iface/conf_fields.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 

@@ -1,4 +1,4 @@
-#include "plugins/common/tool_exec.hpp"
+#include "nat/tool_exec.hpp"
 
 #include <cerrno>
 #include <csignal>

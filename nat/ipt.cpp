@@ -1,4 +1,4 @@
-#include "plugins/common/ipt.hpp"
+#include "nat/ipt.hpp"
 
 #include <cerrno>
 #include <climits>
@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plugins/common/ipt_probe.hpp"
-#include "plugins/common/tool_exec.hpp"
+#include "nat/ipt_probe.hpp"
+#include "nat/tool_exec.hpp"
 
 namespace tether::nat::ipt {
 

@@ -1,4 +1,4 @@
-#include "plugins/common/nat_table.hpp"
+#include "nat/nat_table.hpp"
 
 #include <cerrno>
 #include <cstdint>

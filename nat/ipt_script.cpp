@@ -1,4 +1,4 @@
-#include "plugins/common/ipt_script.hpp"
+#include "nat/ipt_script.hpp"
 
 #include <cstdint>
 #include <cstdio>

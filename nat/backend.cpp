@@ -1,4 +1,4 @@
-#include "plugins/common/backend.hpp"
+#include "nat/backend.hpp"
 
 namespace tether::nat {
 

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "plugins/common/ipt.hpp"
-#include "plugins/common/ipt_nat.hpp"
+#include "nat/ipt.hpp"
+#include "nat/ipt_nat.hpp"
 
 namespace tether::nat::ipt {
 

@@ -1,11 +1,11 @@
-#include "plugins/common/masq.hpp"
+#include "nat/masq.hpp"
 
 #include <linux/netfilter.h>
 
 #include "libnet/nft_set.hpp"
-#include "plugins/common/backend.hpp"
-#include "plugins/common/ipt_nat.hpp"
-#include "plugins/common/nat_table.hpp"
+#include "nat/backend.hpp"
+#include "nat/ipt_nat.hpp"
+#include "nat/nat_table.hpp"
 
 namespace tether::nat {
 

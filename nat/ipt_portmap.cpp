@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <map>
 
-#include "plugins/common/ipt_nat.hpp"
-#include "plugins/common/ipt_script.hpp"
+#include "nat/ipt_nat.hpp"
+#include "nat/ipt_script.hpp"
 
 namespace tether::nat::ipt {
 

@@ -1,7 +1,7 @@
 // Masquerade of container traffic leaving its own subnet (bridge/veth `ipMasq`, the masquerade
 // plugin). Per container: one element in masq4/masq6 (its address) and one in nomasq4/nomasq6
 // (address . own subnet, which is exempt), both owned by the attachment. Multicast is exempt.
-// With backend "iptables" the same as iptables rules (plugins/common/ipt_nat.hpp).
+// With backend "iptables" the same as iptables rules (nat/ipt_nat.hpp).
 #pragma once
 
 #include <string>

@@ -1,6 +1,6 @@
 // The iptables backend's masquerade (layout in ipt_nat.hpp).
-#include "plugins/common/ipt_nat.hpp"
-#include "plugins/common/ipt_script.hpp"
+#include "nat/ipt_nat.hpp"
+#include "nat/ipt_script.hpp"
 
 namespace tether::nat::ipt {
 

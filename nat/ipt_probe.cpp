@@ -1,4 +1,4 @@
-#include "plugins/common/ipt_probe.hpp"
+#include "nat/ipt_probe.hpp"
 
 #include <cerrno>
 #include <memory>
