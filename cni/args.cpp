@@ -98,6 +98,11 @@ const std::string* findArg(const ArgPairs& pairs, std::string_view key) {
 
 Status validateContainerId(std::string_view id) {
     if (id.empty()) return fail(Code::UnknownContainer, "missing containerID");
+    if (id.size() > kMaxContainerIdLength)
+        return fail(Code::InvalidEnv,
+                    "containerID is too long (" + std::to_string(id.size()) + " bytes)",
+                    "a containerID is at most " + std::to_string(kMaxContainerIdLength) +
+                        " bytes");
     if (!validName(id))
         return fail(Code::InvalidEnv, "invalid characters in containerID " + quote(id),
                     "a containerID must match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$");
@@ -106,6 +111,11 @@ Status validateContainerId(std::string_view id) {
 
 Status validateNetworkName(std::string_view name) {
     if (name.empty()) return fail(Code::InvalidConfig, "missing network name");
+    if (name.size() > kMaxNetworkNameLength)
+        return fail(Code::InvalidConfig,
+                    "network name is too long (" + std::to_string(name.size()) + " bytes)",
+                    "a network name is at most " + std::to_string(kMaxNetworkNameLength) +
+                        " bytes");
     if (!validName(name))
         return fail(Code::InvalidConfig, "invalid characters found in network name " + quote(name),
                     "a network name must match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$");

@@ -21,8 +21,16 @@ Expected<ArgPairs> parseCniArgs(std::string_view raw, std::initializer_list<std:
 /// The value of `key` in `pairs`, or nullptr.
 const std::string* findArg(const ArgPairs& pairs, std::string_view key);
 
-/// Container IDs and network names: ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ . `what` names the field in
-/// the message. Container ID errors use code 4 (code 3 when empty), network names code 7.
+/// Longest container ID accepted. Runtimes use 64 (containerd, CRI-O, podman) or fewer; the bound
+/// keeps every file named after an attachment (libcni's cache `<net>-<id>-<ifname>`, tuning's
+/// `<id>_<ifname>.json`) under NAME_MAX and every lease file's owner line readable whole.
+constexpr size_t kMaxContainerIdLength = 128;
+/// Longest network name accepted: it names a directory (host-local's `<dataDir>/<name>`) and is
+/// part of cache file names.
+constexpr size_t kMaxNetworkNameLength = 96;
+
+/// Container IDs and network names: ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ and at most the lengths above.
+/// Container ID errors use code 4 (code 3 when empty), network names code 7.
 Status validateContainerId(std::string_view id);
 Status validateNetworkName(std::string_view name);
 

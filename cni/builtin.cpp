@@ -39,6 +39,14 @@ void registerBuiltinPlugin(std::string_view type, PluginFuncs funcs, PluginInfo 
     registry().insert_or_assign(std::string(type), Builtin{std::move(funcs), info});
 }
 
+Status validateBuiltinDelegate(std::string_view type, const CmdArgs& args) {
+    auto it = registry().find(type);
+    if (it == registry().end() || !it->second.funcs.validate) return {};
+    auto path = findInPath(type, args.path);
+    if (!path || !isSelf(*path)) return {};
+    return it->second.funcs.validate(args);
+}
+
 std::optional<ExecRawOutput> runBuiltin(std::string_view type, const std::string& pluginPath,
                                         const std::vector<std::pair<std::string, std::string>>& env,
                                         std::string_view stdinData) {

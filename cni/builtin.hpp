@@ -29,4 +29,10 @@ std::optional<ExecRawOutput> runBuiltin(std::string_view type, const std::string
                                         const std::vector<std::pair<std::string, std::string>>& env,
                                         std::string_view stdinData);
 
+/// If `type` resolves over CNI_PATH to this executable and is registered with a `validate`
+/// handler, runs it on `args` (the delegating plugin's own request: same environment and stdin a
+/// delegate would get) and returns its verdict; otherwise succeeds (an external plugin checks its
+/// own config when it runs). Errors are wrapped with "ipam" context by the caller.
+Status validateBuiltinDelegate(std::string_view type, const CmdArgs& args);
+
 } // namespace tether::cni

@@ -2,6 +2,7 @@
 
 #include "cni/args.hpp"
 #include "cni/json_fields.hpp"
+#include "cni/json_limits.hpp"
 
 namespace tether::cni {
 
@@ -36,6 +37,7 @@ const json* findKey(const json& obj, std::string_view key) {
 }
 
 Expected<json> parseConfigJson(std::string_view stdinData) {
+    TRY(checkJsonText(stdinData, "decode network config"));
     json j;
     try {
         j = json::parse(stdinData);

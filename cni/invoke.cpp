@@ -14,9 +14,11 @@
 #include <thread>
 
 #include "base/spawn.hpp"
+#include "base/unique_fd.hpp"
 #include "cni/args.hpp"
 #include "cni/builtin.hpp"
 #include "cni/config.hpp"
+#include "cni/json_limits.hpp"
 
 extern char** environ;
 
@@ -26,27 +28,7 @@ using nlohmann::json;
 
 namespace {
 
-/// An owned file descriptor.
-class Fd {
-  public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept {
-        reset();
-        fd_ = std::exchange(o.fd_, -1);
-        return *this;
-    }
-    ~Fd() { reset(); }
-    void reset() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-    [[nodiscard]] int get() const { return fd_; }
-
-  private:
-    int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 struct Pipe {
     Fd read, write;
@@ -175,7 +157,7 @@ Error pluginError(const ExecRawOutput& o) {
             return Error{Code::Internal, "netplugin failed with no error message", status};
         return Error{Code::Internal, "netplugin failed: " + quoted(o.err), status};
     }
-    auto j = json::parse(o.out, nullptr, false);
+    auto j = checkJsonText(o.out, "") ? json::parse(o.out, nullptr, false) : json();
     if (!j.is_object() || !j.contains("code") || !j["code"].is_number_unsigned() ||
         (j.contains("msg") && !j["msg"].is_string()) ||
         (j.contains("details") && !j["details"].is_string()))
@@ -312,6 +294,7 @@ Expected<ExecOutput> execPlugin(const ExecRequest& req) {
 Expected<Result> delegateAdd(std::string_view type, std::string_view stdinData,
                              std::string_view cniVersion) {
     auto out = TRY(delegate(type, "ADD", stdinData));
+    TRY(checkJsonText(out.out, "decode result of delegated plugin " + std::string(type)));
     auto j = json::parse(out.out, nullptr, false);
     if (j.is_discarded())
         return fail(Code::DecodeFailure,

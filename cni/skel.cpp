@@ -1,6 +1,10 @@
 #include "cni/skel.hpp"
 
+#include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -9,7 +13,9 @@
 #include <cstdlib>
 #include <exception>
 
+#include "base/unique_fd.hpp"
 #include "cni/args.hpp"
+#include "cni/json_limits.hpp"
 #include "cni/version.hpp"
 
 namespace tether::cni {
@@ -50,20 +56,27 @@ bool truthy(const std::optional<std::string>& v) {
 }
 
 /// CNI_NETNS must name a network namespace other than ours. On DEL a path that does not exist
-/// any more is fine (the container is gone; handlers tolerate it).
+/// any more is fine (the container is gone; handlers tolerate it). The namespace type is asked of
+/// the kernel (NS_GET_NSTYPE): any nsfs file (a mount or PID namespace) passes a filesystem check.
 Status checkNetns(const std::string& path, bool del, bool allowOwn) {
-    struct statfs fs {};
-    if (statfs(path.c_str(), &fs) != 0) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd) {
         int err = errno;
         if (del && err == ENOENT) return {};
         return failErrno("CNI_NETNS " + path, err, Code::InvalidNetns);
     }
+    struct statfs fs {};
+    if (fstatfs(fd.get(), &fs) != 0) return failErrno("CNI_NETNS " + path, errno, Code::InvalidNetns);
     if (static_cast<unsigned long>(fs.f_type) != NSFS_MAGIC)
         return fail(Code::InvalidNetns, "CNI_NETNS " + path + " is not a network namespace");
+    int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
+    if (type >= 0 && type != CLONE_NEWNET)
+        return fail(Code::InvalidNetns, "CNI_NETNS " + path + " is not a network namespace",
+                    "it is a namespace of another type");
     if (allowOwn) return {};
     struct stat target {
     }, own{};
-    if (stat(path.c_str(), &target) != 0)
+    if (fstat(fd.get(), &target) != 0)
         return failErrno("CNI_NETNS " + path, errno, Code::InvalidNetns);
     if (stat("/proc/thread-self/ns/net", &own) != 0)
         return failErrno("stat /proc/thread-self/ns/net", errno, Code::InvalidNetns);
@@ -76,7 +89,7 @@ Status checkNetns(const std::string& path, bool del, bool allowOwn) {
 
 std::string versionJson(const PluginInfo& info, std::string_view stdinData) {
     std::string current(kCurrentVersion);
-    if (!stdinData.empty() && stdinData.size() <= kMaxStdin) {
+    if (!stdinData.empty() && stdinData.size() <= kMaxStdin && checkJsonText(stdinData, "")) {
         auto j = json::parse(stdinData, nullptr, false);
         if (j.is_object())
             if (auto it = j.find("cniVersion"); it != j.end() && it->is_string() &&

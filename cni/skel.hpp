@@ -36,6 +36,10 @@ struct PluginFuncs {
     std::function<Status(const CmdArgs&)> check;
     std::function<Status(const CmdArgs&)> status;
     std::function<Status(const CmdArgs&)> gc;
+    /// Optional: checks the config of an ADD without touching anything. Run by a plugin that
+    /// delegates to this one in-process, before its own first kernel call (cni/builtin.hpp), so
+    /// a bad IPAM config fails before any link exists. Not run by the skeleton itself.
+    std::function<Status(const CmdArgs&)> validate;
 };
 
 /// Options of one plugin binary.

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/error.hpp"
-#include "ipam/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace tether::ipam {
 

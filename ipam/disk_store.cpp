@@ -86,11 +86,17 @@ Expected<std::unique_ptr<DiskStore>> DiskStore::open(const DiskStoreOptions& opt
             return failErrno("open " + opts.dataDir + "/" + opts.network, errno, Code::IoFailure);
         dir.reset(raw);
     }
-    raw = ::openat(dir.get(), "lock", O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    // O_NONBLOCK: a FIFO planted as `lock` must not block the open; it is refused just below.
+    raw = ::openat(dir.get(), "lock", O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                   0600);
     if (raw < 0)
         return failErrno("open lock " + opts.dataDir + "/" + opts.network + "/lock", errno,
                          Code::IoFailure);
     UniqueFd lock(raw);
+    struct stat lockStat {};
+    if (::fstat(lock.get(), &lockStat) != 0 || !S_ISREG(lockStat.st_mode))
+        return fail(Code::IoFailure, "lock " + opts.dataDir + "/" + opts.network +
+                                         "/lock: not a regular file");
     while (::flock(lock.get(), LOCK_EX) != 0) {
         if (errno != EINTR)
             return failErrno("lock " + opts.dataDir + "/" + opts.network, errno, Code::IoFailure);

@@ -15,7 +15,7 @@
 
 #include "ipam/owner_index.hpp"
 #include "ipam/store.hpp"
-#include "ipam/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace tether::ipam {
 

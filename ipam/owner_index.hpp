@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "ipam/store.hpp"
-#include "ipam/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace tether::ipam {
 

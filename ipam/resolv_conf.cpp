@@ -1,12 +1,14 @@
 #include "ipam/resolv_conf.hpp"
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
+
+#include "base/file.hpp"
 
 namespace tether::ipam {
 
 namespace {
+
+constexpr size_t kMaxResolvConf = 64 * 1024;
 
 std::vector<std::string> words(std::string_view line) {
     std::vector<std::string> out;
@@ -46,11 +48,10 @@ DnsSettings parseResolvConfText(std::string_view text) {
 }
 
 Expected<DnsSettings> readResolvConf(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return failErrno("ipam.resolvConf: read " + path, errno, Code::IoFailure);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return parseResolvConfText(ss.str());
+    // A regular file of bounded size: /dev/zero, a FIFO or a directory here is an error, not an
+    // endless read or silently empty DNS settings.
+    auto text = TRY(readRegularFile(path, "ipam.resolvConf: read", {.maxBytes = kMaxResolvConf}));
+    return parseResolvConfText(*text);
 }
 
 } // namespace tether::ipam

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "base/unique_fd.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 
@@ -22,20 +23,7 @@ namespace tether::net {
 
 namespace {
 
-class Fd {
-  public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    [[nodiscard]] int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-  private:
-    int fd_;
-};
+using Fd = UniqueFd;
 
 // An RTM_DELLINK request for `name` with an ack, built before the fork (the child only sends).
 struct Request {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/spawn.hpp"
+#include "base/unique_fd.hpp"
 
 extern char** environ;
 
@@ -20,15 +21,7 @@ namespace tether::nat {
 
 namespace {
 
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f) : fd(f) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
+using Fd = UniqueFd;
 
 bool isExecutable(const std::string& p) {
     struct stat st {};
@@ -98,9 +91,9 @@ Expected<ToolRun> runTool(const std::string& path, const std::vector<std::string
                           const std::string& stdinData, std::chrono::milliseconds timeout) {
     Fd in(::memfd_create("tool-in", MFD_CLOEXEC)), out(::memfd_create("tool-out", MFD_CLOEXEC)),
         err(::memfd_create("tool-err", MFD_CLOEXEC));
-    if (in.fd < 0 || out.fd < 0 || err.fd < 0)
+    if (in.get() < 0 || out.get() < 0 || err.get() < 0)
         return failErrno("memfd for " + path, errno, Code::Internal);
-    TRY(writeAll(in.fd, stdinData));
+    TRY(writeAll(in.get(), stdinData));
 
     std::vector<std::string> argvStrings{path};
     argvStrings.insert(argvStrings.end(), args.begin(), args.end());
@@ -108,7 +101,7 @@ Expected<ToolRun> runTool(const std::string& path, const std::vector<std::string
     for (auto& s : argvStrings)
         argv.push_back(s.data());
     argv.push_back(nullptr);
-    pid_t pid = TRY(spawnWithStdio(path, argv.data(), environ, in.fd, out.fd, err.fd));
+    pid_t pid = TRY(spawnWithStdio(path, argv.data(), environ, in.get(), out.get(), err.get()));
 
     bool exited = waitExit(pid, timeout);
     if (!exited) ::kill(pid, SIGKILL);
@@ -120,8 +113,8 @@ Expected<ToolRun> runTool(const std::string& path, const std::vector<std::string
                                              std::to_string(timeout.count()) + " ms (killed)");
     ToolRun r;
     r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = readAll(out.fd);
-    r.err = readAll(err.fd);
+    r.out = readAll(out.get());
+    r.err = readAll(err.get());
     return r;
 }
 

@@ -169,7 +169,10 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     // the bridge and the veth are made. Declared before `undo`, it outlives it: a lease granted
     // to an ADD that fails before take() is released by its destructor.
     std::optional<plugin::PendingIpamAdd> ipam;
-    if (!args.conf.ipamType.empty()) ipam.emplace(args);
+    if (!args.conf.ipamType.empty()) {
+        TRY(plugin::PendingIpamAdd::validate(args));
+        ipam.emplace(args);
+    }
     auto cns = TRY(net::Netns::open(args.netns));
     auto host = TRY(net::NetlinkSocket::open());
     auto csock = TRY(net::NetlinkSocket::openIn(cns));

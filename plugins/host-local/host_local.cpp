@@ -188,7 +188,15 @@ Status cmdGc(const cni::CmdArgs& args) {
 
 cni::PluginFuncs pluginFuncs() {
     return cni::PluginFuncs{
-        .add = cmdAdd, .del = cmdDel, .check = cmdCheck, .status = cmdStatus, .gc = cmdGc};
+        .add = cmdAdd,
+        .del = cmdDel,
+        .check = cmdCheck,
+        .status = cmdStatus,
+        .gc = cmdGc,
+        .validate = [](const cni::CmdArgs& args) -> Status {
+            TRY(loadConfig(args));
+            return {};
+        }};
 }
 
 } // namespace tether::hostlocal

@@ -1,5 +1,6 @@
 #include "plugins/iface/pending_ipam.hpp"
 
+#include "cni/builtin.hpp"
 #include "cni/invoke.hpp"
 
 namespace tether::plugin {
@@ -9,6 +10,10 @@ PendingIpamAdd::PendingIpamAdd(const cni::CmdArgs& args) : args_(args) {
         result_.emplace(
             cni::delegateAdd(args_.conf.ipamType, args_.stdinData, args_.conf.cniVersion));
     });
+}
+
+Status PendingIpamAdd::validate(const cni::CmdArgs& args) {
+    return cni::validateBuiltinDelegate(args.conf.ipamType, args);
 }
 
 PendingIpamAdd::~PendingIpamAdd() {

@@ -20,6 +20,9 @@ namespace tether::plugin {
 class PendingIpamAdd {
   public:
     explicit PendingIpamAdd(const cni::CmdArgs& args);
+    /// Checks the IPAM config before anything is created, when the IPAM plugin runs in-process
+    /// (cni::validateBuiltinDelegate); an external IPAM plugin is trusted to check its own.
+    static Status validate(const cni::CmdArgs& args);
     PendingIpamAdd(const PendingIpamAdd&) = delete;
     PendingIpamAdd& operator=(const PendingIpamAdd&) = delete;
     ~PendingIpamAdd();

@@ -56,6 +56,7 @@ Status hostSide(net::NetlinkSocket& host, const net::LinkInfo& hostVeth, const I
 
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
+    TRY(plugin::PendingIpamAdd::validate(args));
     auto cns = TRY(net::Netns::open(args.netns));
     auto host = TRY(net::NetlinkSocket::open());
     auto csock = TRY(net::NetlinkSocket::openIn(cns));

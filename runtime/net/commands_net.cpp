@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cni/args.hpp"
+#include "cni/json_limits.hpp"
 #include "cni/skel.hpp"
 #include "cni/version.hpp"
 #include "libnet/netns.hpp"
@@ -68,7 +69,8 @@ RuntimeConf runtimeConf(const NetCmdOptions& o) {
     }
     std::string cap = !o.cap.empty() ? o.cap : (std::getenv("CAP_ARGS") ? std::getenv("CAP_ARGS") : "");
     if (!cap.empty()) {
-        rt.capabilityArgs = json::parse(cap, nullptr, false);
+        rt.capabilityArgs =
+            cni::checkJsonText(cap, "") ? json::parse(cap, nullptr, false) : json();
         if (!rt.capabilityArgs.is_object())
             failWith(Error{Code::DecodeFailure, "capability args must be a JSON object", cap, 0}, o.json);
     }

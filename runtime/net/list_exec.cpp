@@ -4,6 +4,7 @@
 
 #include "cni/args.hpp"
 #include "cni/invoke.hpp"
+#include "cni/json_limits.hpp"
 #include "cni/version.hpp"
 
 namespace tether::rt {
@@ -46,7 +47,7 @@ Expected<std::string> run(const std::string& command, const NetworkList& list, c
         (void)!::write(2, text.data(), text.size());
     }
     if (raw.exitCode == 0) return std::move(raw.out);
-    auto j = json::parse(raw.out, nullptr, false);
+    auto j = cni::checkJsonText(raw.out, "") ? json::parse(raw.out, nullptr, false) : json();
     if (j.is_object() && j.contains("code") && j["code"].is_number_unsigned())
         return std::unexpected(Error{Code(j["code"].get<unsigned>()), j.value("msg", ""),
                                      j.value("details", ""), 0});
@@ -91,7 +92,7 @@ Expected<json> addList(const NetworkList& list, const RuntimeConf& rt, const Exe
     for (const auto& plugin : list.plugins) {
         auto out = run("ADD", list, plugin, &rt, env, pluginStdin(list, plugin, rt, prev ? &*prev : nullptr));
         if (!out) return std::unexpected(pluginFailure(out.error(), plugin, list, "add"));
-        json r = json::parse(*out, nullptr, false);
+        json r = cni::checkJsonText(*out, "") ? json::parse(*out, nullptr, false) : json();
         if (!r.is_object())
             return std::unexpected(pluginFailure(
                 Error{Code::DecodeFailure, "result is not a JSON object", out->substr(0, 200), 0},

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "base/file.hpp"
 #include "cni/args.hpp"
+#include "cni/json_limits.hpp"
 #include "cni/version.hpp"
 
 namespace tether::rt {
@@ -15,15 +15,14 @@ using nlohmann::json;
 
 namespace {
 
+// A config file: a regular file of at most 4 MiB (the plugins' stdin cap), never a FIFO.
 Expected<std::string> readFile(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return fail(Code::IoFailure, "read " + p.string() + ": cannot open");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    auto bytes = TRY(readRegularFile(p.string(), "read", {.maxBytes = 4 << 20}));
+    return std::move(*bytes);
 }
 
 Expected<json> parseJson(const std::string& bytes, const std::string& file) {
+    TRY(cni::checkJsonText(bytes, file));
     try {
         json j = json::parse(bytes);
         if (!j.is_object()) return fail(Code::DecodeFailure, file + ": not a JSON object");

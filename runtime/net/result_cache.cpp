@@ -6,8 +6,10 @@
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "base/file.hpp"
+#include "base/unique_fd.hpp"
+#include "cni/json_limits.hpp"
 
 namespace tether::rt {
 
@@ -15,6 +17,10 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+// Cache files are regular files of ours, never followed through a symlink; 4 MiB is the
+// plugins' stdin cap and so far above any result.
+constexpr ReadFileOptions kCacheRead{.maxBytes = 4 << 20, .followSymlinks = false, .missingOk = true};
+
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 Expected<CachedAttachment> decode(const json& j, const std::string& network,
@@ -92,7 +98,11 @@ Status writeCache(const std::string& cacheDir, const NetworkList& list, const Ru
     std::string dir = cacheDir + "/results";
     std::error_code ec;
     fs::create_directories(dir, ec);
-    ::chmod(dir.c_str(), 0700);
+    // The results dir itself must not be a symlink (a chmod or write through it would land
+    // wherever it points); the mode is set on the opened directory.
+    UniqueFd dirFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dirFd) return failErrno("open cache dir " + dir, errno, Code::IoFailure);
+    ::fchmod(dirFd.get(), 0700);
     json args = json::array();
     for (const auto& [k, v] : rt.args) args.push_back(json::array({k, v}));
     json entry = {{"kind", "cniCacheV1"},         {"containerId", rt.containerId},
@@ -120,11 +130,10 @@ Expected<std::optional<CachedAttachment>> readCache(const std::string& cacheDir,
                                                     const std::string& containerId,
                                                     const std::string& ifname) {
     std::string path = cachePath(cacheDir, network, containerId, ifname);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::optional<CachedAttachment>{};
-    std::stringstream ss;
-    ss << in.rdbuf();
-    json j = json::parse(ss.str(), nullptr, false);
+    auto text = TRY(readRegularFile(path, "read result cache", kCacheRead));
+    if (!text) return std::optional<CachedAttachment>{};
+    TRY(cni::checkJsonText(*text, "corrupt result cache " + path));
+    json j = json::parse(*text, nullptr, false);
     if (!j.is_object()) return fail(Code::DecodeFailure, "corrupt result cache " + path);
     return std::optional(TRY(decode(j, network, containerId, ifname)));
 }
@@ -138,10 +147,11 @@ std::vector<CachedAttachment> listCache(const std::string& cacheDir, const std::
     std::vector<CachedAttachment> out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(cacheDir + "/results", ec)) {
-        std::ifstream in(e.path(), std::ios::binary);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        json j = json::parse(ss.str(), nullptr, false);
+        // A FIFO, symlink, device or oversized file here is not ours: skipped, never opened
+        // in a way that could block.
+        auto text = readRegularFile(e.path().string(), "read result cache", kCacheRead);
+        if (!text || !*text || !cni::checkJsonText(**text, "")) continue;
+        json j = json::parse(**text, nullptr, false);
         if (!j.is_object() || j.value("kind", "") != "cniCacheV1") continue;
         auto a = decode(j, "", "", "");
         if (!a || (!network.empty() && a->network != network)) continue;

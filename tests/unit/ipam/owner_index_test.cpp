@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "ipam/owner_index.hpp"
-#include "ipam/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace tether;

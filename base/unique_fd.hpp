@@ -1,11 +1,11 @@
-// A file descriptor owned by value: closed when the object dies.
+// The one owned file descriptor type: closed when the object dies, movable, never copied.
 #pragma once
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace tether::ipam {
+namespace tether {
 
 class UniqueFd {
   public:
@@ -22,6 +22,8 @@ class UniqueFd {
 
     [[nodiscard]] int get() const { return fd_; }
     [[nodiscard]] explicit operator bool() const { return fd_ >= 0; }
+    /// Gives up ownership: returns the descriptor (or -1) without closing it.
+    [[nodiscard]] int release() { return std::exchange(fd_, -1); }
     /// Closes the current descriptor (if any) and owns `fd` instead.
     void reset(int fd = -1) {
         if (fd_ >= 0) ::close(fd_);
@@ -32,4 +34,4 @@ class UniqueFd {
     int fd_ = -1;
 };
 
-} // namespace tether::ipam
+} // namespace tether
