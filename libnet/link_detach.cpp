@@ -5,17 +5,15 @@
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <thread>
 
 #include "base/unique_fd.hpp"
+#include "libnet/helper_process.hpp"
+#include "libnet/latency.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 
@@ -25,7 +23,7 @@ namespace {
 
 using Fd = UniqueFd;
 
-// An RTM_DELLINK request for `name` with an ack, built before the fork (the child only sends).
+// An RTM_DELLINK request for `name` with an ack; the helper's worker sends it as it is.
 struct Request {
     alignas(nlmsghdr) std::array<char, 128> buf{};
     size_t len = 0;
@@ -50,25 +48,6 @@ Request makeRequest(std::string_view name) {
     return r;
 }
 
-// The child: send, read the ack, exit with the errno (0 on success). Only syscalls.
-[[noreturn]] void childMain(int req, const Request& r) {
-    if (req > 0) ::close_range(0, unsigned(req - 1), 0);
-    ::close_range(unsigned(req + 1), ~0U, 0);
-    if (::send(req, r.buf.data(), r.len, 0) < 0) ::_exit(errno & 0xff);
-    alignas(nlmsghdr) std::array<char, 1024> ack{};
-    for (;;) {
-        ssize_t n = ::recv(req, ack.data(), ack.size(), 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) ::_exit(errno & 0xff);
-        for (auto* h = reinterpret_cast<nlmsghdr*>(ack.data()); NLMSG_OK(h, size_t(n));
-             h = NLMSG_NEXT(h, n)) {
-            if (h->nlmsg_type != NLMSG_ERROR) continue;
-            int err = -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
-            ::_exit(err & 0xff);
-        }
-    }
-}
-
 // True when the buffer holds the RTM_DELLINK announcement of `name`.
 bool announcesDeletion(const char* buf, ssize_t n, std::string_view name) {
     for (auto* h = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(h, size_t(n));
@@ -85,21 +64,23 @@ bool announcesDeletion(const char* buf, ssize_t n, std::string_view name) {
     return false;
 }
 
-Expected<bool> childResult(pid_t pid, std::string_view name) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return failErrno("wait for the deletion of " + std::string(name), errno);
-    int err = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+Expected<bool> fromErrno(int err, std::string_view name) {
     if (err == 0) return true;
     if (err == ENODEV) return false;
     return failErrno("delete link " + std::string(name), err);
+}
+
+// The ordinary delete, waiting for the kernel.
+Expected<bool> deleteNow(const Netns& ns, std::string_view name) {
+    auto sock = TRY(NetlinkSocket::openIn(ns));
+    return deleteLink(sock, name);
 }
 
 } // namespace
 
 Expected<bool> deleteLinkDetached(const Netns& ns, std::string_view name) {
     TRY(validateIfName(name));
+    if (!latencyEnabled(Latency::DetachedDelete)) return deleteNow(ns, name);
     int watchFd = -1, reqFd = -1;
     auto opened = inNetns(ns, [&]() -> Status {
         watchFd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
@@ -116,38 +97,30 @@ Expected<bool> deleteLinkDetached(const Netns& ns, std::string_view name) {
     Fd watch(watchFd), req(reqFd);
     TRY(std::move(opened));
     Request r = makeRequest(name);
-    pid_t pid = ::fork();
-    if (pid < 0) { // no child: the ordinary, waiting delete
-        auto sock = TRY(NetlinkSocket::openIn(ns));
-        return deleteLink(sock, name);
-    }
-    if (pid == 0) childMain(req.get(), r);
-    Fd pidFd(int(::syscall(SYS_pidfd_open, pid, 0)));
-    if (pidFd.get() < 0) return childResult(pid, name); // cannot watch the child: wait for it
+    // The helper process sends the request and sits through the kernel's wait; we return on the
+    // announcement. No helper (or switched off): the plugin waits itself.
+    auto conn = helperSendRequest(req.get(), r.buf.data(), r.len);
+    if (!conn) return deleteNow(ns, name);
+    req.reset();
     alignas(nlmsghdr) std::array<char, 16384> buf{};
     for (;;) {
-        std::array<pollfd, 2> p{{{watch.get(), POLLIN, 0}, {pidFd.get(), POLLIN, 0}}};
+        std::array<pollfd, 2> p{{{watch.get(), POLLIN, 0}, {conn->get(), POLLIN, 0}}};
         if (::poll(p.data(), p.size(), -1) < 0) {
             if (errno == EINTR) continue;
-            return childResult(pid, name);
+            break;
         }
-        if (p[1].revents & POLLIN) return childResult(pid, name); // failed, or done first
+        if (p[1].revents != 0) break; // the kernel answered first (e.g. an error), or no worker
         ssize_t n = ::recv(watch.get(), buf.data(), buf.size(), 0);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
-            return childResult(pid, name); // e.g. ENOBUFS: events lost, wait for the ack
+            break; // e.g. ENOBUFS: events lost, wait for the ack
         }
-        if (announcesDeletion(buf.data(), n, name)) {
-            // The child finishes the kernel's wait alone; a thread reaps it in a long-lived
-            // caller (a plugin exits first, and init reaps it).
-            std::thread([pid] {
-                int status = 0;
-                while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-                }
-            }).detach();
-            return true;
-        }
+        if (announcesDeletion(buf.data(), n, name)) return true;
     }
+    int err = helperRequestResult(conn->get());
+    // The worker went away without an answer: whatever it did, finish the job here.
+    if (err == EPIPE) return deleteNow(ns, name);
+    return fromErrno(err, name);
 }
 
 } // namespace tether::net

@@ -6,6 +6,9 @@
 // gone, its name free and the RTM_DELLINK notification sent. deleteLinkDetached hands the request
 // to a short-lived child process and returns as soon as that notification arrives, so the caller
 // sees the same state as after a synchronous delete but does not wait for the kernel's cleanup.
+// The child is a worker of the helper process (libnet/helper_process.hpp), never the plugin's
+// own, so it cannot become a zombie of a runtime that does not reap strangers.
+// TETHER_DETACHED_DELETE=0 switches this off (libnet/latency.hpp).
 
 #include <string_view>
 
@@ -15,10 +18,11 @@
 namespace tether::net {
 
 /// Deletes link `name` in `ns` (a veth also takes its peer with it). Returns true once the link
-/// is gone from `ns` — unregistered and announced — while the kernel's freeing finishes in a
-/// detached child; false when there was no such link. Errors from the kernel are returned as
+/// is gone from `ns` — unregistered and announced — while the kernel's freeing finishes in the
+/// helper's worker; false when there was no such link. Errors from the kernel are returned as
 /// with a synchronous delete (the child's result is awaited whenever the announcement does not
-/// come). Falls back to a synchronous delete when no child can be started.
+/// come). Falls back to a synchronous delete when the helper cannot be reached or the mechanism
+/// is switched off.
 Expected<bool> deleteLinkDetached(const Netns& ns, std::string_view name);
 
 } // namespace tether::net

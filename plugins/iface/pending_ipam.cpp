@@ -2,14 +2,20 @@
 
 #include "cni/builtin.hpp"
 #include "cni/invoke.hpp"
+#include "libnet/latency.hpp"
 
 namespace tether::plugin {
 
 PendingIpamAdd::PendingIpamAdd(const cni::CmdArgs& args) : args_(args) {
-    thread_ = std::thread([this] {
+    auto run = [this] {
         result_.emplace(
             cni::delegateAdd(args_.conf.ipamType, args_.stdinData, args_.conf.cniVersion));
-    });
+    };
+    // TETHER_IPAM_OVERLAP=0: IPAM runs here, before the caller creates any link.
+    if (net::latencyEnabled(net::Latency::IpamOverlap))
+        thread_ = std::thread(run);
+    else
+        run();
 }
 
 Status PendingIpamAdd::validate(const cni::CmdArgs& args) {
@@ -28,6 +34,5 @@ Expected<cni::Result> PendingIpamAdd::take() {
     if (!result_) return fail(Code::Internal, "IPAM ADD did not run");
     return std::move(*result_);
 }
-
 
 } // namespace tether::plugin

@@ -13,10 +13,10 @@
 namespace tether::plugin {
 
 /// One IPAM ADD (`args.conf.ipamType` with the full config, as cni::delegateAdd) started on its
-/// own thread. take() waits for the result and hands over the lease: the caller then owns its
-/// release. If take() was never called or the object goes away first, the destructor waits and
-/// releases a granted lease with IPAM DEL, so an ADD that fails after start() leaves no lease.
-/// `args` must outlive the object.
+/// own thread (in the constructor, when TETHER_IPAM_OVERLAP switches the overlap off). take() waits
+/// for the result and hands over the lease: the caller then owns its release. If take() was never
+/// called or the object goes away first, the destructor waits and releases a granted lease with
+/// IPAM DEL, so an ADD that fails after start() leaves no lease. `args` must outlive the object.
 class PendingIpamAdd {
   public:
     explicit PendingIpamAdd(const cni::CmdArgs& args);
@@ -36,6 +36,5 @@ class PendingIpamAdd {
     std::thread thread_;
     bool taken_ = false;
 };
-
 
 } // namespace tether::plugin

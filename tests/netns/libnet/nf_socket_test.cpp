@@ -24,7 +24,7 @@ bool holderRunning() {
     REQUIRE(fd >= 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    const char name[] = "tether/nf-socket-holder";
+    const char name[] = "tether/helper-v2";
     std::memcpy(addr.sun_path + 1, name, sizeof(name) - 1);
     socklen_t len = socklen_t(offsetof(sockaddr_un, sun_path) + sizeof(name));
     bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0;
@@ -41,7 +41,7 @@ ino_t identity(const net::NfSocketLease& l) {
 
 } // namespace
 
-TEST_CASE("one netfilter socket per process and netns, handed to a holder that exits when idle",
+TEST_CASE("one netfilter socket per process and netns, handed to the helper that exits when idle",
           "[libnet][nft]") {
     // Earlier tests in this process may have opened the shared socket in their netns: hand it
     // off here (to a holder in the process's own netns) so this test starts without one.
