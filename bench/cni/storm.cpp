@@ -1,0 +1,209 @@
+// storm: the pod-start storm after a node reboot. ADD of N containers with K operations in
+// flight at once (the runtime restarts every pod together), then DEL of all of them the same
+// way, through one network list; reports the storm's wall time, p50/p99 per operation,
+// failures, duplicate addresses and what is left afterwards. Run once per implementation in the
+// same session (bench/cni/storm.sh does).
+//
+//   storm --chain FILE --plugins DIR --label NAME --count N --concurrency K [--ports]
+//         [--bridge BR] [--subnet CIDR] [--netns-dir DIR] [--data-dir DIR]
+//
+// Must run as root inside a scratch network + mount namespace (storm.sh uses unshare).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/cni/chain_runner.hpp"
+#include "bench/common/stats.hpp"
+#include "libnet/netns.hpp"
+
+using namespace tether;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+    std::string chain, plugins, label = "plugins", bridge = "stormbr0", subnet = "10.96.0.0/16";
+    std::string netnsDir, dataDir;
+    int count = 110, concurrency = 8;
+    bool ports = false;
+};
+
+std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+        s.replace(p, from.size(), to);
+    return s;
+}
+
+std::string slug(const std::string& label) {
+    std::string s = label;
+    for (char& c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
+    return s;
+}
+
+size_t lineCount(const std::string& cmd) {
+    FILE* f = popen(cmd.c_str(), "r");
+    if (!f) return 0;
+    size_t n = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        n += c == '\n';
+    pclose(f);
+    return n;
+}
+
+double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    size_t i = size_t(p * double(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
+}
+
+struct Phase {
+    double wallSec = 0;
+    std::vector<double> ms;
+    std::vector<std::string> failures;
+};
+
+// Runs op(i) for i in [0, n) on k threads; times each call and the whole phase.
+template <class Op> Phase runPhase(int n, int k, Op op) {
+    Phase ph;
+    ph.ms.resize(size_t(n), 0);
+    std::atomic<int> next{0};
+    std::mutex mu;
+    auto t0 = Clock::now();
+    std::vector<std::thread> workers;
+    for (int w = 0; w < k; ++w)
+        workers.emplace_back([&] {
+            for (int i; (i = next.fetch_add(1)) < n;) {
+                auto s = Clock::now();
+                std::string err = op(i);
+                ph.ms[size_t(i)] =
+                    std::chrono::duration<double, std::milli>(Clock::now() - s).count();
+                if (!err.empty()) {
+                    std::lock_guard lock(mu);
+                    ph.failures.push_back(std::to_string(i) + ": " + err);
+                }
+            }
+        });
+    for (auto& t : workers)
+        t.join();
+    ph.wallSec = std::chrono::duration<double>(Clock::now() - t0).count();
+    return ph;
+}
+
+int run(const Options& o) {
+    std::ifstream in(o.chain);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string work = "/tmp/cni-storm-" + slug(o.label);
+    std::filesystem::remove_all(work);
+    std::string dataDir = o.dataDir.empty() ? work + "/ipam" : o.dataDir;
+    std::string nsDir = (o.netnsDir.empty() ? work : o.netnsDir) + "/" + slug(o.label) + "-ns";
+    std::filesystem::create_directories(nsDir);
+    json list = json::parse(
+        replaceAll(replaceAll(replaceAll(ss.str(), "@DATADIR@", dataDir), "@BRIDGE@", o.bridge),
+                   "@SUBNET@", o.subnet));
+    std::vector<std::string> paths;
+    for (int i = 0; i < o.count; ++i) {
+        paths.push_back(nsDir + "/c" + std::to_string(i));
+        if (auto ns = net::createPinnedNetns(paths.back()); !ns)
+            return std::cerr << ns.error().text() << "\n", 1;
+    }
+    auto callFor = [&](int i) {
+        bench::ChainCall call{.pluginDir = o.plugins,
+                              .containerId = slug(o.label) + "-" + std::to_string(i),
+                              .netns = paths[size_t(i)]};
+        if (o.ports)
+            call.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 20000 + i},
+                                                                  {"containerPort", 80},
+                                                                  {"protocol", "tcp"}}})}};
+        return call;
+    };
+    size_t rulesBefore = lineCount("(nft list ruleset; iptables-save; ip6tables-save) 2>/dev/null");
+    std::vector<json> results(size_t(o.count));
+    Phase add = runPhase(o.count, o.concurrency, [&](int i) -> std::string {
+        auto t = bench::chainAdd(list, callFor(i));
+        if (!t) return t.error().text().substr(0, 300);
+        results[size_t(i)] = t->result;
+        return "";
+    });
+    std::map<std::string, int> seen;
+    int duplicates = 0;
+    for (const auto& r : results)
+        for (const auto& ip : r.value("ips", json::array()))
+            duplicates += seen[ip.value("address", "")]++ > 0;
+    Phase del = runPhase(o.count, o.concurrency, [&](int i) -> std::string {
+        if (results[size_t(i)].is_null()) return "";
+        auto t = bench::chainDel(list, callFor(i), results[size_t(i)]);
+        return t ? "" : t.error().text().substr(0, 300);
+    });
+    size_t leases = 0;
+    std::error_code ec;
+    for (auto& e : std::filesystem::directory_iterator(dataDir + "/" + list.value("name", ""), ec))
+        leases += std::isdigit(static_cast<unsigned char>(e.path().filename().string()[0])) ||
+                  e.path().filename().string().find(':') != std::string::npos;
+    size_t veths = lineCount("ip -o link show type veth 2>/dev/null");
+    size_t rulesAfter = lineCount("(nft list ruleset; iptables-save; ip6tables-save) 2>/dev/null");
+    for (const auto& p : paths)
+        (void)net::removePinnedNetns(p);
+    std::filesystem::remove_all(work);
+    std::printf("| %s | %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %zu | %d | %zu / %zu / "
+                "%+ld |\n",
+                o.label.c_str(), o.count, o.concurrency, add.wallSec, bench::median(add.ms),
+                percentile(add.ms, 0.99), del.wallSec, bench::median(del.ms),
+                percentile(del.ms, 0.99), add.failures.size() + del.failures.size(), duplicates,
+                leases, veths, long(rulesAfter) - long(rulesBefore));
+    for (const auto& f : add.failures)
+        std::printf("<!-- %s ADD failure %s -->\n", o.label.c_str(), f.c_str());
+    for (const auto& f : del.failures)
+        std::printf("<!-- %s DEL failure %s -->\n", o.label.c_str(), f.c_str());
+    std::fflush(stdout);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+        if (a == "--chain")
+            o.chain = next();
+        else if (a == "--plugins")
+            o.plugins = next();
+        else if (a == "--label")
+            o.label = next();
+        else if (a == "--count")
+            o.count = std::stoi(next());
+        else if (a == "--concurrency")
+            o.concurrency = std::max(1, std::stoi(next()));
+        else if (a == "--bridge")
+            o.bridge = next();
+        else if (a == "--subnet")
+            o.subnet = next();
+        else if (a == "--ports")
+            o.ports = true;
+        else if (a == "--netns-dir")
+            o.netnsDir = next();
+        else if (a == "--data-dir")
+            o.dataDir = next();
+        else
+            return std::cerr << "unknown argument " << a << "\n", 2;
+    }
+    if (o.chain.empty() || o.plugins.empty()) return std::cerr << "need --chain and --plugins\n", 2;
+    return run(o);
+}
