@@ -112,7 +112,6 @@ Expected<int> createIfb(NetlinkSocket& sock, const IfbSpec& spec) {
     NlMsg msg = makeMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
     nla_put_string(msg.get(), IFLA_IFNAME, spec.name.c_str());
     if (spec.mtu) nla_put_u32(msg.get(), IFLA_MTU, spec.mtu);
-    if (!spec.alias.empty()) nla_put_string(msg.get(), IFLA_IFALIAS, spec.alias.c_str());
     nlattr* li = nla_nest_start(msg.get(), IFLA_LINKINFO);
     nla_put_string(msg.get(), IFLA_INFO_KIND, "ifb");
     nla_nest_end(msg.get(), li);
@@ -122,6 +121,17 @@ Expected<int> createIfb(NetlinkSocket& sock, const IfbSpec& spec) {
         return std::unexpected(std::move(e));
     }
     auto link = TRY(getLink(sock, spec.name));
+    // The kernel ignores IFLA_IFALIAS and IFLA_TXQLEN when creating a link: set them afterwards.
+    if (!spec.alias.empty() || spec.txQLen) {
+        ifinfomsg set = ifinfo(link.index);
+        NlMsg m = makeMessage(RTM_NEWLINK, 0, &set, sizeof(set));
+        if (!spec.alias.empty()) nla_put_string(m.get(), IFLA_IFALIAS, spec.alias.c_str());
+        if (spec.txQLen) nla_put_u32(m.get(), IFLA_TXQLEN, spec.txQLen);
+        if (auto st = sock.transact(m, "set alias of ifb " + spec.name); !st) {
+            (void)deleteLink(sock, link.index);
+            return std::unexpected(std::move(st).error());
+        }
+    }
     return link.index;
 }
 

@@ -40,13 +40,14 @@ Expected<std::vector<LinkEntry>> listLinksOfKind(NetlinkSocket& sock, std::strin
 
 /// What createIfb makes.
 struct IfbSpec {
-    std::string name;  ///< required, validated like any interface name (code 7)
-    uint32_t mtu = 0;  ///< 0 = kernel default
-    std::string alias; ///< IFLA_IFALIAS, e.g. an owner tag; empty = none
+    std::string name;    ///< required, validated like any interface name (code 7)
+    uint32_t mtu = 0;    ///< 0 = kernel default
+    std::string alias;   ///< IFLA_IFALIAS, e.g. an owner tag; empty = none
+    uint32_t txQLen = 0; ///< 0 = kernel default (32 for ifb)
     bool up = true;
 };
 /// Creates an IFB device (NLM_F_EXCL). An existing link of that name is code 102 errnum EEXIST.
-/// Returns its ifindex.
+/// If setting the alias or queue length fails the device is deleted again. Returns its ifindex.
 Expected<int> createIfb(NetlinkSocket& sock, const IfbSpec& spec);
 
 } // namespace tether::net

@@ -71,8 +71,9 @@ Status shapeEgress(const cni::CmdArgs& args, const Limits& l, double ticks,
     const std::string name = ifbName(args.conf.name, args.containerId);
     std::string alias = ownerAlias(args.conf.name, args.containerId);
     if (alias.size() > 255) alias.clear(); // IFALIASZ: such an IFB is found by DEL, not by GC
-    int ifb =
-        TRY(net::createIfb(host, {.name = name, .mtu = veth.mtu, .alias = alias, .up = true}));
+    const uint32_t qlen = TRY(net::getLinkTuning(host, veth.index)).txQLen;
+    int ifb = TRY(net::createIfb(
+        host, {.name = name, .mtu = veth.mtu, .alias = alias, .txQLen = qlen, .up = true}));
     undo.push([&host, ifb] { (void)net::deleteLink(host, ifb); });
     auto link = TRY(net::getLink(host, name));
     result.interfaces.push_back({.name = name, .mac = link.mac});
