@@ -41,6 +41,13 @@ struct Container {
         REQUIRE(ns.exec({"ip", "addr", "add", addr + "/24", "dev", "eth0"}).exitCode == 0);
         REQUIRE(ns.exec({"ip", "link", "set", "eth0", "up"}).exitCode == 0);
     }
+    // The kernel destroys a netns (and so this veth) asynchronously: delete it now so the next
+    // container can reuse the name.
+    ~Container() {
+        if (auto sock = net::NetlinkSocket::open()) (void)net::deleteLink(*sock, host);
+    }
+    Container(const Container&) = delete;
+    Container& operator=(const Container&) = delete;
     [[nodiscard]] json prevResult() const {
         return {{"cniVersion", "1.0.0"},
                 {"interfaces", {{{"name", host}}, {{"name", "eth0"}, {"sandbox", ns.path()}}}},
