@@ -58,6 +58,17 @@ std::optional<TbfParams> parseTbf(nlattr* options) {
     return p;
 }
 
+// The default class minor of an HTB qdisc's options, 0 when absent.
+uint32_t htbDefault(nlattr* options) {
+    nlattr* tb[TCA_HTB_MAX + 1] = {};
+    if (!options || nla_parse_nested(tb, TCA_HTB_MAX, options, nullptr) != 0 || !tb[TCA_HTB_INIT] ||
+        nla_len(tb[TCA_HTB_INIT]) < static_cast<int>(sizeof(tc_htb_glob)))
+        return 0;
+    tc_htb_glob g{};
+    std::memcpy(&g, nla_data(tb[TCA_HTB_INIT]), sizeof(g));
+    return g.defcls;
+}
+
 // The first mirred action of a u32 filter's TCA_U32_ACT that redirects to an egress.
 int redirectTarget(nlattr* acts) {
     if (!acts) return 0;
@@ -178,6 +189,7 @@ Expected<std::vector<Qdisc>> listQdiscs(NetlinkSocket& sock, int ifindex) {
                 .parent = tm->tcm_parent,
                 .tbf = std::nullopt};
         if (q.kind == "tbf") q.tbf = parseTbf(tb[TCA_OPTIONS]);
+        if (q.kind == "htb") q.htbDefault = htbDefault(tb[TCA_OPTIONS]);
         out.push_back(std::move(q));
     }));
     return out;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "libnet/ip.hpp"
 #include "libnet/netlink.hpp"
 
 namespace tether::net::tc {
@@ -46,12 +47,40 @@ Status addIngress(NetlinkSocket& sock, int ifindex);
 /// matches every packet and redirects it to the egress of `targetIndex` (mirred, stolen).
 Status addRedirectFilter(NetlinkSocket& sock, int ifindex, int targetIndex);
 
+/// HTB for traffic split by address (the reference's shapedSubnets/unshapedSubnets): a root HTB
+/// qdisc 1: whose default class is `defaultMinor`, a shaped class 1:`kShapedMinor` (rate, buffer,
+/// ceil = 2 x rate as the reference), an uncapped class 1:`kUnshapedMinor` (kUncappedRate).
+constexpr uint16_t kShapedMinor = 48;
+constexpr uint16_t kUnshapedMinor = 1;
+constexpr uint64_t kUncappedRate = 100'000'000'000ull; ///< bytes/s
+/// Adds the root HTB qdisc 1: (NLM_F_EXCL, code 102 when one exists) with default class
+/// 1:`defaultMinor`.
+Status addHtb(NetlinkSocket& sock, int ifindex, uint16_t defaultMinor);
+/// One HTB class as configured or dumped.
+struct HtbClass {
+    uint32_t handle = 0;
+    uint64_t rate = 0, ceil = 0;      ///< bytes per second
+    uint32_t buffer = 0, cbuffer = 0; ///< psched ticks
+};
+/// Adds class `cls.handle` under the HTB qdisc 1: of `ifindex`.
+Status addHtbClass(NetlinkSocket& sock, int ifindex, const HtbClass& cls);
+/// The classes of the root HTB qdisc of `ifindex` (empty when there is none).
+Expected<std::vector<HtbClass>> listHtbClasses(NetlinkSocket& sock, int ifindex);
+/// Which address of the packet a subnet filter looks at.
+enum class Match { Source, Destination };
+/// Adds under qdisc 1: a u32 filter sending packets whose source or destination address is in
+/// `subnet` (IPv4: protocol ETH_P_IP, priority 16; IPv6: ETH_P_IPV6, priority 15, as the
+/// reference) to class `classHandle`.
+Status addSubnetFilter(NetlinkSocket& sock, int ifindex, const IpPrefix& subnet, Match match,
+                       uint32_t classHandle);
+
 /// One qdisc from a dump.
 struct Qdisc {
     std::string kind; ///< "tbf", "ingress", "noqueue", ...
     uint32_t handle = 0;
     uint32_t parent = 0;
     std::optional<TbfParams> tbf; ///< for kind "tbf"
+    uint32_t htbDefault = 0;      ///< for kind "htb": minor of the default class
 };
 /// The qdiscs of link `ifindex`.
 Expected<std::vector<Qdisc>> listQdiscs(NetlinkSocket& sock, int ifindex);

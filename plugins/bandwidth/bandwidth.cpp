@@ -3,6 +3,10 @@
 // veth and the TBF on the IFB. DEL deletes the IFB; the host veth's qdiscs go with the veth.
 #include "plugins/bandwidth/bandwidth.hpp"
 
+#include <linux/pkt_sched.h>
+
+#include <algorithm>
+
 #include "libnet/link.hpp"
 #include "libnet/link_extra.hpp"
 #include "libnet/netns.hpp"
@@ -18,6 +22,11 @@ namespace tc = net::tc;
 namespace {
 
 constexpr uint32_t kLatencyMs = 25;
+
+// Handle 1:<minor> of a class of the root HTB.
+constexpr uint32_t classOf(uint16_t minor) {
+    return TC_H_MAKE(0x10000u, minor);
+}
 
 Status done(const Expected<bool>& e) {
     if (!e) return std::unexpected(e.error());
@@ -64,14 +73,69 @@ Status checkTbf(net::NetlinkSocket& sock, int ifindex, const std::string& dev,
     return fail(Code::Internal, "bandwidth: no tbf qdisc on " + dev);
 }
 
-// Host veth ingress -> IFB egress redirect, and the IFB's TBF.
+// The root shaper of `ifindex`: a TBF, or with subnets an HTB whose filters send the listed
+// peers' traffic (matched by `match`: the source on the host veth, the destination on the IFB)
+// to the shaped class (shapedSubnets) or the uncapped one (unshapedSubnets).
+Status shape(net::NetlinkSocket& sock, int ifindex, uint64_t rate, uint64_t burst, double ticks,
+             const Limits& l, tc::Match match) {
+    const tc::TbfParams p = tc::tbfParams(rate, burst, ticks, kLatencyMs);
+    if (l.subnets.empty()) return tc::addTbf(sock, ifindex, p);
+    const uint32_t shaped = classOf(tc::kShapedMinor), unshaped = classOf(tc::kUnshapedMinor);
+    TRY(tc::addHtb(sock, ifindex, l.subnetsShaped ? tc::kUnshapedMinor : tc::kShapedMinor));
+    auto rest = [&]() -> Status {
+        TRY(tc::addHtbClass(sock, ifindex,
+                            {.handle = shaped,
+                             .rate = p.rate,
+                             .ceil = 2 * p.rate,
+                             .buffer = p.buffer,
+                             .cbuffer = p.buffer}));
+        TRY(tc::addHtbClass(
+            sock, ifindex,
+            {.handle = unshaped, .rate = tc::kUncappedRate, .ceil = tc::kUncappedRate}));
+        for (const auto& net : l.subnets)
+            TRY(tc::addSubnetFilter(sock, ifindex, net, match,
+                                    l.subnetsShaped ? shaped : unshaped));
+        return {};
+    };
+    auto st = rest();
+    if (!st) (void)tc::deleteQdisc(sock, ifindex, tc::kRootParent); // with its classes, filters
+    return st;
+}
+
+// What `shape` made on `ifindex` is there: the TBF, or the HTB with its default and classes.
+Status checkShaper(net::NetlinkSocket& sock, int ifindex, const std::string& dev, uint64_t rate,
+                   uint64_t burst, double ticks, const Limits& l) {
+    const tc::TbfParams want = tc::tbfParams(rate, burst, ticks, kLatencyMs);
+    if (l.subnets.empty()) return checkTbf(sock, ifindex, dev, want);
+    const uint16_t def = l.subnetsShaped ? tc::kUnshapedMinor : tc::kShapedMinor;
+    bool found = false;
+    for (const auto& q : TRY(tc::listQdiscs(sock, ifindex)))
+        found = found || (q.parent == tc::kRootParent && q.kind == "htb" && q.htbDefault == def);
+    if (!found)
+        return fail(Code::Internal, "bandwidth: no htb qdisc with default class 1:" +
+                                        std::to_string(def) + " on " + dev);
+    int ok = 0;
+    for (const auto& c : TRY(tc::listHtbClasses(sock, ifindex))) {
+        if (c.handle == classOf(tc::kShapedMinor) && c.rate == want.rate && c.buffer == want.buffer)
+            ++ok;
+        if (c.handle == classOf(tc::kUnshapedMinor) && c.rate == tc::kUncappedRate) ++ok;
+    }
+    if (ok != 2)
+        return fail(Code::Internal, "bandwidth: the htb classes of " + dev + " do not match rate " +
+                                        std::to_string(want.rate) + " B/s buffer " +
+                                        std::to_string(want.buffer));
+    return {};
+}
+
+// Host veth ingress -> IFB egress redirect, and the IFB's shaper.
 Status shapeEgress(const cni::CmdArgs& args, const Limits& l, double ticks,
                    net::NetlinkSocket& host, const net::LinkInfo& veth, plugin::UndoStack& undo,
                    cni::Result& result) {
     const std::string name = ifbName(args.conf.name, args.containerId);
     std::string alias = ownerAlias(args.conf.name, args.containerId);
     if (alias.size() > 255) alias.clear(); // IFALIASZ: such an IFB is found by DEL, not by GC
-    const uint32_t qlen = TRY(net::getLinkTuning(host, veth.index)).txQLen;
+    // The IFB queues what the TBF holds back: at least 1000 packets, as the reference.
+    const uint32_t qlen = std::max(TRY(net::getLinkTuning(host, veth.index)).txQLen, 1000u);
     int ifb = TRY(net::createIfb(
         host, {.name = name, .mtu = veth.mtu, .alias = alias, .txQLen = qlen, .up = true}));
     undo.push([&host, ifb] { (void)net::deleteLink(host, ifb); });
@@ -80,8 +144,7 @@ Status shapeEgress(const cni::CmdArgs& args, const Limits& l, double ticks,
     TRY(tc::addIngress(host, veth.index));
     undo.push([&host, i = veth.index] { (void)tc::deleteQdisc(host, i, tc::kIngressParent); });
     TRY(tc::addRedirectFilter(host, veth.index, ifb));
-    TRY(tc::addTbf(host, ifb, tc::tbfParams(l.egressRate, l.egressBurst, ticks, kLatencyMs)));
-    return {};
+    return shape(host, ifb, l.egressRate, l.egressBurst, ticks, l, tc::Match::Destination);
 }
 
 } // namespace
@@ -98,8 +161,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 
     plugin::UndoStack undo;
     if (l.ingress()) {
-        TRY(tc::addTbf(host, veth.index,
-                       tc::tbfParams(l.ingressRate, l.ingressBurst, ticks, kLatencyMs)));
+        TRY(shape(host, veth.index, l.ingressRate, l.ingressBurst, ticks, l, tc::Match::Source));
         undo.push([&host, i = veth.index] { (void)tc::deleteQdisc(host, i, tc::kRootParent); });
     }
     if (l.egress()) TRY(shapeEgress(args, l, ticks, host, veth, undo, result));
@@ -122,14 +184,12 @@ Status cmdCheck(const cni::CmdArgs& args) {
     auto host = TRY(net::NetlinkSocket::open());
     const net::LinkInfo veth = TRY(hostVeth(args, *args.conf.prevResult, host));
     if (l.ingress())
-        TRY(checkTbf(host, veth.index, veth.name,
-                     tc::tbfParams(l.ingressRate, l.ingressBurst, ticks, kLatencyMs)));
+        TRY(checkShaper(host, veth.index, veth.name, l.ingressRate, l.ingressBurst, ticks, l));
     if (!l.egress()) return {};
     const std::string name = ifbName(args.conf.name, args.containerId);
     auto ifb = TRY(net::findLink(host, name));
     if (!ifb) return fail(Code::Internal, "bandwidth: ifb device " + name + " is missing");
-    TRY(checkTbf(host, ifb->index, name,
-                 tc::tbfParams(l.egressRate, l.egressBurst, ticks, kLatencyMs)));
+    TRY(checkShaper(host, ifb->index, name, l.egressRate, l.egressBurst, ticks, l));
     for (const auto& f : TRY(tc::listFilters(host, veth.index, tc::kIngressHandle)))
         if (f.kind == "u32" && f.matchAll && f.redirectTo == ifb->index) return {};
     return fail(Code::Internal,

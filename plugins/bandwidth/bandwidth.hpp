@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cni/skel.hpp"
+#include "libnet/ip.hpp"
 
 namespace tether::bandwidth {
 
@@ -18,6 +20,10 @@ inline constexpr std::string_view kVersions[] = {"0.3.0", "0.3.1", "0.4.0", "1.0
 struct Limits {
     uint64_t ingressRate = 0, ingressBurst = 0; ///< into the container
     uint64_t egressRate = 0, egressBurst = 0;   ///< out of the container
+    /// shapedSubnets (only traffic with these peers is shaped) or unshapedSubnets (traffic with
+    /// these peers is not); empty = everything is shaped (a TBF instead of an HTB).
+    std::vector<net::IpPrefix> subnets;
+    bool subnetsShaped = false; ///< true: `subnets` are shapedSubnets
     [[nodiscard]] bool ingress() const { return ingressRate > 0; }
     [[nodiscard]] bool egress() const { return egressRate > 0; }
 };
@@ -26,7 +32,8 @@ struct Limits {
 /// "bandWidth", matched case-insensitively like Go). Errors: code 6 for a value that is not a
 /// non-negative integer; code 7 for a rate without burst ("if rate is set, burst must also be
 /// set") or the reverse, a burst of 4 GiB or more ("burst cannot be more than 4GB"), a rate below
-/// 8 bits/s or a burst below 8 bits (zero bytes).
+/// 8 bits/s or a burst below 8 bits (zero bytes), both shapedSubnets and unshapedSubnets
+/// non-empty, or an entry of them that is not a CIDR ("bad subnet ... provided").
 Expected<Limits> parseConfig(const cni::CmdArgs& args);
 
 /// The IFB device of an attachment: "bwp" + the first 12 hex digits of sha512(network +

@@ -1,6 +1,4 @@
 // Parsing of the bandwidth limits; no kernel calls.
-#include <unistd.h>
-
 #include "cni/json_fields.hpp"
 #include "plugins/bandwidth/bandwidth.hpp"
 #include "plugins/bandwidth/sha512.hpp"
@@ -11,7 +9,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kKeys[] = {"ingressRate", "ingressBurst", "egressRate", "egressBurst"};
+constexpr const char* kKeys[] = {"ingressRate", "ingressBurst",  "egressRate",
+                                 "egressBurst", "shapedSubnets", "unshapedSubnets"};
 
 Expected<uint64_t> unsignedField(const json& obj, const char* key, const std::string& prefix) {
     const json* v = cni::fields::get(obj, key);
@@ -35,14 +34,30 @@ Status checkPair(const char* dir, uint64_t rate, uint64_t burst) {
     return {};
 }
 
-void warnSubnets(const json& obj) {
-    for (const char* k : {"shapedSubnets", "unshapedSubnets"})
-        if (cni::fields::get(obj, k)) {
-            std::string msg = std::string("bandwidth: ") + k +
-                              " is not supported (the reference removed it); all traffic is "
-                              "shaped\n";
-            (void)!::write(2, msg.data(), msg.size());
+// shapedSubnets / unshapedSubnets of `obj`: arrays of CIDR strings, at most one non-empty.
+Status subnets(const json& obj, const std::string& prefix, Limits& l) {
+    std::vector<net::IpPrefix> shaped, unshaped;
+    for (auto [key, out] : {std::pair{"shapedSubnets", &shaped}, {"unshapedSubnets", &unshaped}}) {
+        const json* v = cni::fields::get(obj, key);
+        if (!v || v->is_null()) continue;
+        std::string where = cni::fields::join(prefix, key);
+        if (!v->is_array()) return cni::fields::typeError(where, "an array of CIDR strings");
+        for (const auto& e : *v) {
+            if (!e.is_string()) return cni::fields::typeError(where, "an array of CIDR strings");
+            auto p = net::IpPrefix::parse(e.get<std::string>());
+            if (!p)
+                return fail(Code::InvalidConfig, "bad subnet \"" + e.get<std::string>() +
+                                                     "\" provided in " + where +
+                                                     ": not an address/prefix-length CIDR");
+            out->push_back(p->masked());
         }
+    }
+    if (!shaped.empty() && !unshaped.empty())
+        return fail(Code::InvalidConfig, "unshapedSubnets and shapedSubnets cannot be both "
+                                         "specified, one of them should be discarded");
+    l.subnetsShaped = !shaped.empty();
+    l.subnets = l.subnetsShaped ? std::move(shaped) : std::move(unshaped);
+    return {};
 }
 
 } // namespace
@@ -60,7 +75,6 @@ Expected<Limits> parseConfig(const cni::CmdArgs& args) {
         src = rc;
         prefix = "runtimeConfig.bandwidth";
     }
-    warnSubnets(*src);
     Limits l;
     l.ingressRate = TRY(unsignedField(*src, "ingressRate", prefix));
     l.ingressBurst = TRY(unsignedField(*src, "ingressBurst", prefix));
@@ -68,6 +82,7 @@ Expected<Limits> parseConfig(const cni::CmdArgs& args) {
     l.egressBurst = TRY(unsignedField(*src, "egressBurst", prefix));
     TRY(checkPair("ingress", l.ingressRate, l.ingressBurst));
     TRY(checkPair("egress", l.egressRate, l.egressBurst));
+    TRY(subnets(*src, prefix, l));
     return l;
 }
 

@@ -255,3 +255,55 @@ TEST_CASE("CHECK notices a missing shaper; GC removes IFBs of stale attachments"
     CHECK(linkIndex(ra.json->at("interfaces")[2].at("name")) == 0);
     CHECK(linkIndex(rb.json->at("interfaces")[2].at("name")) != 0);
 }
+
+TEST_CASE("unshapedSubnets / shapedSubnets: only the selected peers are shaped", "[bandwidth]") {
+    ensureBridge();
+    Container c1(61), c2(62), c3(63);
+    for (bool shapedList : {false, true}) {
+        INFO((shapedList ? "shapedSubnets [c2]" : "unshapedSubnets [c3]"));
+        json limits = kLimits;
+        if (shapedList)
+            limits["shapedSubnets"] = {c2.addr + "/32"};
+        else
+            limits["unshapedSubnets"] = {c3.addr + "/32", "fd00:1::/64"};
+        auto add = run(ours(), "ADD", "c61", c1.ns.path(), conf("1.0.0", limits, c1.prevResult()));
+        INFO(add.out << add.err);
+        REQUIRE(add.exitCode == 0);
+        double in = test::measureTcpRate(c2.ns, c1.ns, c1.addr, 1.8);
+        double out = test::measureTcpRate(c1.ns, c2.ns, c2.addr, 1.8);
+        double inFree = test::measureTcpRate(c3.ns, c1.ns, c1.addr, 0.8, 0.1);
+        double outFree = test::measureTcpRate(c1.ns, c3.ns, c3.addr, 0.8, 0.1);
+        WARN("shaped peer: in " << in / 1e6 << " out " << out / 1e6 << " Mbit/s; unshaped peer: in "
+                                << inFree / 1e6 << " out " << outFree / 1e6 << " Mbit/s");
+        CHECK(in == Approx(16e6).epsilon(0.10));
+        CHECK(out == Approx(24e6).epsilon(0.10));
+        CHECK(inFree > 10 * 24e6);
+        CHECK(outFree > 10 * 24e6);
+        auto chk = run(ours(), "CHECK", "c61", c1.ns.path(), conf("1.0.0", limits, *add.json));
+        INFO(chk.out);
+        CHECK(chk.exitCode == 0);
+        json other = limits;
+        other["egressRate"] = 32000000;
+        CHECK(run(ours(), "CHECK", "c61", c1.ns.path(), conf("1.0.0", other, *add.json)).exitCode ==
+              1);
+        REQUIRE(
+            run(ours(), "DEL", "c61", c1.ns.path(), conf("1.0.0", limits, *add.json)).exitCode ==
+            0);
+        CHECK(linkIndex(add.json->at("interfaces")[2].at("name")) == 0);
+        auto host = net::NetlinkSocket::open();
+        REQUIRE(net::tc::deleteQdisc(*host, linkIndex(c1.host), net::tc::kRootParent).value());
+        (void)net::tc::deleteQdisc(*host, linkIndex(c1.host), net::tc::kIngressParent);
+    }
+    auto both = conf("1.0.0", kLimits, c1.prevResult());
+    both["shapedSubnets"] = {"10.0.0.0/8"};
+    both["unshapedSubnets"] = {"10.1.0.0/16"};
+    auto r = run(ours(), "ADD", "c61", c1.ns.path(), both);
+    CHECK(r.json->at("code") == 7);
+    CHECK_THAT(r.out, Catch::Contains("cannot be both specified"));
+    auto bad = conf("1.0.0", kLimits, c1.prevResult());
+    bad["unshapedSubnets"] = {"10.0.0.0/8", "hello"};
+    r = run(ours(), "ADD", "c61", c1.ns.path(), bad);
+    CHECK(r.json->at("code") == 7);
+    CHECK_THAT(r.json->at("msg").get<std::string>(), Catch::Contains("bad subnet \"hello\""));
+    CHECK(!rootTbf(c1.host));
+}
