@@ -142,3 +142,49 @@ TEST_CASE("createIfb, listLinksOfKind and the tuning attributes of a link", "[tc
     REQUIRE(!gone);
     CHECK(gone.error().errnum == ENODEV);
 }
+
+TEST_CASE("HTB qdisc, classes and subnet filters as tc reports them", "[tc]") {
+    test::ScratchNetns ns;
+    int idx = test::makeTestLink(ns, "htb0");
+    REQUIRE(tc::addHtb(ns.nl(), idx, tc::kShapedMinor));
+    CHECK(tc::addHtb(ns.nl(), idx, tc::kShapedMinor).error().code == Code::Conflict);
+    const uint32_t shaped = 0x10000u | tc::kShapedMinor, free = 0x10000u | tc::kUnshapedMinor;
+    REQUIRE(tc::addHtbClass(
+        ns.nl(), idx,
+        {.handle = shaped, .rate = 125000, .ceil = 250000, .buffer = 9000, .cbuffer = 9000}));
+    REQUIRE(tc::addHtbClass(
+        ns.nl(), idx, {.handle = free, .rate = tc::kUncappedRate, .ceil = tc::kUncappedRate}));
+    auto qs = tc::listQdiscs(ns.nl(), idx);
+    REQUIRE(qs);
+    bool root = false;
+    for (const auto& q : *qs)
+        root = root || (q.parent == tc::kRootParent && q.kind == "htb" && q.htbDefault == 48);
+    CHECK(root);
+    auto classes = tc::listHtbClasses(ns.nl(), idx);
+    REQUIRE(classes);
+    REQUIRE(classes->size() == 2);
+    for (const auto& c : *classes) {
+        if (c.handle == shaped) {
+            CHECK(c.rate == 125000);
+            CHECK(c.ceil == 250000);
+            CHECK(c.buffer == 9000);
+        } else {
+            CHECK(c.handle == free);
+            CHECK(c.rate == tc::kUncappedRate);
+        }
+    }
+    auto v4 = IpPrefix::parse("10.1.2.3/8");
+    auto v6 = IpPrefix::parse("fd00:db8:abcd:1234:e000::/68");
+    REQUIRE(tc::addSubnetFilter(ns.nl(), idx, *v4, tc::Match::Source, free));
+    REQUIRE(tc::addSubnetFilter(ns.nl(), idx, *v6, tc::Match::Destination, free));
+    auto f = ns.exec({"tc", "filter", "show", "dev", "htb0"});
+    REQUIRE(f.exitCode == 0);
+    INFO(f.out);
+    CHECK_THAT(f.out, Catch::Contains("flowid 1:1"));
+    CHECK_THAT(f.out, Catch::Contains("match 0a000000/ff000000 at 12"));
+    CHECK_THAT(f.out, Catch::Contains("match fd000db8/ffffffff at 24"));
+    CHECK_THAT(f.out, Catch::Contains("match abcd1234/ffffffff at 28"));
+    CHECK_THAT(f.out, Catch::Contains("match e0000000/f0000000 at 32"));
+    CHECK(tc::deleteQdisc(ns.nl(), idx, tc::kRootParent).value());
+    CHECK(tc::listHtbClasses(ns.nl(), idx)->empty());
+}
