@@ -1,17 +1,20 @@
 // tether-cni: every tether CNI plugin in one executable, installed as hard links named after the
-// plugins (bridge, veth, ptp, host-local, loopback, portmap). It runs the plugin it is invoked as
-// (the basename of argv[0]), or the one named by its first argument when run as `tether-cni NAME`.
-// One binary lets a plugin that delegates to another (bridge/veth -> host-local) run it in-process
-// when CNI_PATH resolves it to this same file (cni/builtin.hpp).
+// plugins (bridge, veth, ptp, host-local, loopback, portmap, tuning, bandwidth). It runs the plugin
+// it is invoked as (the basename of argv[0]), or the one named by its first argument when run as
+// `tether-cni NAME`. One binary lets a plugin that delegates to another (bridge/veth -> host-local)
+// run it in-process when CNI_PATH resolves it to this same file (cni/builtin.hpp).
 #include <cstdio>
+#include <span>
 #include <string_view>
 
 #include "cni/builtin.hpp"
 #include "cni/skel.hpp"
+#include "plugins/bandwidth/bandwidth.hpp"
 #include "plugins/bridge/bridge.hpp"
 #include "plugins/host-local/host_local.hpp"
 #include "plugins/loopback/loopback.hpp"
 #include "plugins/portmap/portmap.hpp"
+#include "plugins/tuning/tuning.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace {
@@ -22,6 +25,7 @@ struct Entry {
     std::string_view name;
     PluginFuncs (*funcs)();
     std::string_view about;
+    std::span<const std::string_view> versions = {}; ///< empty = every supported version
 };
 
 constexpr Entry kPlugins[] = {
@@ -31,6 +35,9 @@ constexpr Entry kPlugins[] = {
     {"host-local", tether::hostlocal::pluginFuncs, "tether host-local IPAM plugin"},
     {"loopback", tether::loopback::pluginFuncs, "tether loopback plugin"},
     {"portmap", tether::portmap::pluginFuncs, "tether portmap plugin"},
+    {"tuning", tether::tuning::pluginFuncs, "tether tuning plugin"},
+    {"bandwidth", tether::bandwidth::pluginFuncs, "tether bandwidth plugin",
+     tether::bandwidth::kVersions},
 };
 
 std::string_view baseName(std::string_view path) {
@@ -52,11 +59,14 @@ int main(int argc, char** argv) {
     const Entry* entry = find(name);
     if (!entry) {
         std::fprintf(stderr, "tether-cni: run as (or with the first argument) one of:");
-        for (const auto& e : kPlugins) std::fprintf(stderr, " %.*s", int(e.name.size()), e.name.data());
+        for (const auto& e : kPlugins)
+            std::fprintf(stderr, " %.*s", int(e.name.size()), e.name.data());
         std::fprintf(stderr, "\n");
         return 1;
     }
     for (const auto& e : kPlugins)
-        if (e.name == "host-local") tether::cni::registerBuiltinPlugin(e.name, e.funcs(), {.about = e.about});
-    return tether::cni::pluginMain(entry->funcs(), {.about = entry->about});
+        if (e.name == "host-local")
+            tether::cni::registerBuiltinPlugin(e.name, e.funcs(), {.about = e.about});
+    return tether::cni::pluginMain(entry->funcs(),
+                                   {.about = entry->about, .versions = entry->versions});
 }
