@@ -132,8 +132,13 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 
     const std::string file = backupPath(c.dataDir, args.containerId, args.ifname);
     plugin::UndoStack undo;
-    TRY(writeSaved(file, originals(args, c, orig, values)));
-    undo.push([file] { (void)removeSaved(file); });
+    // A repeated ADD of the same attachment keeps the values saved by the first one: those are
+    // the originals DEL must put back, not the values the first ADD set.
+    auto earlier = readSaved(file);
+    if (!earlier || !*earlier) {
+        TRY(writeSaved(file, originals(args, c, orig, values)));
+        undo.push([file] { (void)removeSaved(file); });
+    }
     for (size_t i = 0; i < c.sysctls.size(); ++i) {
         const Sysctl& s = c.sysctls[i];
         if (auto st = net::writeSysctl(ns, s.path, s.value); !st)

@@ -14,8 +14,9 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> kPlugins = {"bridge",     "veth",       "ptp",    "loopback",
-                                           "host-local", "masquerade", "portmap"};
+const std::vector<std::string> kPlugins = {"bridge",   "veth",       "ptp",
+                                           "loopback", "host-local", "masquerade",
+                                           "portmap",  "tuning",     "bandwidth"};
 
 /// `depth` nested arrays, as text (nlohmann cannot build it without recursing itself).
 std::string nested(int depth) {

@@ -284,3 +284,21 @@ TEST_CASE("GC removes state files of attachments that are no longer valid", "[tu
     CHECK(std::filesystem::exists(data / "cb_eth0.json"));
     CHECK(std::filesystem::exists(data / "foreign_eth0.json"));
 }
+
+TEST_CASE("a repeated ADD of the same attachment keeps the first originals for DEL", "[tuning]") {
+    Container c;
+    test::TempDir data;
+    const net::LinkTuning before = c.link();
+    json keys = {{"mtu", 1400},
+                 {"sysctl", {{"net.ipv4.conf.IFNAME.arp_filter", "1"}}},
+                 {"dataDir", data.path().string()}};
+    REQUIRE(run(ours(), "ADD", c.ns.path(), conf(keys, c.prevResult())).exitCode == 0);
+    // The runtime retries the ADD (e.g. after a timeout): the link already has the new values.
+    auto again = run(ours(), "ADD", c.ns.path(), conf(keys, c.prevResult()));
+    INFO(again.out << again.err);
+    REQUIRE(again.exitCode == 0);
+    CHECK(c.link().mtu == 1400);
+    REQUIRE(run(ours(), "DEL", c.ns.path(), conf(keys, c.prevResult())).exitCode == 0);
+    CHECK(c.link().mtu == before.mtu);
+    CHECK(c.sysctl(kArpFilter) == "0");
+}
