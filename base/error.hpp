@@ -50,15 +50,17 @@ struct Error {
         return std::move(*this);
     }
     /// Message plus details, for logs and CLI output.
-    [[nodiscard]] std::string text() const { return details.empty() ? msg : msg + " (" + details + ")"; }
+    [[nodiscard]] std::string text() const {
+        return details.empty() ? msg : msg + " (" + details + ")";
+    }
 };
 
-template <class T>
-using Expected = std::expected<T, Error>;
+template <class T> using Expected = std::expected<T, Error>;
 using Status = std::expected<void, Error>;
 
 /// Builds an unexpected Error. Usage: `return fail(Code::InvalidConfig, "bad mtu 70000");`
-[[nodiscard]] inline std::unexpected<Error> fail(Code code, std::string msg, std::string details = {}) {
+[[nodiscard]] inline std::unexpected<Error> fail(Code code, std::string msg,
+                                                 std::string details = {}) {
     return std::unexpected(Error{code, std::move(msg), std::move(details), 0});
 }
 
@@ -69,7 +71,7 @@ using Status = std::expected<void, Error>;
 
 /// std::unexpected of errnoError, for `return failErrno("open /run/x", errno);`.
 [[nodiscard]] inline std::unexpected<Error> failErrno(std::string_view what, int err,
-                                                     Code code = Code::Kernel) {
+                                                      Code code = Code::Kernel) {
     return std::unexpected(errnoError(what, err, code));
 }
 

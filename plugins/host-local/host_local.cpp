@@ -1,5 +1,7 @@
 #include "plugins/host-local/host_local.hpp"
 
+#include "base/error_list.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -170,33 +172,27 @@ Status cmdGc(const cni::CmdArgs& args) {
             return v.containerId == o.containerId && (o.ifname.empty() || v.ifname == o.ifname);
         });
     };
-    std::vector<std::string> errors;
+    ErrorList errors;
     auto leases = store->leases();
     if (!leases) return std::unexpected(leases.error().wrap("GC"));
     for (const ipam::Lease& l : *leases) {
         if (isValid(l.owner)) continue;
-        if (auto r = store->forceRelease(l.ip); !r) errors.push_back(r.error().text());
+        errors.add(store->forceRelease(l.ip));
     }
-    if (auto r = store->pruneIndex(); !r) errors.push_back(r.error().text());
-    if (errors.empty()) return {};
-    std::string msg = "GC: " + std::to_string(errors.size()) + " error(s): " + errors.front();
-    std::string details;
-    for (const auto& e : errors)
-        details += (details.empty() ? "" : "; ") + e;
-    return fail(Code::IoFailure, msg, details);
+    errors.add(store->pruneIndex());
+    return errors.result("GC");
 }
 
 cni::PluginFuncs pluginFuncs() {
-    return cni::PluginFuncs{
-        .add = cmdAdd,
-        .del = cmdDel,
-        .check = cmdCheck,
-        .status = cmdStatus,
-        .gc = cmdGc,
-        .validate = [](const cni::CmdArgs& args) -> Status {
-            TRY(loadConfig(args));
-            return {};
-        }};
+    return cni::PluginFuncs{.add = cmdAdd,
+                            .del = cmdDel,
+                            .check = cmdCheck,
+                            .status = cmdStatus,
+                            .gc = cmdGc,
+                            .validate = [](const cni::CmdArgs& args) -> Status {
+                                TRY(loadConfig(args));
+                                return {};
+                            }};
 }
 
 } // namespace tether::hostlocal

@@ -1,26 +1,10 @@
-// The undo stack of an ADD: every finished step pushes how to reverse it; if ADD returns early,
-// the destructor runs the steps in reverse. commit() as the last step keeps everything.
+// The plugins' name for the undo stack, which lives in base/ (base/undo_stack.hpp).
 #pragma once
 
-#include <functional>
-#include <vector>
+#include "base/undo_stack.hpp"
 
 namespace tether::plugin {
 
-class UndoStack {
-  public:
-    UndoStack() = default;
-    UndoStack(const UndoStack&) = delete;
-    UndoStack& operator=(const UndoStack&) = delete;
-    /// Runs the pending steps in reverse unless commit() was called.
-    ~UndoStack();
-    /// Registers the reversal of a step that just succeeded. Steps must not throw.
-    void push(std::function<void()> step) { steps_.push_back(std::move(step)); }
-    /// Keeps everything: nothing is undone.
-    void commit() { steps_.clear(); }
-
-  private:
-    std::vector<std::function<void()>> steps_;
-};
+using UndoStack = tether::UndoStack;
 
 } // namespace tether::plugin

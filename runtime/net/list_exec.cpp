@@ -1,5 +1,7 @@
 #include "runtime/net/list_exec.hpp"
 
+#include "base/error_list.hpp"
+
 #include <unistd.h>
 
 #include "cni/args.hpp"
@@ -15,15 +17,18 @@ namespace {
 
 std::string joinArgs(const std::vector<std::pair<std::string, std::string>>& args) {
     std::string s;
-    for (const auto& [k, v] : args) s += (s.empty() ? "" : ";") + k + "=" + v;
+    for (const auto& [k, v] : args)
+        s += (s.empty() ? "" : ";") + k + "=" + v;
     return s;
 }
 
-std::string pluginType(const json& plugin) { return plugin.at("type").get<std::string>(); }
+std::string pluginType(const json& plugin) {
+    return plugin.at("type").get<std::string>();
+}
 
 Error pluginFailure(const Error& e, const json& plugin, const NetworkList& list, const char* op) {
-    return e.wrap("plugin type=\"" + pluginType(plugin) + "\" name=\"" + list.name +
-                  "\" failed (" + op + ")");
+    return e.wrap("plugin type=\"" + pluginType(plugin) + "\" name=\"" + list.name + "\" failed (" +
+                  op + ")");
 }
 
 Expected<std::string> run(const std::string& command, const NetworkList& list, const json& plugin,
@@ -49,11 +54,12 @@ Expected<std::string> run(const std::string& command, const NetworkList& list, c
     if (raw.exitCode == 0) return std::move(raw.out);
     auto j = cni::checkJsonText(raw.out, "") ? json::parse(raw.out, nullptr, false) : json();
     if (j.is_object() && j.contains("code") && j["code"].is_number_unsigned())
-        return std::unexpected(Error{Code(j["code"].get<unsigned>()), j.value("msg", ""),
-                                     j.value("details", ""), 0});
-    return fail(Code::Internal, raw.out.empty() ? (raw.err.empty() ? "netplugin failed with no error message"
-                                                                   : "netplugin failed: " + raw.err)
-                                                : "netplugin failed: " + raw.out);
+        return std::unexpected(
+            Error{Code(j["code"].get<unsigned>()), j.value("msg", ""), j.value("details", ""), 0});
+    return fail(Code::Internal, raw.out.empty()
+                                    ? (raw.err.empty() ? "netplugin failed with no error message"
+                                                       : "netplugin failed: " + raw.err)
+                                    : "netplugin failed: " + raw.out);
 }
 
 Status validateAttachment(const NetworkList& list, const RuntimeConf& rt) {
@@ -90,7 +96,8 @@ Expected<json> addList(const NetworkList& list, const RuntimeConf& rt, const Exe
     TRY(validateAttachment(list, rt));
     std::optional<json> prev;
     for (const auto& plugin : list.plugins) {
-        auto out = run("ADD", list, plugin, &rt, env, pluginStdin(list, plugin, rt, prev ? &*prev : nullptr));
+        auto out = run("ADD", list, plugin, &rt, env,
+                       pluginStdin(list, plugin, rt, prev ? &*prev : nullptr));
         if (!out) return std::unexpected(pluginFailure(out.error(), plugin, list, "add"));
         json r = cni::checkJsonText(*out, "") ? json::parse(*out, nullptr, false) : json();
         if (!r.is_object())
@@ -111,13 +118,13 @@ Status delList(const NetworkList& list, const RuntimeConf& rt, const ExecEnv& en
         auto conv = inListVersion(list, *cached);
         if (conv) prev = std::move(*conv);
     }
-    std::string errors;
+    ErrorList errors; // every plugin's DEL runs, whatever failed before it
     for (auto it = list.plugins.rbegin(); it != list.plugins.rend(); ++it) {
-        auto out = run("DEL", list, *it, &rt, env, pluginStdin(list, *it, rt, prev ? &*prev : nullptr));
-        if (!out) errors += (errors.empty() ? "" : "; ") + pluginFailure(out.error(), *it, list, "delete").text();
+        auto out =
+            run("DEL", list, *it, &rt, env, pluginStdin(list, *it, rt, prev ? &*prev : nullptr));
+        if (!out) errors.add(pluginFailure(out.error(), *it, list, "delete"));
     }
-    if (!errors.empty()) return fail(Code::Internal, errors);
-    return {};
+    return errors.result();
 }
 
 Status checkList(const NetworkList& list, const RuntimeConf& rt, const ExecEnv& env,
@@ -153,7 +160,7 @@ Status gcPlugins(const NetworkList& list, const ExecEnv& env,
     json attachments = json::array();
     for (const auto& [cid, ifname] : valid)
         attachments.push_back({{"containerID", cid}, {"ifname", ifname}});
-    std::string errors;
+    ErrorList errors;
     for (const auto& plugin : list.plugins) {
         json conf = plugin;
         conf["name"] = list.name;
@@ -161,10 +168,9 @@ Status gcPlugins(const NetworkList& list, const ExecEnv& env,
         conf["cni.dev/valid-attachments"] = attachments;
         conf["cni.dev/attachments"] = attachments;
         auto out = run("GC", list, plugin, nullptr, env, conf);
-        if (!out) errors += (errors.empty() ? "" : "; ") + pluginFailure(out.error(), plugin, list, "gc").text();
+        if (!out) errors.add(pluginFailure(out.error(), plugin, list, "gc"));
     }
-    if (!errors.empty()) return fail(Code::Internal, errors);
-    return {};
+    return errors.result();
 }
 
 } // namespace tether::rt

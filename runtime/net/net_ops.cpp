@@ -1,5 +1,7 @@
 #include "runtime/net/net_ops.hpp"
 
+#include "base/error_list.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -27,25 +29,26 @@ NetPaths NetPaths::fromEnv() {
     return p;
 }
 
-ExecEnv execEnv(const NetPaths& paths) { return ExecEnv{.cniPath = paths.cniPath}; }
+ExecEnv execEnv(const NetPaths& paths) {
+    return ExecEnv{.cniPath = paths.cniPath};
+}
 
 NetworkList builtinDefaultNetwork() {
     json list = {
         {"cniVersion", "1.1.0"},
         {"name", "default"},
         {"plugins",
-         json::array(
-             {{{"type", "bridge"},
-               {"bridge", "tether0"},
-               {"isGateway", true},
-               {"isDefaultGateway", true},
-               {"ipMasq", true},
-               {"hairpinMode", true},
-               {"ipam",
-                {{"type", "host-local"},
-                 {"ranges", json::array({json::array({{{"subnet", "10.77.0.0/16"}}})})},
-                 {"dataDir", "/var/lib/tether/networks"}}}},
-              {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}}})}};
+         json::array({{{"type", "bridge"},
+                       {"bridge", "tether0"},
+                       {"isGateway", true},
+                       {"isDefaultGateway", true},
+                       {"ipMasq", true},
+                       {"hairpinMode", true},
+                       {"ipam",
+                        {{"type", "host-local"},
+                         {"ranges", json::array({json::array({{{"subnet", "10.77.0.0/16"}}})})},
+                         {"dataDir", "/var/lib/tether/networks"}}}},
+                      {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}}})}};
     auto parsed = parseNetworkList(list.dump(2), "");
     return *parsed;
 }
@@ -82,26 +85,24 @@ Status delNetwork(const NetPaths& paths, const NetworkList& list, const RuntimeC
 Status checkNetwork(const NetPaths& paths, const NetworkList& list, const RuntimeConf& rt) {
     auto cached = TRY(readCache(paths.cacheDir, list.name, rt.containerId, rt.ifname));
     if (!cached || !cached->result)
-        return fail(Code::UnknownContainer, "no cached result for " + list.name + "/" +
-                                                rt.containerId + "/" + rt.ifname);
+        return fail(Code::UnknownContainer,
+                    "no cached result for " + list.name + "/" + rt.containerId + "/" + rt.ifname);
     return checkList(list, rt, execEnv(paths), *cached->result);
 }
 
 Status gcNetwork(const NetPaths& paths, const NetworkList& list,
                  const std::vector<std::pair<std::string, std::string>>& valid) {
     if (list.disableGC) return {};
-    std::string errors;
+    ErrorList errors;
     for (const auto& a : listCache(paths.cacheDir, list.name)) {
         bool keep = false;
-        for (const auto& [cid, ifname] : valid) keep = keep || (cid == a.containerId && ifname == a.ifname);
+        for (const auto& [cid, ifname] : valid)
+            keep = keep || (cid == a.containerId && ifname == a.ifname);
         if (keep) continue;
-        if (auto st = delNetwork(paths, list, a.rt); !st)
-            errors += (errors.empty() ? "" : "; ") + st.error().text();
+        errors.add(delNetwork(paths, list, a.rt));
     }
-    if (auto st = gcPlugins(list, execEnv(paths), valid); !st)
-        errors += (errors.empty() ? "" : "; ") + st.error().text();
-    if (!errors.empty()) return fail(Code::Internal, errors);
-    return {};
+    errors.add(gcPlugins(list, execEnv(paths), valid));
+    return errors.result();
 }
 
 Expected<std::vector<Attached>> attachNetworks(const NetPaths& paths, const AttachRequest& req) {
@@ -114,8 +115,8 @@ Expected<std::vector<Attached>> attachNetworks(const NetPaths& paths, const Atta
                        .ifname = "eth" + std::to_string(i),
                        .args = req.cniArgs,
                        .capabilityArgs = req.capabilityArgs};
-        Expected<json> result = list ? addNetwork(paths, *list, rt)
-                                     : Expected<json>(std::unexpected(list.error()));
+        Expected<json> result =
+            list ? addNetwork(paths, *list, rt) : Expected<json>(std::unexpected(list.error()));
         if (!result) {
             for (auto it = attempted.rbegin(); it != attempted.rend(); ++it)
                 (void)delNetwork(paths, it->first, it->second);
@@ -129,11 +130,11 @@ Expected<std::vector<Attached>> attachNetworks(const NetPaths& paths, const Atta
 }
 
 Status detachNetworks(const NetPaths& paths, const AttachRequest& req) {
-    std::string errors;
+    ErrorList errors;
     for (size_t i = req.networks.size(); i-- > 0;) {
         auto list = resolveNetwork(paths, req.networks[i]);
         if (!list) {
-            errors += (errors.empty() ? "" : "; ") + list.error().text();
+            errors.add(list.error());
             continue;
         }
         RuntimeConf rt{.containerId = req.containerId,
@@ -141,11 +142,9 @@ Status detachNetworks(const NetPaths& paths, const AttachRequest& req) {
                        .ifname = "eth" + std::to_string(i),
                        .args = req.cniArgs,
                        .capabilityArgs = req.capabilityArgs};
-        if (auto st = delNetwork(paths, *list, rt); !st)
-            errors += (errors.empty() ? "" : "; ") + st.error().text();
+        errors.add(delNetwork(paths, *list, rt));
     }
-    if (!errors.empty()) return fail(Code::Internal, "detach: " + errors);
-    return {};
+    return errors.result("detach");
 }
 
 } // namespace tether::rt
