@@ -75,10 +75,13 @@ struct FwNet {
     Status check(const std::string& id, const ScratchNetns& ns) {
         return rt::checkNetwork(paths, list, {.containerId = id, .netns = ns.path()});
     }
-    /// Runs the firewall binary by hand with `conf` as this network's (name set, CNI_PATH set).
+    /// Runs the firewall binary by hand with `conf` as this network's (name, backend and policy
+    /// unless `conf` sets them; CNI_PATH set).
     PluginRun run(const std::string& command, nlohmann::json c,
                   std::vector<std::pair<std::string, std::string>> env = {}) const {
         c["name"] = opts.name;
+        if (opts.backend && !c.contains("backend")) c["backend"] = *opts.backend;
+        if (opts.policy && !c.contains("ingressPolicy")) c["ingressPolicy"] = *opts.policy;
         if (!c.contains("cniVersion")) c["cniVersion"] = "1.1.0";
         c["type"] = "firewall";
         env.emplace_back("CNI_PATH", binDir());
