@@ -43,11 +43,11 @@ Expected<const SdBus*> lib() {
                sym(s.closeUnref, "sd_bus_flush_close_unref") &&
                sym(s.callMethod, "sd_bus_call_method") &&
                sym(s.messageRead, "sd_bus_message_read") &&
-               sym(s.messageUnref, "sd_bus_message_unref") &&
-               sym(s.errorFree, "sd_bus_error_free");
+               sym(s.messageUnref, "sd_bus_message_unref") && sym(s.errorFree, "sd_bus_error_free");
     }();
     if (!loaded)
-        return fail(Code::NotAvailable, std::string(kBackend) + "cannot load libsystemd.so.0 (sd-bus)", err);
+        return fail(Code::NotAvailable,
+                    std::string(kBackend) + "cannot load libsystemd.so.0 (sd-bus)", err);
     return &s;
 }
 
@@ -58,8 +58,9 @@ class Bus {
         const SdBus* l = TRY(lib());
         sd_bus* b = nullptr;
         if (int r = l->openSystem(&b); r < 0)
-            return fail(Code::NotAvailable, std::string(kBackend) + "cannot connect to the D-Bus system bus: " +
-                                                std::strerror(-r));
+            return fail(Code::NotAvailable,
+                        std::string(kBackend) +
+                            "cannot connect to the D-Bus system bus: " + std::strerror(-r));
         return Bus(l, b);
     }
     Bus(Bus&& o) noexcept : l_(o.l_), bus_(o.bus_) { o.bus_ = nullptr; }
@@ -87,7 +88,8 @@ class Bus {
                                zone.c_str(), source.c_str());
         std::string err;
         if (r < 0) {
-            err = std::string(e.name ? e.name : "") + ": " + (e.message ? e.message : std::strerror(-r));
+            err = std::string(e.name ? e.name : "") + ": " +
+                  (e.message ? e.message : std::strerror(-r));
         } else if (reply == 'b') {
             int v = 0;
             if (l_->messageRead(m, "b", &v) < 0) err = "unexpected reply to " + std::string(method);
@@ -100,18 +102,20 @@ class Bus {
 
   private:
     Bus(const SdBus* l, sd_bus* b) : l_(l), bus_(b) {}
-    Expected<bool> callBool(const char* dest, const char* path, const char* iface, const char* method,
-                            const char* arg) {
+    Expected<bool> callBool(const char* dest, const char* path, const char* iface,
+                            const char* method, const char* arg) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message* m = nullptr;
         int r = l_->callMethod(bus_, dest, path, iface, method, &e, &m, "s", arg);
         int v = 0;
         std::string err = r < 0 ? std::string(e.message ? e.message : std::strerror(-r)) : "";
-        if (r >= 0 && l_->messageRead(m, "b", &v) < 0) err = "unexpected reply to " + std::string(method);
+        if (r >= 0 && l_->messageRead(m, "b", &v) < 0)
+            err = "unexpected reply to " + std::string(method);
         l_->errorFree(&e);
         if (m) l_->messageUnref(m);
         if (!err.empty())
-            return fail(Code::NotAvailable, std::string(kBackend) + method + " on the system bus: " + err);
+            return fail(Code::NotAvailable,
+                        std::string(kBackend) + method + " on the system bus: " + err);
         return v != 0;
     }
     const SdBus* l_;
@@ -126,7 +130,9 @@ Expected<Bus> connect() {
     return bus;
 }
 
-std::string source(const net::IpAddress& ip) { return ip.str() + (ip.isV4() ? "/32" : "/128"); }
+std::string source(const net::IpAddress& ip) {
+    return ip.str() + (ip.isV4() ? "/32" : "/128");
+}
 
 } // namespace
 
@@ -140,7 +146,8 @@ Status firewalldAdd(const std::string& zone, const std::vector<net::IpAddress>& 
     for (const auto& ip : ips) {
         std::string err = bus.callZone("addSource", zone, source(ip), 's', nullptr);
         if (!err.empty() && err.find("ZONE_ALREADY_SET") == std::string::npos)
-            return fail(Code::Kernel, "add " + source(ip) + " to firewalld zone " + zone + ": " + err);
+            return fail(Code::Kernel,
+                        "add " + source(ip) + " to firewalld zone " + zone + ": " + err);
     }
     return {};
 }
@@ -155,7 +162,8 @@ Status firewalldRemove(const std::string& zone, const std::vector<net::IpAddress
             err.find("NOT_ENABLED") == std::string::npos)
             errors += (errors.empty() ? "" : "; ") + source(ip) + ": " + err;
     }
-    if (!errors.empty()) return fail(Code::Kernel, "remove sources from firewalld zone " + zone, errors);
+    if (!errors.empty())
+        return fail(Code::Kernel, "remove sources from firewalld zone " + zone, errors);
     return {};
 }
 
@@ -165,8 +173,8 @@ Status firewalldCheck(const std::string& zone, const std::vector<net::IpAddress>
         bool present = false;
         std::string err = bus.callZone("querySource", zone, source(ip), 'b', &present);
         if (!err.empty() || !present)
-            return fail(Code::Internal, "source " + source(ip) + " is not in firewalld zone " + zone +
-                                            (err.empty() ? "" : ": " + err));
+            return fail(Code::Internal, "source " + source(ip) + " is not in firewalld zone " +
+                                            zone + (err.empty() ? "" : ": " + err));
     }
     return {};
 }

@@ -32,7 +32,8 @@ const char* tool(Family f, bool restore) {
 }
 
 std::string trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+        s.pop_back();
     return s;
 }
 
@@ -69,8 +70,12 @@ Status restore(Family f, const std::string& body, const std::string& what) {
     return {};
 }
 
-std::string host(const net::IpAddress& ip) { return ip.str() + (ip.isV4() ? "/32" : "/128"); }
-std::string comment(const std::string& c) { return ipt::commentMatch(c); }
+std::string host(const net::IpAddress& ip) {
+    return ip.str() + (ip.isV4() ? "/32" : "/128");
+}
+std::string comment(const std::string& c) {
+    return ipt::commentMatch(c);
+}
 
 bool hasRule(const Table& t, const std::string& chain, const std::string& target,
              const std::string& cmt) {
@@ -118,12 +123,15 @@ std::string addScript(const Table& t, const Attachment& a, const IptOptions& o, 
     if (!hasRule(t, kForwardChain, o.adminChain, kAdminComment))
         body += "-I CNI-FORWARD 1 " + comment(kAdminComment) + " -j " + o.adminChain + "\n";
     if (o.isolation) {
-        if (declare(kStage1)) body += "-A " + std::string(kStage1) + " " + comment(kIsoComment) + " -j RETURN\n";
-        if (declare(kStage2)) body += "-A " + std::string(kStage2) + " " + comment(kIsoComment) + " -j RETURN\n";
+        if (declare(kStage1))
+            body += "-A " + std::string(kStage1) + " " + comment(kIsoComment) + " -j RETURN\n";
+        if (declare(kStage2))
+            body += "-A " + std::string(kStage2) + " " + comment(kIsoComment) + " -j RETURN\n";
         if (!hasRule(t, "FORWARD", kStage1, kIsoComment)) // before CNI-FORWARD, as the reference
             body += "-I FORWARD 1 " + comment(kIsoComment) + " -j " + kStage1 + "\n";
     }
-    for (const auto& l : ownedLines(a, o, f)) body += l + "\n";
+    for (const auto& l : ownedLines(a, o, f))
+        body += l + "\n";
     return decl + del + body;
 }
 
@@ -162,7 +170,8 @@ std::string removeScript(const Table& t, const std::set<std::string>& owners) {
     }
     // An admin chain that CNI-FORWARD jumped to goes too when it is empty and nothing else jumps.
     for (const auto& r : t.rules) {
-        if (r.chain != kForwardChain || r.comment != kAdminComment || !t.hasChain(r.target)) continue;
+        if (r.chain != kForwardChain || r.comment != kAdminComment || !t.hasChain(r.target))
+            continue;
         if (!isDropped(kForwardChain)) continue;
         bool used = false;
         for (size_t i = 0; i < t.rules.size(); ++i)
@@ -170,8 +179,10 @@ std::string removeScript(const Table& t, const std::set<std::string>& owners) {
                             !gone.count(i));
         if (!used) dropped.push_back(r.target);
     }
-    for (size_t i : gone) del += "-D " + t.rules[i].chain + " " + t.rules[i].spec + "\n";
-    for (const auto& c : dropped) drop += "-X " + c + "\n";
+    for (size_t i : gone)
+        del += "-D " + t.rules[i].chain + " " + t.rules[i].spec + "\n";
+    for (const auto& c : dropped)
+        drop += "-X " + c + "\n";
     return del + drop;
 }
 
@@ -182,7 +193,8 @@ bool legacyFilter(Family f) {
     if (fd < 0) return false;
     char buf[512];
     std::string names = "\n";
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) names.append(buf, size_t(n));
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+        names.append(buf, size_t(n));
     ::close(fd);
     if (names.find("\nfilter\n") == std::string::npos) return false;
     auto path = findTool(tool(f, true));
@@ -194,8 +206,10 @@ bool legacyFilter(Family f) {
 
 std::vector<Family> familiesWithChains(const std::vector<std::string>& chains) {
     std::vector<Family> out, nft;
-    for (auto f : {Family::V4, Family::V6}) (legacyFilter(f) ? out : nft).push_back(f);
-    for (auto f : ipt::nftFamiliesWithChains(nft, "filter", chains)) out.push_back(f);
+    for (auto f : {Family::V4, Family::V6})
+        (legacyFilter(f) ? out : nft).push_back(f);
+    for (auto f : ipt::nftFamiliesWithChains(nft, "filter", chains))
+        out.push_back(f);
     if (out.size() == 2 && out[0] == Family::V6) std::swap(out[0], out[1]);
     return out;
 }
@@ -215,14 +229,17 @@ Status forFamilies(const std::vector<Family>& families,
 
 } // namespace
 
-std::vector<Family> foreignForwardFamilies() { return familiesWithChains({"FORWARD"}); }
+std::vector<Family> foreignForwardFamilies() {
+    return familiesWithChains({"FORWARD"});
+}
 
 Status iptAdd(const Attachment& a, const IptOptions& o, std::vector<Family> families) {
     if (families.empty()) families = {Family::V4, Family::V6};
     std::vector<Family> used;
     for (auto f : families) {
         bool any = false;
-        for (const auto& ip : a.ips) any = any || ip.family() == f;
+        for (const auto& ip : a.ips)
+            any = any || ip.family() == f;
         if (any) used.push_back(f);
     }
     if (used.empty()) return {};
@@ -279,9 +296,11 @@ Status iptCheck(const Attachment& a, const IptOptions& o) {
         for (const auto& ip : a.ips) {
             if (ip.family() != f) continue;
             size_t n = 0, want = 2;
-            if (o.isolation) want += a.policy == Policy::Open ? 1 : a.policy == Policy::SameBridge ? 3 : 2;
+            if (o.isolation)
+                want += a.policy == Policy::Open ? 1 : a.policy == Policy::SameBridge ? 3 : 2;
             for (const auto& r : t.rules)
-                if (r.comment == a.owner && (r.option("-s") == host(ip) || r.option("-d") == host(ip)))
+                if (r.comment == a.owner &&
+                    (r.option("-s") == host(ip) || r.option("-d") == host(ip)))
                     ++n;
             if (n < want) return missing("rule for " + host(ip) + " of " + a.owner);
         }

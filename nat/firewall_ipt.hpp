@@ -3,8 +3,8 @@
 // the iptables lock of nat/ipt.hpp):
 //   FORWARD      1: -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD
 //   CNI-FORWARD  1: -m comment --comment "CNI firewall plugin admin overrides" -j <admin chain>
-//                   -d <ip>/32 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment <owner> -j ACCEPT
-//                   -s <ip>/32 -m comment --comment <owner> -j ACCEPT
+//                   -d <ip>/32 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment
+//                   <owner> -j ACCEPT -s <ip>/32 -m comment --comment <owner> -j ACCEPT
 // and, with isolation (the iptables backend), before it in FORWARD the reference's
 // CNI-ISOLATION-STAGE-1/2 chains holding per-address rules (see docs/plugins/firewall.md).
 // Every per-attachment rule carries its owner tag as comment; DEL/GC delete by tag, and the
@@ -25,7 +25,7 @@ inline constexpr const char* kStage2 = "CNI-ISOLATION-STAGE-2";
 
 struct IptOptions {
     std::string adminChain = "CNI-ADMIN"; ///< `iptablesAdminChainName`
-    bool isolation = false; ///< also the CNI-ISOLATION-STAGE rules for routed traffic
+    bool isolation = false;               ///< also the CNI-ISOLATION-STAGE rules for routed traffic
 };
 
 /// The families (V4, V6) whose iptables filter table has a FORWARD chain a packet must pass —

@@ -49,7 +49,9 @@ add rule bridge tether_fw forward ip6 saddr @iso6 drop
 const std::vector<std::string> kInetSets = {"addr4", "addr6", "prot4", "prot6", "sb4", "sb6"};
 const std::vector<std::string> kBridgeSets = {"iso4", "iso6"};
 
-std::string fam(const net::IpAddress& ip) { return ip.isV4() ? "4" : "6"; }
+std::string fam(const net::IpAddress& ip) {
+    return ip.isV4() ? "4" : "6";
+}
 
 net::SetElem addrElem(const std::string& set, const net::IpAddress& ip, const std::string& owner) {
     return {.set = set + fam(ip), .key = net::ConcatBuilder().addr(ip).bytes(), .comment = owner};
@@ -103,7 +105,8 @@ Expected<std::vector<net::SetElem>> listAll(uint8_t family, const std::vector<st
             if (elems.error().errnum == ENOENT) return out;
             return std::unexpected(elems.error());
         }
-        for (auto& e : *elems) out.push_back(std::move(e));
+        for (auto& e : *elems)
+            out.push_back(std::move(e));
     }
     return out;
 }
@@ -131,10 +134,12 @@ Status gcIn(uint8_t family, const std::vector<std::string>& sets, const std::str
     for (auto& e : TRY(listAll(family, sets))) {
         if (!e.comment.starts_with(networkPrefix(network))) continue;
         bool ok = false;
-        for (const auto& k : keep) ok = ok || k == e.comment;
+        for (const auto& k : keep)
+            ok = ok || k == e.comment;
         if (!ok) stale.push_back(std::move(e));
     }
-    return commitIn(family, {.del = std::move(stale)}, "gc firewall elements of network " + network);
+    return commitIn(family, {.del = std::move(stale)},
+                    "gc firewall elements of network " + network);
 }
 
 } // namespace
@@ -174,8 +179,8 @@ Status nftCheck(const Attachment& a, NftScope scope) {
             auto found = net::getSetElements(uint8_t(family), kFwTable, {e});
             if (!found && found.error().errnum != ENOENT) return std::unexpected(found.error());
             if (!found || found->empty() || (*found)[0].comment != a.owner)
-                return fail(Code::Internal, "firewall element of " + a.owner + " missing from set " +
-                                                e.set + " of table " +
+                return fail(Code::Internal, "firewall element of " + a.owner +
+                                                " missing from set " + e.set + " of table " +
                                                 (family == NFPROTO_INET ? "inet" : "bridge") +
                                                 " tether_fw");
         }

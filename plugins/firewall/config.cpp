@@ -44,12 +44,16 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     const auto& raw = args.conf.raw;
     Config c;
     if (auto b = TRY(cni::fields::optString(raw, "backend", ""))) {
-        if (*b == "nftables") c.backend = Backend::Nftables;
-        else if (*b == "iptables") c.backend = Backend::Iptables;
-        else if (*b == "firewalld") c.backend = Backend::Firewalld;
+        if (*b == "nftables")
+            c.backend = Backend::Nftables;
+        else if (*b == "iptables")
+            c.backend = Backend::Iptables;
+        else if (*b == "firewalld")
+            c.backend = Backend::Firewalld;
         else if (!b->empty())
             return std::unexpected(
-                invalid("backend", *b, "must be \"nftables\", \"iptables\" or \"firewalld\"").error());
+                invalid("backend", *b, "must be \"nftables\", \"iptables\" or \"firewalld\"")
+                    .error());
     }
     if (auto a = TRY(cni::fields::optString(raw, "iptablesAdminChainName", "")); a && !a->empty()) {
         TRY(validChain(*a));
@@ -57,14 +61,18 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     }
     if (auto z = TRY(cni::fields::optString(raw, "firewalldZone", "")); z && !z->empty()) {
         for (char ch : *z)
-            if (std::isspace(static_cast<unsigned char>(ch)) || ch == '"' || ch == '\'' || ch == '/')
+            if (std::isspace(static_cast<unsigned char>(ch)) || ch == '"' || ch == '\'' ||
+                ch == '/')
                 return std::unexpected(
-                    invalid("firewalldZone", *z, "must not contain whitespace, quotes or '/'").error());
+                    invalid("firewalldZone", *z, "must not contain whitespace, quotes or '/'")
+                        .error());
         c.zone = *z;
     }
     if (auto p = TRY(cni::fields::optString(raw, "ingressPolicy", ""))) {
-        if (*p == "same-bridge") c.policy = nat::fw::Policy::SameBridge;
-        else if (*p == "isolated") c.policy = nat::fw::Policy::Isolated;
+        if (*p == "same-bridge")
+            c.policy = nat::fw::Policy::SameBridge;
+        else if (*p == "isolated")
+            c.policy = nat::fw::Policy::Isolated;
         else if (!p->empty() && *p != "open")
             return std::unexpected(
                 invalid("ingressPolicy", *p, "must be \"open\", \"same-bridge\" or \"isolated\"")

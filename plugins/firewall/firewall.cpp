@@ -23,7 +23,8 @@ Status addNftables(const Attachment& a, const Config& c) {
     TRY(nat::fw::nftAdd(a));
     auto foreign = nat::fw::foreignForwardFamilies();
     if (foreign.empty()) return {};
-    if (auto st = nat::fw::iptAdd(a, {.adminChain = c.adminChain, .isolation = false}, foreign); !st) {
+    if (auto st = nat::fw::iptAdd(a, {.adminChain = c.adminChain, .isolation = false}, foreign);
+        !st) {
         (void)nat::fw::nftRemove(a.owner, a);
         return st;
     }
@@ -85,12 +86,15 @@ Status cmdDel(const cni::CmdArgs& args) {
     std::vector<Error> errors;
     if (auto st = nat::fw::nftRemove(owner, hint); !st) errors.push_back(st.error());
     if (auto st = nat::fw::iptRemove(owner); !st) errors.push_back(st.error());
-    if (c && hint && (c->backend == Backend::Firewalld ||
-                      (c->backend == Backend::Auto && resolve(Backend::Auto) == Backend::Firewalld)))
-        if (auto st = nat::fw::firewalldRemove(c->zone, hint->ips); !st) errors.push_back(st.error());
+    if (c && hint &&
+        (c->backend == Backend::Firewalld ||
+         (c->backend == Backend::Auto && resolve(Backend::Auto) == Backend::Firewalld)))
+        if (auto st = nat::fw::firewalldRemove(c->zone, hint->ips); !st)
+            errors.push_back(st.error());
     if (errors.empty()) return {};
     Error e = errors.front();
-    for (size_t i = 1; i < errors.size(); ++i) e.details += (e.details.empty() ? "" : "; ") + errors[i].text();
+    for (size_t i = 1; i < errors.size(); ++i)
+        e.details += (e.details.empty() ? "" : "; ") + errors[i].text();
     return std::unexpected(e);
 }
 
@@ -134,7 +138,8 @@ Status cmdStatus(const cni::CmdArgs& args) {
     switch (resolve(c.backend)) {
     case Backend::Iptables:
         if (!nat::ipt::available(net::Family::V4))
-            return fail(Code::NotAvailable, "firewall backend \"iptables\": iptables-restore not found");
+            return fail(Code::NotAvailable,
+                        "firewall backend \"iptables\": iptables-restore not found");
         return {};
     case Backend::Firewalld:
         return nat::fw::firewalldAvailable();

@@ -15,9 +15,9 @@ namespace tether::firewall {
 enum class Backend { Auto, Nftables, Iptables, Firewalld };
 
 struct Config {
-    Backend backend = Backend::Auto;      ///< `backend`; absent: firewalld if running, else nftables
-    std::string adminChain = "CNI-ADMIN"; ///< `iptablesAdminChainName`
-    std::string zone = "trusted";         ///< `firewalldZone`
+    Backend backend = Backend::Auto; ///< `backend`; absent: firewalld if running, else nftables
+    std::string adminChain = "CNI-ADMIN";           ///< `iptablesAdminChainName`
+    std::string zone = "trusted";                   ///< `firewalldZone`
     nat::fw::Policy policy = nat::fw::Policy::Open; ///< `ingressPolicy`
 };
 

@@ -15,19 +15,22 @@ using test::ScratchNetns;
 namespace {
 
 FwNet makeNet(const std::string& backend = "nftables") {
-    return FwNet({.name = "clinet", .bridge = "tfw0", .subnet = "10.70.0.0/24", .backend = backend});
+    return FwNet(
+        {.name = "clinet", .bridge = "tfw0", .subnet = "10.70.0.0/24", .backend = backend});
 }
 
 json prev(const std::string& ip, const std::string& bridge = "tfw0") {
-    return {{"cniVersion", "1.1.0"},
-            {"interfaces", json::array({{{"name", bridge}}, {{"name", "eth0"}, {"sandbox", "/x"}}})},
-            {"ips", json::array({{{"address", ip + "/24"}, {"gateway", "10.70.0.1"}}})}};
+    return {
+        {"cniVersion", "1.1.0"},
+        {"interfaces", json::array({{{"name", bridge}}, {{"name", "eth0"}, {"sandbox", "/x"}}})},
+        {"ips", json::array({{{"address", ip + "/24"}, {"gateway", "10.70.0.1"}}})}};
 }
 
 test::PluginRun run(const FwNet& n, const std::string& cmd, json conf, const ScratchNetns& ns,
                     const std::string& id = "c1",
                     std::vector<std::pair<std::string, std::string>> env = {}) {
-    env.insert(env.end(), {{"CNI_CONTAINERID", id}, {"CNI_NETNS", ns.path()}, {"CNI_IFNAME", "eth0"}});
+    env.insert(env.end(),
+               {{"CNI_CONTAINERID", id}, {"CNI_NETNS", ns.path()}, {"CNI_IFNAME", "eth0"}});
     return n.run(cmd, std::move(conf), env);
 }
 
@@ -66,19 +69,22 @@ TEST_CASE("bad values are code 7 naming the key, before anything is touched", "[
     for (const auto& [key, value] : bad) {
         INFO(key << " = " << value);
         for (const char* cmd : {"ADD", "CHECK"}) {
-            auto [code, msg] = error(run(n, cmd, {{key, value}, {"prevResult", prev("10.70.0.5")}}, ns));
+            auto [code, msg] =
+                error(run(n, cmd, {{key, value}, {"prevResult", prev("10.70.0.5")}}, ns));
             CHECK(code == 7);
             CHECK(msg.find(key) != std::string::npos);
             CHECK(msg.find(value) != std::string::npos);
         }
     }
-    auto [code, msg] = error(run(n, "ADD", {{"backend", 5}, {"prevResult", prev("10.70.0.5")}}, ns));
+    auto [code, msg] =
+        error(run(n, "ADD", {{"backend", 5}, {"prevResult", prev("10.70.0.5")}}, ns));
     CHECK(code == 6);
     CHECK(msg.find("backend") != std::string::npos);
     // same-bridge needs the bridge in prevResult.interfaces[0]
     json noIf = prev("10.70.0.5");
     noIf.erase("interfaces");
-    auto [c2, m2] = error(run(n, "ADD", {{"ingressPolicy", "same-bridge"}, {"prevResult", noIf}}, ns));
+    auto [c2, m2] =
+        error(run(n, "ADD", {{"ingressPolicy", "same-bridge"}, {"prevResult", noIf}}, ns));
     CHECK(c2 == 7);
     CHECK(m2.find("ingressPolicy") != std::string::npos);
     CHECK(test::nftRuleset().find("tether_fw") == std::string::npos);
@@ -133,7 +139,8 @@ TEST_CASE("GC removes what belongs to attachments no longer valid, only of its n
     test::NatHosts world;
     test::dropForward();
     FwNet n = makeNet(backend);
-    FwNet other({.name = "othernet", .bridge = "tfw1", .subnet = "10.71.0.0/24", .backend = backend});
+    FwNet other(
+        {.name = "othernet", .bridge = "tfw1", .subnet = "10.71.0.0/24", .backend = backend});
     ScratchNetns ns;
     json pol = {{"ingressPolicy", "isolated"}};
     for (auto [id, ip] : {std::pair{"live", "10.70.0.5"}, {"gone", "10.70.0.6"}}) {
@@ -143,7 +150,8 @@ TEST_CASE("GC removes what belongs to attachments no longer valid, only of its n
     }
     json o = {{"prevResult", prev("10.71.0.7", "tfw1")}};
     REQUIRE(run(other, "ADD", o, ns, "x").exitCode == 0);
-    json gc = {{"cni.dev/valid-attachments", json::array({{{"containerID", "live"}, {"ifname", "eth0"}}})}};
+    json gc = {{"cni.dev/valid-attachments",
+                json::array({{{"containerID", "live"}, {"ifname", "eth0"}}})}};
     auto r = run(n, "GC", gc, ns);
     INFO(r.out << r.err);
     REQUIRE(r.exitCode == 0);

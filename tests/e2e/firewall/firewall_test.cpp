@@ -19,9 +19,10 @@ namespace {
 
 // A bridge network; `range` "a-b" selects host-local's rangeStart/rangeEnd in the subnet.
 FwNet makeNet(const std::string& name, const std::string& bridge, const std::string& subnet,
-          std::optional<std::string> policy, const std::string& backend, int lo = 0, int hi = 0) {
-    test::FwNetOptions o{.name = name, .bridge = bridge, .subnet = subnet, .policy = policy,
-                         .backend = backend};
+              std::optional<std::string> policy, const std::string& backend, int lo = 0,
+              int hi = 0) {
+    test::FwNetOptions o{
+        .name = name, .bridge = bridge, .subnet = subnet, .policy = policy, .backend = backend};
     if (lo) {
         std::string base = subnet.substr(0, subnet.rfind('.') + 1);
         o.rangeStart = base + std::to_string(lo);
@@ -69,10 +70,11 @@ TEST_CASE("a FORWARD-drop host forwards container traffic with firewall, and not
     // the reference's layout, found where Docker's FORWARD policy is
     std::string ipt = test::iptFilter();
     INFO(ipt);
-    CHECK(ipt.find("-A FORWARD -m comment --comment \"CNI firewall plugin rules\" -j CNI-FORWARD") !=
-          std::string::npos);
-    CHECK(ipt.find("-A CNI-FORWARD -s " + ip + "/32 -m comment --comment \"fwnet/c1/eth0\" -j ACCEPT") !=
-          std::string::npos);
+    CHECK(
+        ipt.find("-A FORWARD -m comment --comment \"CNI firewall plugin rules\" -j CNI-FORWARD") !=
+        std::string::npos);
+    CHECK(ipt.find("-A CNI-FORWARD -s " + ip +
+                   "/32 -m comment --comment \"fwnet/c1/eth0\" -j ACCEPT") != std::string::npos);
     CHECK(n.check("c1", c));
     REQUIRE(n.del("c1", c));
     CHECK(!reaches(c.netns(), world.remote(), kRemoteAddr)); // the accept went with DEL
@@ -102,8 +104,8 @@ TEST_CASE("same-bridge: only the host and containers on the same bridge reach th
     CHECK(reaches(s1.netns(), world.remote(), kRemoteAddr));
     CHECK(sb.check("s1", s1));
 
-    for (auto [n, id, ns] : {std::tuple{&sb, "s1", &s1}, {&sb, "s2", &s2}, {&openA, "o", &o},
-                             {&openB, "c", &c}})
+    for (auto [n, id, ns] :
+         {std::tuple{&sb, "s1", &s1}, {&sb, "s2", &s2}, {&openA, "o", &o}, {&openB, "c", &c}})
         REQUIRE(n->del(id, *ns));
     CHECK(test::leftovers({"tfw0", "tfw1", "sbnet/", "opena/", "openb/", "CNI-"}) == "");
 }
@@ -134,8 +136,8 @@ TEST_CASE("isolated: no other container reaches the container, not even on its b
 
     REQUIRE(iso.del("i2", i2));
     CHECK(!reaches(o.netns(), i1.netns(), ipI1)); // i1 is still isolated
-    for (auto [n, id, ns] : {std::tuple{&iso, "i1", &i1}, {&openA, "o", &o}, {&openA, "o2", &o2},
-                             {&openB, "c", &c}})
+    for (auto [n, id, ns] :
+         {std::tuple{&iso, "i1", &i1}, {&openA, "o", &o}, {&openA, "o2", &o2}, {&openB, "c", &c}})
         REQUIRE(n->del(id, *ns));
     CHECK(test::leftovers({"tfw0", "tfw1", "isonet/", "opena/", "openb/", "CNI-"}) == "");
 }

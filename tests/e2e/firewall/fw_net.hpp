@@ -21,10 +21,10 @@ struct FwNetOptions {
     std::string name;
     std::string bridge;
     std::string subnet;
-    std::string rangeStart, rangeEnd;    ///< empty: the whole subnet
-    std::optional<std::string> policy;   ///< ingressPolicy
-    std::optional<std::string> backend;  ///< firewall backend
-    bool firewall = true;                ///< false: bridge alone
+    std::string rangeStart, rangeEnd;   ///< empty: the whole subnet
+    std::optional<std::string> policy;  ///< ingressPolicy
+    std::optional<std::string> backend; ///< firewall backend
+    bool firewall = true;               ///< false: bridge alone
 };
 
 struct FwNet {
@@ -36,7 +36,8 @@ struct FwNet {
     explicit FwNet(FwNetOptions o) : opts(std::move(o)) {
         paths = {.configDir = conf.path(), .cniPath = binDir(), .cacheDir = cache.path()};
         nlohmann::json range = {{"subnet", opts.subnet}};
-        if (!opts.rangeStart.empty()) range["rangeStart"] = opts.rangeStart, range["rangeEnd"] = opts.rangeEnd;
+        if (!opts.rangeStart.empty())
+            range["rangeStart"] = opts.rangeStart, range["rangeEnd"] = opts.rangeEnd;
         nlohmann::json bridge = {
             {"type", "bridge"},
             {"bridge", opts.bridge},
