@@ -42,6 +42,7 @@ Status checkMasq(const std::string& owner, const std::vector<net::IpPrefix>& ips
 /// One host port -> container port mapping.
 struct PortMap {
     std::optional<net::IpAddress> hostIP; ///< only traffic to this local address
+    std::optional<net::Family> family;    ///< only this family (`hostIP` 0.0.0.0 / ::); unset: both
     std::string protocol = "tcp";         ///< tcp, udp or sctp
     int hostPort = 0;
     int containerPort = 0;
@@ -53,6 +54,12 @@ struct PortmapSpec {
     std::vector<PortMap> mappings;
     bool snat = true;     ///< masquerade hairpin connections (own subnet) and localhost
     bool masqAll = false; ///< masquerade every mapped connection
+    /// conditionsV4/V6: iptables match tokens added to the jump from TETHER-HOSTPORTS (each
+    /// token one word: no whitespace, quotes or line breaks — validated by the caller).
+    std::vector<std::string> conditions4, conditions6;
+    /// When set, hairpin/localhost (masqAll: every) connections jump to this chain (e.g.
+    /// KUBE-MARK-MASQ, which must exist) before the DNAT instead of getting TETHER-SN-<h>.
+    std::string externalSetMarkChain;
 };
 
 /// Installs the mappings for `owner`, all families or none: a [hostIP:]hostPort/protocol already

@@ -15,7 +15,14 @@ std::string hostPrefix(const net::IpAddress& a) {
 }
 
 bool applies(const PortMap& m, net::Family f) {
-    return !m.hostIP || m.hostIP->family() == f;
+    return (!m.hostIP || m.hostIP->family() == f) && (!m.family || *m.family == f);
+}
+
+std::string joined(const std::vector<std::string>& tokens) {
+    std::string out;
+    for (const auto& t : tokens)
+        out.append(t).append(" ");
+    return out;
 }
 
 /// (family, container address) pairs that have at least one mapping.
@@ -94,6 +101,18 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
         std::map<std::string, std::vector<int>> ports; // protocol -> host ports, for the jumps
         for (const auto& m : spec.mappings) {
             if (!applies(m, f)) continue;
+            if (!spec.externalSetMarkChain.empty()) {
+                // Marked for the external chain's masquerade: hairpin and localhost (masqAll: all).
+                std::string match = "-p " + m.protocol + " -m " + m.protocol + " --dport " +
+                                    std::to_string(m.hostPort) + " " + cm + " -j " +
+                                    spec.externalSetMarkChain;
+                if (spec.masqAll) {
+                    s.append(dn, match);
+                } else {
+                    if (spec.snat) s.append(dn, "-s " + ip.masked().str() + " " + match);
+                    if (f == net::Family::V4) s.append(dn, "-s 127.0.0.1/32 " + match);
+                }
+            }
             s.append(dn, dnatRule(m, ip.address(), cm));
             auto& list = ports[m.protocol];
             bool seen = false;
@@ -107,16 +126,21 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
                 for (size_t j = i; j < list.size() && j < i + 15; ++j)
                     csv.append(csv.empty() ? "" : ",").append(std::to_string(list[j]));
                 s.append(kHostports,
-                         "-p " + proto + " -m multiport --dports " + csv + " " + cm + " -j " + dn);
+                         "-p " + proto + " -m multiport --dports " + csv + " " +
+                             joined(f == net::Family::V4 ? spec.conditions4 : spec.conditions6) +
+                             cm + " -j " + dn);
             }
         // SNAT after DNAT: hairpin (own subnet) or everything (masqAll); the host's 127.0.0.1.
+        // With an external mark chain, its marks decide instead.
         std::vector<std::string> snat;
-        if (spec.masqAll)
-            snat.push_back(cm + " -j MASQUERADE");
-        else if (spec.snat)
-            snat.push_back("-s " + ip.masked().str() + " " + cm + " -j MASQUERADE");
-        if (f == net::Family::V4 && !spec.masqAll)
-            snat.push_back("-s 127.0.0.0/8 " + cm + " -j MASQUERADE");
+        if (spec.externalSetMarkChain.empty()) {
+            if (spec.masqAll)
+                snat.push_back(cm + " -j MASQUERADE");
+            else if (spec.snat)
+                snat.push_back("-s " + ip.masked().str() + " " + cm + " -j MASQUERADE");
+            if (f == net::Family::V4 && !spec.masqAll)
+                snat.push_back("-s 127.0.0.0/8 " + cm + " -j MASQUERADE");
+        }
         if (snat.empty()) {
             s.dropChain(sn);
             return {};

@@ -36,7 +36,7 @@ std::vector<Element> masqElements(const std::vector<net::IpPrefix>& ips, const s
 
 Status setupMasq(const MasqSpec& spec) {
     const std::string owner = ownerTag(spec.network, spec.containerId, spec.ifname);
-    if (TRY(parseBackend(spec.backend, "ipMasqBackend")) == Backend::Iptables)
+    if (TRY(resolveBackend(spec.backend, "ipMasqBackend")) == Backend::Iptables)
         return ipt::addMasq(owner, spec.ips);
     TRY(ensureTable());
     return commit({.add = masqElements(spec.ips, owner)}, "add masquerade for " + owner);
@@ -53,7 +53,7 @@ Status teardownMasq(const std::string& network, const std::string& containerId,
 
 Status checkMasq(const MasqSpec& spec) {
     const std::string owner = ownerTag(spec.network, spec.containerId, spec.ifname);
-    if (TRY(parseBackend(spec.backend, "ipMasqBackend")) == Backend::Iptables)
+    if (TRY(resolveBackend(spec.backend, "ipMasqBackend")) == Backend::Iptables)
         return ipt::checkMasq(owner, spec.ips);
     for (const auto& p : spec.ips) {
         Element want{.set = p.family() == net::Family::V4 ? "masq4" : "masq6",

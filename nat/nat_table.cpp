@@ -10,6 +10,26 @@ namespace tether::nat {
 
 namespace {
 
+// The rules of chain hostports. Mappings with conditions (conditionsV4/V6) have their key in
+// pmc4/pmc4ip/pmc6/pmc6ip too: the per-config chains jumped to from pmconds DNAT them when the
+// conditions match, and the plain rules below skip them.
+constexpr const char* kHostportsRules = R"(add rule inet tether hostports jump pmconds
+add rule inet tether hostports meta nfproto ipv4 ip daddr . meta l4proto . th dport != @pmc4ip dnat ip to ip daddr . meta l4proto . th dport map @pm4ip
+add rule inet tether hostports meta nfproto ipv4 meta l4proto . th dport != @pmc4 dnat ip to meta l4proto . th dport map @pm4
+add rule inet tether hostports meta nfproto ipv6 ip6 daddr . meta l4proto . th dport != @pmc6ip dnat ip6 to ip6 daddr . meta l4proto . th dport map @pm6ip
+add rule inet tether hostports meta nfproto ipv6 meta l4proto . th dport != @pmc6 dnat ip6 to meta l4proto . th dport map @pm6
+)";
+
+// A table made before conditions existed (no pmc4): the sets, chain pmconds and the new
+// hostports rules, atomically (`create` fails with EEXIST when a concurrent upgrade won).
+constexpr const char* kUpgrade = R"(create set inet tether pmc4 { type inet_proto . inet_service; }
+add set inet tether pmc4ip { type ipv4_addr . inet_proto . inet_service; }
+add set inet tether pmc6 { type inet_proto . inet_service; }
+add set inet tether pmc6ip { type ipv6_addr . inet_proto . inet_service; }
+add chain inet tether pmconds
+flush chain inet tether hostports
+)";
+
 // Created once, atomically, with `create table` (fails with EEXIST when it exists already).
 constexpr const char* kSetup = R"(create table inet tether
 add set inet tether masq4 { type ipv4_addr; }
@@ -22,12 +42,17 @@ add map inet tether pm6 { type inet_proto . inet_service : ipv6_addr . inet_serv
 add map inet tether pm6ip { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
 add set inet tether pmsnat4 { type ipv4_addr . ipv4_addr; flags interval; }
 add set inet tether pmsnat6 { type ipv6_addr . ipv6_addr; flags interval; }
+add set inet tether pmc4 { type inet_proto . inet_service; }
+add set inet tether pmc4ip { type ipv4_addr . inet_proto . inet_service; }
+add set inet tether pmc6 { type inet_proto . inet_service; }
+add set inet tether pmc6ip { type ipv6_addr . inet_proto . inet_service; }
+add chain inet tether pmconds
 add chain inet tether hostports
-add rule inet tether hostports meta nfproto ipv4 dnat ip to ip daddr . meta l4proto . th dport map @pm4ip
-add rule inet tether hostports meta nfproto ipv4 dnat ip to meta l4proto . th dport map @pm4
-add rule inet tether hostports meta nfproto ipv6 dnat ip6 to ip6 daddr . meta l4proto . th dport map @pm6ip
-add rule inet tether hostports meta nfproto ipv6 dnat ip6 to meta l4proto . th dport map @pm6
-add chain inet tether prerouting { type nat hook prerouting priority -100; policy accept; }
+)";
+
+// After the hostports rules.
+constexpr const char* kSetupTail =
+    R"(add chain inet tether prerouting { type nat hook prerouting priority -100; policy accept; }
 add rule inet tether prerouting fib daddr type local jump hostports
 add chain inet tether output { type nat hook output priority -100; policy accept; }
 add rule inet tether output fib daddr type local jump hostports
@@ -54,7 +79,8 @@ std::string ownerTag(const std::string& network, const std::string& containerId,
                      const std::string& ifname) {
     std::string ifPart;
     bool safe = true;
-    for (char c : ifname) safe = safe && safeChar(c);
+    for (char c : ifname)
+        safe = safe && safeChar(c);
     if (safe) {
         ifPart = ifname;
     } else {
@@ -69,17 +95,21 @@ std::string ownerTag(const std::string& network, const std::string& containerId,
     if (tag.size() <= 120) return tag;
     // nft comments are limited to 128 bytes: keep the network readable, hash the rest (FNV-1a).
     uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : tag) h = (h ^ c) * 1099511628211ull;
+    for (unsigned char c : tag)
+        h = (h ^ c) * 1099511628211ull;
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
     return network.substr(0, 100) + "/#" + buf;
 }
 
-std::string networkPrefix(const std::string& network) { return network + "/"; }
+std::string networkPrefix(const std::string& network) {
+    return network + "/";
+}
 
 const std::vector<std::string>& allSets() {
-    static const std::vector<std::string> sets = {"masq4", "masq6", "nomasq4", "nomasq6", "pm4",
-                                                  "pm4ip", "pm6",   "pm6ip",   "pmsnat4", "pmsnat6"};
+    static const std::vector<std::string> sets = {
+        "masq4", "masq6",   "nomasq4", "nomasq6", "pm4",    "pm4ip", "pm6",
+        "pm6ip", "pmsnat4", "pmsnat6", "pmc4",    "pmc4ip", "pmc6",  "pmc6ip"};
     return sets;
 }
 
@@ -88,7 +118,16 @@ Status ensureTable() {
     // being registered and unregistered): ask first, create only when missing.
     if (TRY(net::nftTableExists(NFPROTO_INET, kTableName))) return {};
     auto nft = TRY(net::Nft::open());
-    auto st = nft.run(kSetup, "create nftables table inet tether");
+    auto st = nft.run(std::string(kSetup) + kHostportsRules + kSetupTail,
+                      "create nftables table inet tether");
+    if (!st && st.error().errnum == EEXIST) return {};
+    return st;
+}
+
+Status upgradeTable() {
+    auto nft = TRY(net::Nft::open());
+    auto st = nft.run(std::string(kUpgrade) + kHostportsRules,
+                      "add port mapping conditions to table inet tether");
     if (!st && st.error().errnum == EEXIST) return {};
     return st;
 }
@@ -101,7 +140,8 @@ Expected<std::vector<Element>> listElements(const std::vector<std::string>& sets
             if (elems.error().errnum == ENOENT) return out; // table not created yet
             return std::unexpected(elems.error());
         }
-        for (auto& e : *elems) out.push_back(std::move(e));
+        for (auto& e : *elems)
+            out.push_back(std::move(e));
     }
     return out;
 }

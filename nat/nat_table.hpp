@@ -16,7 +16,7 @@
 namespace tether::nat {
 
 inline constexpr const char* kTable = "inet tether"; ///< as nft names it
-inline constexpr const char* kTableName = "tether"; ///< in family NFPROTO_INET
+inline constexpr const char* kTableName = "tether";  ///< in family NFPROTO_INET
 
 /// The owner tag of an attachment. Names are validated by the skeleton; an ifname with
 /// characters outside [A-Za-z0-9_.-] is hex-encoded so the tag is always safe to quote.
@@ -29,6 +29,11 @@ std::string networkPrefix(const std::string& network);
 /// exists already (then nothing is touched; libnftables is only loaded to create it). Safe under
 /// concurrent first use.
 Status ensureTable();
+
+/// Brings a table made before port mapping conditions existed (no set pmc4) up to the current
+/// layout: sets pmc4/pmc4ip/pmc6/pmc6ip, chain pmconds and the hostports rules that use them, in
+/// one transaction. A table that has them already is left alone (EEXIST is success).
+Status upgradeTable();
 
 /// One element of one of our sets/maps: raw key/data bytes and the owner tag as its comment.
 using Element = net::SetElem;

@@ -21,7 +21,18 @@ using net::IpPrefix;
 
 namespace {
 
-const std::vector<std::string> kPortSets = {"pm4", "pm4ip", "pm6", "pm6ip", "pmsnat4", "pmsnat6"};
+const std::vector<std::string> kPortSets = {"pm4",     "pm4ip", "pm6",    "pm6ip", "pmsnat4",
+                                            "pmsnat6", "pmc4",  "pmc4ip", "pmc6",  "pmc6ip"};
+
+// Every set that may hold the attachment's elements: ours, and the current config's condition
+// sets (a config that does not parse: ours only).
+std::vector<std::string> portSets(const Expected<Config>& c, const std::string& network) {
+    std::vector<std::string> sets = kPortSets;
+    if (c)
+        for (auto& s : condObjects(*c, network).sets())
+            sets.push_back(std::move(s));
+    return sets;
+}
 
 // The container's first IPv4 and IPv6 address: IPs whose interface is CNI_IFNAME in a sandbox.
 std::vector<IpPrefix> containerIps(const cni::CmdArgs& args, const cni::Result& prev) {
@@ -55,24 +66,35 @@ nat::Element mappingKey(const Mapping& m, Family family) {
     return {.set = "pm" + fam + (m.hostIP ? "ip" : ""), .key = key.bytes()};
 }
 
-/// What ADD installs: the mappings (must be new: another owner's host port is a conflict) and
-/// the SNAT entries (shared keys are fine).
-net::SetChanges plan(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
+/// What ADD installs: the mappings (must be new: another owner's host port is a conflict), the
+/// SNAT entries (shared keys are fine) and, for a family with conditions, each mapping's key in
+/// the config's condition set and in pmc4/pmc6[ip] (see nft_conditions.cpp).
+net::SetChanges plan(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner,
+                     const CondObjects& cond) {
     net::SetChanges p;
     for (const auto& ip : ips) {
+        const bool v4 = ip.family() == Family::V4;
+        const bool conditioned = !(v4 ? cond.set4 : cond.set6).empty();
         bool mapped = false;
         for (const auto& m : c.mappings) {
-            if (m.hostIP && m.hostIP->family() != ip.family()) continue;
+            if (!m.applies(ip.family())) continue;
             mapped = true;
             nat::Element e = mappingKey(m, ip.family());
-            e.data = net::ConcatBuilder().addr(ip.address()).port(uint16_t(m.containerPort)).bytes();
+            if (conditioned) {
+                const std::string& own =
+                    m.hostIP ? (v4 ? cond.set4ip : cond.set6ip) : (v4 ? cond.set4 : cond.set6);
+                p.add.push_back({.set = own, .key = e.key, .comment = owner});
+                p.add.push_back({.set = "pmc" + e.set.substr(2), .key = e.key, .comment = owner});
+            }
+            e.data =
+                net::ConcatBuilder().addr(ip.address()).port(uint16_t(m.containerPort)).bytes();
             e.comment = owner;
             p.create.push_back(std::move(e));
         }
         if (!mapped || !(c.snat || c.masqAll)) continue;
         // Source range . container address: hairpin (own subnet) or everything (masqAll).
         IpPrefix src = c.masqAll ? IpPrefix(ip.address(), 0).masked() : ip.masked();
-        p.add.push_back({.set = std::string("pmsnat") + (ip.family() == Family::V4 ? "4" : "6"),
+        p.add.push_back({.set = std::string("pmsnat") + (v4 ? "4" : "6"),
                          .key = net::ConcatBuilder().addr(src.network()).addr(ip.address()).bytes(),
                          .keyEnd = net::ConcatBuilder().addr(src.last()).addr(ip.address()).bytes(),
                          .comment = owner});
@@ -84,22 +106,26 @@ net::SetChanges plan(const Config& c, const std::vector<IpPrefix>& ips, const st
 Status removeOwned(const cni::CmdArgs& args, const Expected<Config>& c, const std::string& owner) {
     std::vector<nat::Element> expected;
     if (c && args.conf.prevResult) {
-        net::SetChanges p = plan(*c, containerIps(args, *args.conf.prevResult), owner);
+        net::SetChanges p = plan(*c, containerIps(args, *args.conf.prevResult), owner,
+                                 condObjects(*c, args.conf.name));
         expected = std::move(p.create);
         expected.insert(expected.end(), p.add.begin(), p.add.end());
     }
-    return nat::removeOwned(kPortSets, owner, expected, "remove port mappings of " + owner);
+    return nat::removeOwned(portSets(c, args.conf.name), owner, expected,
+                            "remove port mappings of " + owner);
 }
 
 // Explains an EEXIST from creating the mappings: which mapping, and who owns it.
 Error conflict(const Config& c, const std::vector<IpPrefix>& ips, const Error& original) {
     for (const auto& ip : ips)
         for (const auto& m : c.mappings) {
-            if (m.hostIP && m.hostIP->family() != ip.family()) continue;
-            auto owner = net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())});
+            if (!m.applies(ip.family())) continue;
+            auto owner =
+                net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())});
             if (owner && !owner->empty())
                 return Error{Code::Conflict,
-                             "host port " + m.text() + " is already mapped by " + (*owner)[0].comment,
+                             "host port " + m.text() + " is already mapped by " +
+                                 (*owner)[0].comment,
                              original.details, EEXIST};
         }
     return original;
@@ -128,9 +154,18 @@ void forgetUdpFlows(const Config& c) {
 }
 
 nat::ipt::PortmapSpec iptSpec(const Config& c, const std::vector<IpPrefix>& ips) {
-    nat::ipt::PortmapSpec spec{.ips = ips, .mappings = {}, .snat = c.snat, .masqAll = c.masqAll};
+    nat::ipt::PortmapSpec spec{.ips = ips,
+                               .mappings = {},
+                               .snat = c.snat,
+                               .masqAll = c.masqAll,
+                               .conditions4 = c.cond4.tokens,
+                               .conditions6 = c.cond6.tokens,
+                               .externalSetMarkChain = c.externalSetMarkChain};
     for (const auto& m : c.mappings)
-        spec.mappings.push_back({.hostIP = m.hostIP, .protocol = m.protocol, .hostPort = m.hostPort,
+        spec.mappings.push_back({.hostIP = m.hostIP,
+                                 .family = m.family,
+                                 .protocol = m.protocol,
+                                 .hostPort = m.hostPort,
                                  .containerPort = m.containerPort});
     return spec;
 }
@@ -140,12 +175,15 @@ nat::ipt::PortmapSpec iptSpec(const Config& c, const std::vector<IpPrefix>& ips)
 Status refuseNftTaken(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
     for (const auto& ip : ips)
         for (const auto& m : c.mappings) {
-            if (m.hostIP && m.hostIP->family() != ip.family()) continue;
-            auto have = net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())});
+            if (!m.applies(ip.family())) continue;
+            auto have =
+                net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())});
             if (have && !have->empty() && (*have)[0].comment != owner)
-                return std::unexpected(Error{Code::Conflict,
-                                             "host port " + m.text() + " is already mapped by " + (*have)[0].comment,
-                                             {}, EEXIST});
+                return std::unexpected(
+                    Error{Code::Conflict,
+                          "host port " + m.text() + " is already mapped by " + (*have)[0].comment,
+                          {},
+                          EEXIST});
         }
     return {};
 }
@@ -154,6 +192,32 @@ Status refuseNftTaken(const Config& c, const std::vector<IpPrefix>& ips, const s
 Status addIptables(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
     TRY(refuseNftTaken(c, ips, owner));
     return nat::ipt::addPortmap(owner, iptSpec(c, ips));
+}
+
+// Adds the mappings to table inet tether in one transaction: either every element is installed
+// or none. Creates the config's condition objects when a set is missing. A key held by the same
+// attachment (a repeated ADD) replaces everything the attachment had; one held by another owner
+// is the conflict.
+Status addNftables(const Config& c, const std::vector<IpPrefix>& ips, const std::string& network,
+                   const std::string& owner) {
+    TRY(nat::ensureTable());
+    const CondObjects cond = condObjects(c, network);
+    net::SetChanges changes = plan(c, ips, owner, cond);
+    const std::string what = "add port mappings for " + owner;
+    auto st = nat::commit(changes, what);
+    if (!st && st.error().errnum == ENOENT && !cond.chain.empty()) {
+        TRY(ensureCondObjects(c, network));
+        st = nat::commit(changes, what);
+    }
+    if (!st && st.error().errnum == EEXIST) {
+        auto held = TRY(net::getSetElements(NFPROTO_INET, nat::kTableName, changes.create));
+        for (const auto& e : held)
+            if (e.comment != owner) return std::unexpected(conflict(c, ips, st.error()));
+        changes.del = TRY(nat::ownedElements(portSets(c, network), owner));
+        st = nat::commit(changes, what);
+    }
+    if (!st && st.error().errnum == EEXIST) return std::unexpected(conflict(c, ips, st.error()));
+    return st;
 }
 
 } // namespace
@@ -165,19 +229,13 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const cni::Result& prev = *args.conf.prevResult;
     if (c.mappings.empty()) return prev; // nothing to do, touch nothing
     auto ips = containerIps(args, prev);
-    if (ips.empty())
-        return fail(Code::InvalidConfig, "prevResult has no IP address for interface " + args.ifname);
+    if (ips.empty()) return prev; // no address on CNI_IFNAME: nothing to map (as the reference)
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
-    if (c.backend == nat::Backend::Iptables) {
+    if (TRY(chooseBackend(c)) == nat::Backend::Iptables) {
         TRY(addIptables(c, ips, owner));
     } else {
         TRY(nat::ipt::refuseTaken(owner, iptSpec(c, ips))); // mapped with iptables by another
-        TRY(nat::ensureTable());
-        // One transaction: either every mapping is installed or none.
-        if (auto st = nat::commit(plan(c, ips, owner), "add port mappings for " + owner); !st) {
-            if (st.error().errnum == EEXIST) return std::unexpected(conflict(c, ips, st.error()));
-            return std::unexpected(st.error());
-        }
+        TRY(addNftables(c, ips, args.conf.name, owner));
     }
     if (c.snat) allowLocalnet(prev);
     forgetUdpFlows(c);
@@ -199,17 +257,20 @@ Status cmdDel(const cni::CmdArgs& args) {
 
 Status cmdCheck(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
-    if (!args.conf.prevResult) return fail(Code::InvalidConfig, "portmap CHECK requires a prevResult");
+    if (!args.conf.prevResult)
+        return fail(Code::InvalidConfig, "portmap CHECK requires a prevResult");
     if (c.mappings.empty()) return {};
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
-    if (c.backend == nat::Backend::Iptables)
+    if (TRY(chooseBackend(c)) == nat::Backend::Iptables)
         return nat::ipt::checkPortmap(owner, iptSpec(c, containerIps(args, *args.conf.prevResult)));
     for (const auto& ip : containerIps(args, *args.conf.prevResult))
         for (const auto& m : c.mappings) {
-            if (m.hostIP && m.hostIP->family() != ip.family()) continue;
-            auto have = TRY(net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())}));
+            if (!m.applies(ip.family())) continue;
+            auto have = TRY(
+                net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())}));
             if (have.empty() || have[0].comment != owner)
-                return fail(Code::Internal, "port mapping " + m.text() + " of " + owner + " is missing");
+                return fail(Code::Internal,
+                            "port mapping " + m.text() + " of " + owner + " is missing");
         }
     return {};
 }
@@ -217,14 +278,16 @@ Status cmdCheck(const cni::CmdArgs& args) {
 Status cmdGc(const cni::CmdArgs& args) {
     auto valid = plugin::validAttachments(args.conf.raw);
     std::vector<std::string> keep;
-    for (const auto& [cid, ifname] : valid) keep.push_back(nat::ownerTag(args.conf.name, cid, ifname));
+    for (const auto& [cid, ifname] : valid)
+        keep.push_back(nat::ownerTag(args.conf.name, cid, ifname));
     TRY(nat::ipt::gc(nat::ipt::Kind::Portmap, args.conf.name, keep));
-    auto all = TRY(nat::listElements(kPortSets));
+    auto all = TRY(nat::listElements(portSets(parseConfig(args), args.conf.name)));
     std::vector<nat::Element> stale;
     for (auto& e : all) {
         if (!e.comment.starts_with(nat::networkPrefix(args.conf.name))) continue;
         bool ok = false;
-        for (const auto& k : keep) ok = ok || k == e.comment;
+        for (const auto& k : keep)
+            ok = ok || k == e.comment;
         if (!ok) stale.push_back(std::move(e));
     }
     return nat::commit({.del = std::move(stale)}, "gc port mappings of network " + args.conf.name);
