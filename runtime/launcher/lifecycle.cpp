@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -112,9 +113,18 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
             (void)!::send(spec.syncFd, packet.data(), packet.size(), MSG_NOSIGNAL);
             ::_exit(125);
         };
+        // As for run: nothing of the caller's but stdio reaches the container, and the helper
+        // cannot be ptraced by the container's processes once it is in their namespaces.
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        std::vector<int> keep = {spec.syncFd};
+        for (auto [fd, type] : nsFds)
+            keep.push_back(fd);
+        closeFdsExcept(keep);
         if (auto r = cg.addPid(::getpid()); !r) die(r.error().msg);
         for (auto [fd, type] : nsFds)
             if (::setns(fd, type) != 0) die(errnoError("setns into container " + id, errno).msg);
+        for (auto [fd, type] : nsFds)
+            ::close(fd);
         pid_t inner = ::fork();
         if (inner < 0) die(errnoError("fork", errno).msg);
         if (inner == 0) {
