@@ -20,6 +20,7 @@
 #include "runtime/launcher/child.hpp"
 #include "runtime/launcher/container.hpp"
 #include "runtime/launcher/fs_util.hpp"
+#include "runtime/launcher/seccomp_profile.hpp"
 #include "runtime/launcher/security.hpp"
 #include "runtime/launcher/state.hpp"
 
@@ -94,7 +95,13 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
     spec.uid = user.value("uid", 0u);
     spec.gid = user.value("gid", 0u);
     spec.seccomp = st.value("seccomp", true);
-    if (spec.seccomp) spec.seccompFilter = seccompFilter(spec.caps);
+    if (spec.seccomp) {
+        auto custom = st.value("seccompProfile", nlohmann::json::object());
+        std::string text = custom.value("json", "");
+        spec.seccompFilter =
+            TRY(seccompFilterFor(text.empty() ? defaultSeccompProfile() : text, spec.caps,
+                                 paths.libRoot + "/seccomp", custom.value("source", "default")));
+    }
     int sp[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
         closeAll();
