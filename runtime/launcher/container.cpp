@@ -296,8 +296,7 @@ Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts) {
     opts.env.push_back("HOSTNAME=" + opts.hostname);
     TRY(validateRunOptions(opts));
     auto caps = TRY(resolveCapabilities(opts.capAdd, opts.capDrop));
-    // The filter is compiled (or read from the cache) here: a bad profile fails before anything
-    // is created.
+    // Compiled (or read from the cache) now: a bad profile fails before anything exists.
     std::vector<sock_filter> filter;
     if (opts.seccomp)
         filter = TRY(seccompFilterFor(opts.seccompProfile.empty() ? defaultSeccompProfile()
