@@ -1,5 +1,6 @@
 #include "runtime/launcher/child.hpp"
 
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <net/if.h>
 #include <sched.h>
@@ -12,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "runtime/launcher/security.hpp"
@@ -70,20 +73,53 @@ std::string envValue(const std::vector<std::string>& env, const std::string& key
     report(spec.syncFd, err == ENOENT ? 127 : 126, "exec " + cmd + ": " + std::strerror(err));
 }
 
+/// The init never execs, so its argv and environment are still the launcher's (host paths,
+/// the caller's variables) and readable in /proc/1/cmdline and /proc/1/environ: overwrite both
+/// areas in place (their bounds are fields 48-51 of /proc/self/stat) and empty `environ`.
+void scrubArgsAndEnv() {
+    int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    char buf[2048];
+    ssize_t n = fd < 0 ? -1 : ::read(fd, buf, sizeof buf - 1);
+    if (fd >= 0) ::close(fd);
+    ::clearenv();
+    if (n <= 0) return;
+    buf[n] = 0;
+    char* p = std::strrchr(buf, ')');
+    if (!p) return;
+    unsigned long v[52] = {};
+    int field = 2;
+    for (char* tok = std::strtok(p + 1, " "); tok && field < 51; tok = std::strtok(nullptr, " "))
+        v[++field] = std::strtoul(tok, nullptr, 10);
+    if (field < 51) return;
+    unsigned long argStart = v[48], argEnd = v[49], envStart = v[50], envEnd = v[51];
+    if (envEnd > envStart) std::memset(reinterpret_cast<void*>(envStart), 0, envEnd - envStart);
+    if (argEnd > argStart) {
+        static const char name[] = "tether-init";
+        size_t len = argEnd - argStart;
+        std::memset(reinterpret_cast<void*>(argStart), 0, len);
+        std::memcpy(reinterpret_cast<void*>(argStart), name, std::min(len - 1, sizeof name - 1));
+    }
+}
+
 /// PID 1 with --init: reaps every child, forwards signals to the command, exits with its status.
+/// It runs under the container's policy: credentials already applied, the seccomp filter loaded
+/// here (the command inherits it), no fd but the sync socket, undumpable (so the container's
+/// processes cannot ptrace it or read its /proc files), no launcher environment.
 [[noreturn]] void runInit(const ChildSpec& spec) {
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, nullptr);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); // a uid change may have reset it
+    scrubArgsAndEnv();
+    if (spec.seccomp)
+        if (auto st = loadSeccomp(spec.seccompFilter); !st)
+            report(spec.syncFd, 125, st.error().msg);
     pid_t main = ::fork();
     if (main < 0) report(spec.syncFd, 125, std::string("fork init child: ") + std::strerror(errno));
     if (main == 0) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        if (spec.seccomp)
-            if (auto st = loadSeccomp(spec.seccompFilter); !st)
-                report(spec.syncFd, 125, st.error().msg);
         execCommand(spec);
     }
     ::close(spec.syncFd);
@@ -122,6 +158,18 @@ Status loopbackUp() {
 
 } // namespace
 
+void closeFdsExcept(std::vector<int> keep) {
+    std::erase_if(keep, [](int fd) { return fd < 3; });
+    std::sort(keep.begin(), keep.end());
+    unsigned from = 3;
+    for (int fd : keep) {
+        if (static_cast<unsigned>(fd) > from)
+            ::syscall(SYS_close_range, from, static_cast<unsigned>(fd) - 1, 0U);
+        from = static_cast<unsigned>(fd) + 1;
+    }
+    ::syscall(SYS_close_range, from, ~0U, 0U);
+}
+
 sigset_t supervisedSignals() {
     sigset_t set;
     sigemptyset(&set);
@@ -156,6 +204,9 @@ void setupNamespaces(const ChildSpec& spec) {
         report(spec.syncFd, 125, std::string("join network namespace: ") + std::strerror(errno));
     if (spec.joinIpcFd >= 0 && ::setns(spec.joinIpcFd, CLONE_NEWIPC) != 0)
         report(spec.syncFd, 125, std::string("join ipc namespace: ") + std::strerror(errno));
+    // Namespace fds of the host or another container: gone before any mount of the container.
+    for (int fd : {spec.joinNetFd, spec.joinIpcFd})
+        if (fd >= 0) ::close(fd);
     if (spec.newNet)
         if (auto st = loopbackUp(); !st) report(spec.syncFd, 125, st.error().msg);
     if (auto st = setupMounts(spec.mounts); !st) report(spec.syncFd, 125, st.error().msg);
@@ -164,10 +215,14 @@ void setupNamespaces(const ChildSpec& spec) {
 } // namespace
 
 void childMain(const ChildSpec& spec) {
-    ::close(spec.parentFd);
     // Die with the launcher. (Should it be gone already, the recv below reads EOF: getppid()
     // cannot tell, it is 0 in a new PID namespace.)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Nothing of the launcher's survives into the container: not its fds (the state dir lock,
+    // the host cgroup dir, the caller's pipes: any directory fd is a way out of the root), and
+    // until exec it is not dumpable (no ptrace, /proc/<pid> owned by root and unreadable).
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    closeFdsExcept({spec.syncFd, spec.joinNetFd, spec.joinIpcFd});
     // Without a user namespace nothing in the namespace setup depends on the launcher's work
     // after clone (cgroup placement by CLONE_INTO_CGROUP, netns pin, CNI ADD): it runs while
     // the launcher wires the network, and only the rest waits for the release.

@@ -49,6 +49,10 @@ struct ChildSpec {
 /// on spec.syncFd as childMain does.
 [[noreturn]] void finishAndExec(const ChildSpec& spec);
 
+/// Closes every fd >= 3 except those in `keep` (negative entries ignored): close_range over the
+/// gaps. Runs in a new container process before any of its setup.
+void closeFdsExcept(std::vector<int> keep);
+
 /// The signals the launcher blocks and forwards while it supervises a process (SIGCHLD included).
 sigset_t supervisedSignals();
 /// Waits for `pid` (signals from supervisedSignals() must be blocked), forwarding signals to it;

@@ -54,7 +54,8 @@ std::vector<std::string> commandArgs(CLI::App* cmd, const std::string& first) {
 }
 
 struct RunFlags {
-    std::string name, rootfs, image, hostname, workdir = "/", user, memory, memorySwap, securityOpt;
+    std::string name, rootfs, image, hostname, workdir = "/", user, memory, memorySwap;
+    std::vector<std::string> securityOpt;
     std::vector<std::string> volumes, env, capAdd, capDrop, nets, ports, ulimits;
     std::string command;
     std::string pid, ipc;
@@ -80,7 +81,9 @@ void addRun(CLI::App& app, const LauncherPaths& paths) {
     cmd->add_option("--cap-add", f->capAdd, "Add a capability (or ALL)")->allow_extra_args(false);
     cmd->add_option("--cap-drop", f->capDrop, "Drop a capability (or ALL)")
         ->allow_extra_args(false);
-    cmd->add_option("--security-opt", f->securityOpt, "seccomp=unconfined disables the filter");
+    cmd->add_option("--security-opt", f->securityOpt,
+                    "seccomp=unconfined|FILE (Docker/OCI JSON profile), no-new-privileges")
+        ->allow_extra_args(false);
     cmd->add_flag("--init", f->init, "Run a reaping init as PID 1");
     cmd->add_flag("-d,--detach", f->detach, "Run in the background, print the id");
     cmd->add_flag("--userns", f->userns, "Map container root to host uids 100000+65536");
@@ -117,12 +120,8 @@ void addRun(CLI::App& app, const LauncherPaths& paths) {
         if (!f->user.empty()) std::tie(o.uid, o.gid) = orFail(parseUser(f->user));
         o.capAdd = f->capAdd;
         o.capDrop = f->capDrop;
-        if (!f->securityOpt.empty()) {
-            if (f->securityOpt != "seccomp=unconfined")
-                failWith(Error{Code::InvalidConfig, "--security-opt " + f->securityOpt +
-                                                        ": only seccomp=unconfined is supported"});
-            o.seccomp = false;
-        }
+        for (const auto& so : f->securityOpt) // launcher security: options.cpp
+            orFail(applySecurityOpt(o, so), 125);
         o.init = f->init;
         o.detach = f->detach;
         o.userns = f->userns;

@@ -19,6 +19,7 @@
 #include "runtime/launcher/child.hpp"
 #include "runtime/launcher/fs_util.hpp"
 #include "runtime/launcher/rootfs.hpp"
+#include "runtime/launcher/seccomp_profile.hpp"
 #include "runtime/launcher/security.hpp"
 #include "runtime/launcher/state.hpp"
 #include "runtime/net/attach.hpp"
@@ -92,7 +93,8 @@ struct Launch {
     RunOptions& opts;
     nlohmann::json state;
     std::string dir;
-    Fd lockFd; ///< the state dir, flock'ed until state.json exists
+    Fd lockFd;                            ///< the state dir, flock'ed until state.json exists
+    std::vector<sock_filter> filter = {}; ///< seccomp, built before the state dir exists
 };
 
 /// Everything after the state dir exists: cgroup, clone, wiring, release. Returns the child pid
@@ -161,7 +163,7 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
     spec.uid = o.uid;
     spec.gid = o.gid;
     spec.seccomp = o.seccomp;
-    if (o.seccomp) spec.seccompFilter = seccompFilter(caps);
+    spec.seccompFilter = std::move(l.filter);
     spec.init = o.init;
     spec.joinNetFd = joinNet.fd;
     spec.joinIpcFd = joinIpc.fd;
@@ -293,10 +295,16 @@ Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts) {
                         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     opts.env.push_back("HOSTNAME=" + opts.hostname);
     TRY(validateRunOptions(opts));
-    TRY(resolveCapabilities(opts.capAdd, opts.capDrop));
+    auto caps = TRY(resolveCapabilities(opts.capAdd, opts.capDrop));
+    // Compiled (or read from the cache) now: a bad profile fails before anything exists.
+    std::vector<sock_filter> filter;
+    if (opts.seccomp)
+        filter = TRY(seccompFilterFor(opts.seccompProfile.empty() ? defaultSeccompProfile()
+                                                                  : opts.seccompProfile,
+                                      caps, paths.libRoot + "/seccomp", opts.seccompSource));
 
     TRY(mkdirs(paths.stateRoot, 0711));
-    Launch l{paths, opts, {}, paths.stateDir(opts.id), Fd()};
+    Launch l{paths, opts, {}, paths.stateDir(opts.id), Fd(), std::move(filter)};
     if (::mkdir(l.dir.c_str(), 0700) != 0) {
         if (errno == EEXIST)
             return fail(Code::Conflict, "container " + opts.id + " already exists");
@@ -308,6 +316,8 @@ Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts) {
                {"command", opts.command}, {"created", std::time(nullptr)},
                {"detached", opts.detach}, {"seccomp", opts.seccomp},
                {"userns", opts.userns},   {"hostname", opts.hostname}};
+    if (!opts.seccompProfile.empty()) // for exec; the built-in profile is not copied
+        l.state["seccompProfile"] = {{"source", opts.seccompSource}, {"json", opts.seccompProfile}};
 
     int notify[2] = {-1, -1};
     if (opts.detach) {
@@ -367,6 +377,12 @@ Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts) {
     }
     report(0, opts.id);
     int code = superviseChild(*started);
+    if (code == 128 + SIGSYS && opts.seccomp)
+        std::fprintf(stderr,
+                     "tether: container process killed by its seccomp filter (SIGSYS): a syscall "
+                     "the profile (%s) kills, or a foreign architecture; the kernel's audit log "
+                     "(type=1326) names the syscall\n",
+                     opts.seccompSource.c_str());
     Cgroup cg = Cgroup::fromJson(l.state["cgroup"]);
     bool oom = cg.oomKilled();
     if (oom) std::fprintf(stderr, "tether: container killed: out of memory\n");

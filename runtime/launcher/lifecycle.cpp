@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include "runtime/launcher/child.hpp"
 #include "runtime/launcher/container.hpp"
 #include "runtime/launcher/fs_util.hpp"
+#include "runtime/launcher/seccomp_profile.hpp"
 #include "runtime/launcher/security.hpp"
 #include "runtime/launcher/state.hpp"
 
@@ -93,7 +95,13 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
     spec.uid = user.value("uid", 0u);
     spec.gid = user.value("gid", 0u);
     spec.seccomp = st.value("seccomp", true);
-    if (spec.seccomp) spec.seccompFilter = seccompFilter(spec.caps);
+    if (spec.seccomp) {
+        auto custom = st.value("seccompProfile", nlohmann::json::object());
+        std::string text = custom.value("json", "");
+        spec.seccompFilter =
+            TRY(seccompFilterFor(text.empty() ? defaultSeccompProfile() : text, spec.caps,
+                                 paths.libRoot + "/seccomp", custom.value("source", "default")));
+    }
     int sp[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
         closeAll();
@@ -112,9 +120,18 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
             (void)!::send(spec.syncFd, packet.data(), packet.size(), MSG_NOSIGNAL);
             ::_exit(125);
         };
+        // As for run: nothing of the caller's but stdio reaches the container, and the helper
+        // cannot be ptraced by the container's processes once it is in their namespaces.
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        std::vector<int> keep = {spec.syncFd};
+        for (auto [fd, type] : nsFds)
+            keep.push_back(fd);
+        closeFdsExcept(keep);
         if (auto r = cg.addPid(::getpid()); !r) die(r.error().msg);
         for (auto [fd, type] : nsFds)
             if (::setns(fd, type) != 0) die(errnoError("setns into container " + id, errno).msg);
+        for (auto [fd, type] : nsFds)
+            ::close(fd);
         pid_t inner = ::fork();
         if (inner < 0) die(errnoError("fork", errno).msg);
         if (inner == 0) {

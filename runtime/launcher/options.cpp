@@ -181,6 +181,41 @@ Expected<NsMode> parseNsMode(const std::string& flag, const std::string& value) 
     return m;
 }
 
+Status applySecurityOpt(RunOptions& o, const std::string& value) {
+    std::string flag = "--security-opt " + value;
+    if (value == "seccomp=unconfined" || value == "seccomp:unconfined") {
+        o.seccomp = false;
+        return {};
+    }
+    if (value.starts_with("seccomp=") || value.starts_with("seccomp:")) {
+        std::string file = value.substr(8);
+        int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) return failErrno(flag + ": open profile", errno, Code::InvalidConfig);
+        std::string text;
+        char buf[65536];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < (4u << 20))
+            text.append(buf, static_cast<size_t>(n));
+        int err = errno;
+        ::close(fd);
+        if (n < 0) return failErrno(flag + ": read profile", err, Code::InvalidConfig);
+        if (text.size() >= (4u << 20))
+            return fail(Code::InvalidConfig, flag + ": profile larger than 4 MiB");
+        o.seccomp = true;
+        o.seccompProfile = std::move(text);
+        o.seccompSource = file;
+        return {};
+    }
+    if (value == "no-new-privileges" || value == "no-new-privileges=true" ||
+        value == "no-new-privileges:true")
+        return {}; // the container's processes always run with no_new_privs
+    if (value.starts_with("no-new-privileges"))
+        return fail(Code::InvalidConfig,
+                    flag + ": tether always sets no_new_privs; it cannot be turned off");
+    return fail(Code::InvalidConfig,
+                flag + ": expected seccomp=unconfined, seccomp=FILE or no-new-privileges");
+}
+
 Status validateRunOptions(const RunOptions& o) {
     if (!validName(o.id)) return fail(Code::InvalidConfig, "invalid container name " + o.id);
     if (o.command.empty())

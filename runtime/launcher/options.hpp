@@ -64,6 +64,10 @@ struct RunOptions {
     gid_t gid = 0;
     std::vector<std::string> capAdd, capDrop;
     bool seccomp = true;
+    // --- security options (launcher security; see applySecurityOpt) ---
+    std::string seccompProfile; ///< --security-opt seccomp=FILE: its JSON (empty: built-in)
+    std::string seccompSource = "default"; ///< the FILE, for messages
+    // --- end security options ---
     bool init = false;
     bool detach = false;
     bool userns = false;
@@ -89,6 +93,10 @@ Expected<Ulimit> parseUlimit(const std::string& spec);
 Expected<std::pair<uid_t, gid_t>> parseUser(const std::string& spec);
 /// "host", "container:ID" (and "none"/"NAME" for --net, handled by the caller).
 Expected<NsMode> parseNsMode(const std::string& flag, const std::string& value);
+/// One --security-opt value: "seccomp=unconfined", "seccomp=FILE" (a Docker/OCI JSON profile,
+/// read and parsed now), "no-new-privileges[=true]" / "no-new-privileges:true" (always in effect
+/// in tether). Anything else (apparmor=, label=, =false) is an error naming the value.
+Status applySecurityOpt(RunOptions& opts, const std::string& value);
 /// Validates cross-field rules (rootfs vs image, network modes vs -p, names, paths).
 Status validateRunOptions(const RunOptions& opts);
 

@@ -23,6 +23,10 @@ class LauncherEnv {
     /// `tether ARGS...` with this environment (plus `extraEnv` KEY=VALUE entries).
     ExecResult tether(const std::vector<std::string>& args, int timeoutSec = 60,
                       const std::vector<std::string>& extraEnv = {}) const;
+    /// The argv that tether() runs (env KEY=VALUE... tether ARGS...), to start it another way.
+    [[nodiscard]] std::vector<std::string>
+    tetherArgv(const std::vector<std::string>& args,
+               const std::vector<std::string>& extraEnv = {}) const;
     /// `tether run --net none ARGS...`.
     ExecResult runNone(const std::vector<std::string>& args, int timeoutSec = 60) const;
 
