@@ -315,7 +315,10 @@ Expected<std::vector<sock_filter>> seccompFilterFor(const std::string& text,
     }
     auto profile = TRY(parseSeccompProfile(text, caps, source));
     auto filter = TRY(compileSeccomp(profile));
-    if (mkdirs(cacheDir, 0700)) {
+    // The lib dir above the cache is traversed by user-namespaced containers (their rootfs lives
+    // there): it gets 0711 when we create it; only the cache itself is private.
+    std::string parent = cacheDir.substr(0, cacheDir.find_last_of('/'));
+    if ((parent.empty() || mkdirs(parent, 0711)) && mkdirs(cacheDir, 0700)) {
         std::string tmp = path + ".tmp" + std::to_string(::getpid());
         std::string bytes(reinterpret_cast<const char*>(filter.data()),
                           filter.size() * sizeof(sock_filter));
