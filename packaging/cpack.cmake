@@ -36,9 +36,9 @@ tether executes CNI network configuration lists as libcni does (cnitool-compatib
 runs containers in their own namespaces and cgroups with a network wired through CNI\n\
 plugins, and brings up throwaway network topologies for tests.")
 set(CPACK_DEBIAN_CLI_PACKAGE_CONTROL_EXTRA
-    ${CMAKE_CURRENT_SOURCE_DIR}/debian/tether.postinst
-    ${CMAKE_CURRENT_SOURCE_DIR}/debian/tether.prerm
-    ${CMAKE_CURRENT_SOURCE_DIR}/debian/tether.postrm)
+    ${CMAKE_CURRENT_SOURCE_DIR}/debian/tether/postinst
+    ${CMAKE_CURRENT_SOURCE_DIR}/debian/tether/prerm
+    ${CMAKE_CURRENT_SOURCE_DIR}/debian/tether/postrm)
 set(CPACK_DEBIAN_CLI_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 # tether-cni-plugins: libnftables1 is dlopen()ed for NAT (ipMasq, portmap: the default nftables
@@ -61,5 +61,7 @@ if(pkg_cni_dir STREQUAL "/usr/lib/cni" OR pkg_cni_dir STREQUAL "/opt/cni/bin")
   set(CPACK_DEBIAN_PLUGINS_PACKAGE_REPLACES "containernetworking-plugins")
   set(CPACK_DEBIAN_PLUGINS_PACKAGE_PROVIDES "containernetworking-plugins")
 endif()
+
+set(CPACK_PRE_BUILD_SCRIPTS ${CMAKE_CURRENT_SOURCE_DIR}/cpack_links.cmake)
 
 include(CPack)
