@@ -61,6 +61,20 @@ for s in postinst prerm postrm; do
 done
 ok "contents: $(wc -l <"$work/cli.files") + $(wc -l <"$work/plugins.files") paths, none shared with containernetworking-plugins"
 
+# ---- cmake --install replaces its own files, never someone else's ------------------------------
+dest=$work/destdir
+DESTDIR=$dest cmake --install "$build" --prefix /usr >/dev/null || fail "cmake --install into DESTDIR"
+DESTDIR=$dest cmake --install "$build" --prefix /usr >/dev/null || fail "cmake --install over its own files"
+[[ -x $dest/usr/lib/tether/cni/bridge ]] || fail "cmake --install: plugin dir does not follow the prefix"
+rm "$dest/usr/lib/tether/cni/bridge"
+printf '#!/bin/sh\n# not ours\n' >"$dest/usr/lib/tether/cni/bridge"
+if DESTDIR=$dest cmake --install "$build" --prefix /usr >"$work/guard.log" 2>&1; then
+    fail "cmake --install replaced a foreign file"
+fi
+tr -s "\n " "  " <"$work/guard.log" | grep -q "refusing to replace .*/bridge" || fail "guard message does not name the file"
+grep -q "not ours" "$dest/usr/lib/tether/cni/bridge" || fail "foreign file was modified"
+ok "cmake --install: reinstall over its own files works; a foreign bridge stops it untouched"
+
 # ---- unpack into a scratch root and run the main job from it -----------------------------------
 root=$work/root
 dpkg-deb -x "$plugins" "$root"
