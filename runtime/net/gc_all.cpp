@@ -29,14 +29,16 @@ Expected<std::vector<std::string>> gcAllNetworks(const NetPaths& paths) {
     std::vector<std::string> report;
     std::vector<std::string> problems;
     std::vector<NetworkList> lists = loadNetworks(paths.configDir, &problems);
-    for (const auto& p : problems) report.push_back("warning: " + p);
+    for (const auto& p : problems)
+        report.push_back("warning: " + p);
     if (std::none_of(lists.begin(), lists.end(), [](const auto& l) { return l.name == "default"; }))
         lists.push_back(builtinDefaultNetwork());
 
     // Attachments of networks whose config is gone: GC them with the conflist the cache holds.
     std::map<std::string, std::string> orphaned;
     for (const auto& a : listCache(paths.cacheDir, "")) {
-        bool known = std::any_of(lists.begin(), lists.end(), [&](const auto& l) { return l.name == a.network; });
+        bool known = std::any_of(lists.begin(), lists.end(),
+                                 [&](const auto& l) { return l.name == a.network; });
         if (!known && !orphaned.contains(a.network)) orphaned[a.network] = a.config;
     }
     for (const auto& [name, bytes] : orphaned) {
