@@ -5,7 +5,8 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config git
   libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev libnftables-dev nlohmann-json3-dev libspdlog-dev
-  catch2 libcli11-dev libseccomp-dev libcap-dev libsystemd-dev)
+  catch2 libcli11-dev libseccomp-dev libcap-dev libsystemd-dev
+  python3 dpkg-dev fakeroot man-db) # python3: man pages; dpkg-dev, fakeroot: cpack -G DEB
 run_pkgs=(iproute2 nftables iptables conntrack iputils-ping busybox-static util-linux procps)
 peer_pkgs=(containernetworking-plugins runc crun podman hyperfine)
 

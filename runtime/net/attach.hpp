@@ -14,14 +14,19 @@
 
 namespace tether::rt {
 
-/// Where configs, plugins and the result cache live. Defaults follow libcni/cnitool and may be
-/// overridden by the environment (NETCONFPATH, CNI_PATH, CNI_CACHE_DIR) through fromEnv().
+/// Where configs, plugins and the result cache live. Config and cache dirs follow libcni/cnitool;
+/// the plugin path is this build's compiled-in plugin dir (docs/packaging.md). fromEnv() applies
+/// the environment (NETCONFPATH, CNI_PATH, CNI_CACHE_DIR).
 struct NetPaths {
     std::string configDir = "/etc/cni/net.d";
-    std::string cniPath = "/opt/cni/bin";
+    std::string cniPath = defaultCniPath();
     std::string cacheDir = "/var/lib/cni";
     /// Defaults overridden by NETCONFPATH, CNI_PATH and CNI_CACHE_DIR when set.
     static NetPaths fromEnv();
+    /// The plugin path used when CNI_PATH is unset: the directory of the running binary if it
+    /// holds our plugins (build/bin), the install tree's plugin dir reached from the binary (a
+    /// relocated tree finds its own plugins), then the compiled-in plugin dir; duplicates dropped.
+    static std::string defaultCniPath();
 };
 
 /// One container's request. `networks` are network names; the name "default" resolves to the

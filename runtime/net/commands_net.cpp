@@ -10,6 +10,7 @@
 #include "cni/version.hpp"
 #include "libnet/netns.hpp"
 #include "runtime/commands.hpp"
+#include "runtime/net/gc_all.hpp"
 #include "runtime/net/net_ops.hpp"
 #include "runtime/net/result_cache.hpp"
 #include "runtime/net/sha512.hpp"
@@ -23,6 +24,7 @@ namespace {
 struct NetCmdOptions {
     std::string network, netns, id, ifname, args, cap;
     bool json = false;
+    bool all = false; ///< gc --all
 };
 
 // Prints the error (CNI error JSON on stdout with --json) and exits 1 through CLI11.
@@ -80,7 +82,14 @@ RuntimeConf runtimeConf(const NetCmdOptions& o) {
 void addListCommand(CLI::App& net, const std::string& verb, const std::string& help) {
     auto o = std::make_shared<NetCmdOptions>();
     auto* cmd = net.add_subcommand(verb, help);
-    cmd->add_option("NETWORK", o->network, "network name (from NETCONFPATH, or \"default\")")->required();
+    auto* network = cmd->add_option("NETWORK", o->network, "network name (from NETCONFPATH, or \"default\")");
+    if (verb == "gc") {
+        cmd->add_flag("--all", o->all,
+                      "every network; only attachments whose netns is gone (safe while containers run)")
+            ->excludes(network);
+    } else {
+        network->required();
+    }
     bool needsNetns = verb != "status" && verb != "gc";
     auto* ns = cmd->add_option("NETNS", o->netns, "network namespace path, e.g. /run/netns/x");
     if (needsNetns) ns->required();
@@ -91,6 +100,11 @@ void addListCommand(CLI::App& net, const std::string& verb, const std::string& h
     cmd->add_flag("--json", o->json, "print errors as CNI error JSON on stdout");
     cmd->callback([o, verb] {
         NetPaths paths = NetPaths::fromEnv();
+        if (verb == "gc" && o->all) {
+            for (const auto& line : orFail(gcAllNetworks(paths), o->json)) std::cout << line << "\n";
+            return;
+        }
+        if (o->network.empty()) throw CLI::RequiredError("NETWORK (or --all)");
         NetworkList list = orFail(resolveNetwork(paths, o->network), o->json);
         if (verb == "status") return orFail(statusList(list, execEnv(paths)), o->json);
         if (verb == "gc") return orFail(gcNetwork(paths, list, {}), o->json);

@@ -4,9 +4,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "runtime/net/result_cache.hpp"
+#include "tether/install_paths.hpp"
 
 namespace tether::rt {
 
@@ -16,22 +18,29 @@ NetPaths NetPaths::fromEnv() {
     NetPaths p;
     if (const char* v = std::getenv("NETCONFPATH"); v && *v) p.configDir = v;
     if (const char* v = std::getenv("CNI_CACHE_DIR"); v && *v) p.cacheDir = v;
-    if (const char* v = std::getenv("CNI_PATH"); v && *v) {
-        p.cniPath = v;
-    } else {
-        // Zero configuration: our own plugins next to the tether binary (build/bin, or an
-        // install prefix that holds them), then the standard CNI bin dir.
-        std::error_code ec;
-        auto self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-        if (!ec && ::access((self / "bridge").c_str(), X_OK) == 0)
-            p.cniPath = self.string() + ":" + p.cniPath;
-    }
+    if (const char* v = std::getenv("CNI_PATH"); v && *v) p.cniPath = v;
     return p;
 }
 
-ExecEnv execEnv(const NetPaths& paths) {
-    return ExecEnv{.cniPath = paths.cniPath};
+std::string NetPaths::defaultCniPath() {
+    namespace fs = std::filesystem;
+    std::vector<std::string> dirs;
+    std::error_code ec;
+    auto self = fs::read_symlink("/proc/self/exe", ec).parent_path();
+    if (!ec) {
+        for (const fs::path& d : {self, (self / install::kCniDirFromBinDir).lexically_normal()})
+            if (::access((d / "bridge").c_str(), X_OK) == 0) dirs.push_back(d.string());
+    }
+    dirs.emplace_back(install::kCniDir);
+    std::string out;
+    for (size_t i = 0; i < dirs.size(); ++i) {
+        if (std::find(dirs.begin(), dirs.begin() + i, dirs[i]) != dirs.begin() + i) continue;
+        out += (out.empty() ? "" : ":") + dirs[i];
+    }
+    return out;
 }
+
+ExecEnv execEnv(const NetPaths& paths) { return ExecEnv{.cniPath = paths.cniPath}; }
 
 NetworkList builtinDefaultNetwork() {
     json list = {

@@ -1,0 +1,78 @@
+#include "runtime/net/gc_all.hpp"
+
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <algorithm>
+#include <map>
+
+#include "runtime/net/net_ops.hpp"
+#include "runtime/net/result_cache.hpp"
+
+namespace tether::rt {
+
+namespace {
+
+// A cached attachment's netns is alive while its path is a network namespace: a pin under
+// /run/netns (an nsfs bind mount) or /proc/PID/ns/net of a running process. A pin file left on
+// tmpfs, a vanished path (every path after a reboot) or an empty one is dead.
+bool netnsAlive(const std::string& path) {
+    if (path.empty()) return false;
+    struct statfs fs {};
+    return ::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == NSFS_MAGIC;
+}
+
+} // namespace
+
+Expected<std::vector<std::string>> gcAllNetworks(const NetPaths& paths) {
+    std::vector<std::string> report;
+    std::vector<std::string> problems;
+    std::vector<NetworkList> lists = loadNetworks(paths.configDir, &problems);
+    for (const auto& p : problems)
+        report.push_back("warning: " + p);
+    if (std::none_of(lists.begin(), lists.end(), [](const auto& l) { return l.name == "default"; }))
+        lists.push_back(builtinDefaultNetwork());
+
+    // Attachments of networks whose config is gone: GC them with the conflist the cache holds.
+    std::map<std::string, std::string> orphaned;
+    for (const auto& a : listCache(paths.cacheDir, "")) {
+        bool known = std::any_of(lists.begin(), lists.end(),
+                                 [&](const auto& l) { return l.name == a.network; });
+        if (!known && !orphaned.contains(a.network)) orphaned[a.network] = a.config;
+    }
+    for (const auto& [name, bytes] : orphaned) {
+        auto list = parseNetworkList(bytes, "cached config of " + name);
+        if (list && list->name == name) {
+            lists.push_back(*list);
+        } else {
+            report.push_back("warning: network " + name + ": cached config unusable, skipped");
+        }
+    }
+
+    std::string errors;
+    for (const auto& list : lists) {
+        std::vector<std::pair<std::string, std::string>> valid;
+        size_t stale = 0;
+        for (const auto& a : listCache(paths.cacheDir, list.name)) {
+            if (netnsAlive(a.netns)) {
+                valid.emplace_back(a.containerId, a.ifname);
+            } else {
+                ++stale;
+            }
+        }
+        if (list.disableGC) {
+            report.push_back("network " + list.name + ": disableGC, skipped");
+            continue;
+        }
+        auto st = gcNetwork(paths, list, valid);
+        report.push_back("network " + list.name + ": " + std::to_string(stale) +
+                         " stale attachment(s) removed, " + std::to_string(valid.size()) + " kept" +
+                         (st ? "" : " (" + st.error().text() + ")"));
+        if (!st) errors += (errors.empty() ? "" : "; ") + list.name + ": " + st.error().text();
+    }
+    if (!errors.empty()) return fail(Code::Internal, "gc --all: " + errors);
+    return report;
+}
+
+} // namespace tether::rt
