@@ -60,8 +60,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
     }
     default:
-        if (auto l = parseNetworkList(text, "fuzz.conflist")) checkList(*l);
-        else (void)l.error().text();
+        if (auto l = parseNetworkList(text, "fuzz.conflist"))
+            checkList(*l);
+        else
+            (void)l.error().text();
     }
     return 0;
 }

@@ -33,10 +33,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (u && u->soft > u->hard) __builtin_trap();
         break;
     }
-    case 3: (void)parseUser(s); break;
-    case 4: (void)parseNsMode("--pid", s); break;
-    case 5: (void)parseVolume(s); break;
-    case 6: (void)validName(s); break;
+    case 3:
+        (void)parseUser(s);
+        break;
+    case 4:
+        (void)parseNsMode("--pid", s);
+        break;
+    case 5:
+        (void)parseVolume(s);
+        break;
+    case 6:
+        (void)validName(s);
+        break;
     default: {
         RunOptions o;
         o.id = s.substr(0, s.find('\n'));

@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     if (!checked) __builtin_trap(); // parseNetConf must apply the same bounds
-    if (nc->prevResult && isSupported(nc->cniVersion)) (void)toJson(*nc->prevResult, nc->cniVersion);
+    if (nc->prevResult && isSupported(nc->cniVersion))
+        (void)toJson(*nc->prevResult, nc->cniVersion);
     (void)findKey(nc->raw, "bandWidth");
     (void)nc->raw.dump();
     return 0;

@@ -12,7 +12,8 @@ using namespace tether::cni;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0) return 0;
-    static const char* const kCommands[] = {"ADD", "DEL", "CHECK", "VERSION", "STATUS", "GC", "", "BOGUS"};
+    static const char* const kCommands[] = {"ADD",    "DEL", "CHECK", "VERSION",
+                                            "STATUS", "GC",  "",      "BOGUS"};
     const uint8_t sel = data[0];
     const std::string command = kCommands[sel & 7];
     const bool withArgs = sel & 8;
