@@ -1,6 +1,7 @@
 #include "runtime/net/netconf.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "base/file.hpp"
@@ -40,7 +41,9 @@ Expected<bool> readBool(const json& j, const char* key, const std::string& file)
     if (it->is_boolean()) return it->get<bool>();
     if (it->is_string()) {
         std::string s = it->get<std::string>();
-        std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+        // tolower() of a negative char (any byte >= 0x80 in the value) is undefined behaviour.
+        std::transform(s.begin(), s.end(), s.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (s == "true") return true;
         if (s == "false") return false;
     }
