@@ -62,7 +62,9 @@ Expected<std::string> negotiateVersion(const json& j, const std::string& file) {
     }
     std::string best;
     for (const auto& v : candidates) {
-        if (cni::compareVersions(v, cni::kCurrentVersion) > 0) continue;
+        // Only versions we implement: "0.0.0", "0.5.0" or "x" would otherwise be chosen (they
+        // compare <= 1.1.0) and handed to every plugin (found by fuzz_conflist).
+        if (!cni::isSupported(v)) continue;
         if (best.empty() || cni::compareVersions(v, best) > 0) best = v;
     }
     if (best.empty())
@@ -113,7 +115,10 @@ Expected<NetworkList> parseLegacyConf(const std::string& bytes, const std::strin
     json j = TRY(parseJson(bytes, file));
     if (j.contains("plugins"))
         return fail(Code::InvalidConfig, file + ": a .conf file must hold one plugin, not a list");
-    json list = {{"name", j.value("name", "")}, {"plugins", json::array({j})}};
+    // j.value("name", "") would throw (and abort the runtime) on a non-string name; copy the key
+    // as written and let parseNetworkList name the problem (corpus conflist/legacy-name-int.conf).
+    json list = {{"plugins", json::array({j})}};
+    if (j.contains("name")) list["name"] = j["name"];
     if (j.contains("cniVersion")) list["cniVersion"] = j["cniVersion"];
     else list["cniVersion"] = "0.1.0";
     if (j.contains("disableCheck")) list["disableCheck"] = j["disableCheck"];
