@@ -60,6 +60,14 @@ TEST_CASE("the highest supported of cniVersion and cniVersions is chosen", "[net
     CHECK(mixed->cniVersion == "0.4.0");
 }
 
+TEST_CASE("a number too large for a double is a decode error, not an abort", "[netconf]") {
+    auto l = parseNetworkList(R"({"cniVersion":"1.0.0","name":"n","mtu":1e999,"plugins":[{"type":"a"}]})", "x.conflist");
+    REQUIRE(!l);
+    CHECK(l.error().code == tether::Code::DecodeFailure);
+    CHECK(l.error().msg == "x.conflist: invalid JSON");
+    CHECK(!parseLegacyConf(R"({"cniVersion":"1.0.0","name":"n","type":"a","x":-7e777777})", "y.conf"));
+}
+
 TEST_CASE("a legacy .conf with a non-string name is refused, not thrown", "[netconf]") {
     auto l = parseLegacyConf(R"({"cniVersion":"1.0.0","name":5,"type":"bridge"})", "x.conf");
     REQUIRE(!l);
