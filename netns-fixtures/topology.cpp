@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "base/file.hpp"
+#include "cni/json_limits.hpp"
 #include "libnet/link.hpp"
 
 namespace tether::fixture {
@@ -182,11 +184,17 @@ Expected<ContainerSpec> parseContainer(const json& j, const std::string& where,
     if (it->is_string()) {
         std::filesystem::path p(it->get<std::string>());
         if (p.is_relative()) p = std::filesystem::path(baseDir) / p;
-        std::ifstream in(p);
-        if (!in) return fail(Code::IoFailure, where + ".conflist: cannot read " + p.string());
-        c.conflist = json::parse(in, nullptr, false);
-        if (c.conflist.is_discarded())
-            return fail(Code::DecodeFailure, where + ".conflist: " + p.string() + " is not JSON");
+        // A bounded read of a regular file (a FIFO or /proc/kmsg named here must not block the
+        // parser), through the same depth/NUL checks as every other JSON text.
+        auto text = readRegularFile(p.string(), "read", {.maxBytes = 4 << 20});
+        if (!text || !*text)
+            return fail(Code::IoFailure, where + ".conflist: cannot read " + p.string(),
+                        text ? "" : text.error().msg);
+        auto parsed = cni::parseJsonChecked(**text, p.string());
+        if (!parsed)
+            return fail(Code::DecodeFailure, where + ".conflist: " + p.string() + " is not JSON",
+                        parsed.error().msg);
+        c.conflist = std::move(*parsed);
     } else if (it->is_object()) {
         c.conflist = *it;
     } else {
@@ -391,6 +399,8 @@ Expected<Topology> Topology::parse(const json& doc, const std::string& baseDir) 
 }
 
 Expected<Topology> Topology::parseText(std::string_view text, const std::string& baseDir) {
+    // Deeply nested arrays would exhaust the stack in the recursive copies that follow parsing.
+    if (auto ok = cni::checkJsonText(text, "topology"); !ok) return std::unexpected(ok.error());
     json doc = json::parse(text, nullptr, false);
     if (doc.is_discarded()) return fail(Code::DecodeFailure, "topology: not valid JSON");
     return parse(doc, baseDir);

@@ -31,7 +31,12 @@ void orFail(Status r, int code = 1) {
 }
 
 int parseSignal(const std::string& s) {
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::stoi(s);
+    // A number: 0..NSIG-1. std::stoi would throw out_of_range (and abort the CLI) on
+    // "99999999999"; a number beyond the signals is an unknown signal like a bad name.
+    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+        if (s.size() <= 3 && std::stoi(s) < NSIG) return std::stoi(s);
+        failWith(Error{Code::InvalidConfig, "unknown signal " + s});
+    }
     std::string name = s.starts_with("SIG") ? s.substr(3) : s;
     for (int sig = 1; sig < NSIG; ++sig) {
         const char* abbrev = sigabbrev_np(sig);

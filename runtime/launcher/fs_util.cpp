@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 
 namespace tether::rt {
@@ -116,6 +117,9 @@ std::optional<int64_t> parseBytes(const std::string& text) {
         mult = 1LL << 30;
     else
         return std::nullopt;
+    // "99999999999g" would overflow int64_t (undefined behaviour; see tests/fuzz launcher_options):
+    // a size that does not fit is not a size.
+    if (v > static_cast<unsigned long long>(INT64_MAX / mult)) return std::nullopt;
     return static_cast<int64_t>(v) * mult;
 }
 

@@ -1,6 +1,7 @@
 #include "runtime/net/netconf.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "base/file.hpp"
@@ -30,6 +31,10 @@ Expected<json> parseJson(const std::string& bytes, const std::string& file) {
     } catch (const json::parse_error& e) {
         return fail(Code::DecodeFailure,
                     file + ": parse error at byte " + std::to_string(e.byte), e.what());
+    } catch (const json::exception& e) {
+        // The parser also throws out_of_range (406) for a number that overflows a double, e.g.
+        // 1e999: uncaught, it aborted the runtime (found by fuzz_conflist).
+        return fail(Code::DecodeFailure, file + ": invalid JSON", e.what());
     }
 }
 
@@ -40,7 +45,9 @@ Expected<bool> readBool(const json& j, const char* key, const std::string& file)
     if (it->is_boolean()) return it->get<bool>();
     if (it->is_string()) {
         std::string s = it->get<std::string>();
-        std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+        // tolower() of a negative char (any byte >= 0x80 in the value) is undefined behaviour.
+        std::transform(s.begin(), s.end(), s.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (s == "true") return true;
         if (s == "false") return false;
     }
@@ -59,7 +66,9 @@ Expected<std::string> negotiateVersion(const json& j, const std::string& file) {
     }
     std::string best;
     for (const auto& v : candidates) {
-        if (cni::compareVersions(v, cni::kCurrentVersion) > 0) continue;
+        // Only versions we implement: "0.0.0", "0.5.0" or "x" would otherwise be chosen (they
+        // compare <= 1.1.0) and handed to every plugin (found by fuzz_conflist).
+        if (!cni::isSupported(v)) continue;
         if (best.empty() || cni::compareVersions(v, best) > 0) best = v;
     }
     if (best.empty())
@@ -110,7 +119,10 @@ Expected<NetworkList> parseLegacyConf(const std::string& bytes, const std::strin
     json j = TRY(parseJson(bytes, file));
     if (j.contains("plugins"))
         return fail(Code::InvalidConfig, file + ": a .conf file must hold one plugin, not a list");
-    json list = {{"name", j.value("name", "")}, {"plugins", json::array({j})}};
+    // j.value("name", "") would throw (and abort the runtime) on a non-string name; copy the key
+    // as written and let parseNetworkList name the problem (corpus conflist/legacy-name-int.conf).
+    json list = {{"plugins", json::array({j})}};
+    if (j.contains("name")) list["name"] = j["name"];
     if (j.contains("cniVersion")) list["cniVersion"] = j["cniVersion"];
     else list["cniVersion"] = "0.1.0";
     if (j.contains("disableCheck")) list["disableCheck"] = j["disableCheck"];

@@ -116,3 +116,14 @@ TEST_CASE("lifecycle: gc removes cgroups whose state is lost", "[launcher][lifec
     CHECK(gc.out.find("removed cgroup lost") != std::string::npos);
     CHECK(env.leftovers().empty());
 }
+
+TEST_CASE("lifecycle: kill refuses signal numbers beyond the signals", "[launcher][lifecycle]") {
+    LauncherEnv env;
+    // Used to abort the CLI (std::stoi out_of_range) before the container was even looked up.
+    for (const char* sig : {"99999999999", "65", "999"}) {
+        auto k = env.tether({"kill", "nosuch", sig});
+        INFO(sig << ": " << k.err);
+        CHECK(k.exitCode == 125);
+        CHECK(k.err.find(std::string("unknown signal ") + sig) != std::string::npos);
+    }
+}

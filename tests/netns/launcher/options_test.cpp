@@ -43,6 +43,11 @@ TEST_CASE("options: volumes, users, sizes, names", "[options]") {
     CHECK(parseBytes("1g") == int64_t{1} << 30);
     CHECK(parseBytes("-1") == -1);
     CHECK(!parseBytes("12q"));
+    // Sizes that do not fit in int64 are refused, not wrapped (signed overflow; tests/fuzz).
+    CHECK(!parseBytes("99999999999g"));
+    CHECK(!parseBytes("9223372036854775807k"));
+    CHECK(!parseBytes("18446744073709551615"));
+    CHECK(parseBytes("8589934591g") == int64_t{8589934591} << 30);
     CHECK(validName("c1.web-2_x"));
     CHECK(!validName("../etc"));
     CHECK(!validName("-x"));

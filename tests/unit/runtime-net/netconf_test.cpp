@@ -45,6 +45,33 @@ TEST_CASE("the highest supported of cniVersion and cniVersions is chosen", "[net
     CHECK(l->cniVersion == "1.0.0");
     auto none = parseNetworkList(R"({"cniVersion":"2.0.0","name":"n","plugins":[{"type":"a"}]})", "f");
     CHECK(!none);
+    // Versions below 1.1.0 that no spec has (found by fuzzing: "0.0.0" used to be chosen).
+    for (const char* v : {"0.0.0", "0.5.0", "x", ""}) {
+        auto bogus = parseNetworkList(std::string(R"({"cniVersion":")") + v +
+                                          R"(","name":"n","plugins":[{"type":"a"}]})",
+                                      "f");
+        REQUIRE(!bogus);
+        CHECK(bogus.error().msg.find("no cniVersion this runtime supports") != std::string::npos);
+    }
+    auto mixed = parseNetworkList(
+        R"({"cniVersion":"0.5.0","cniVersions":["0.0.1","0.4.0"],"name":"n","plugins":[{"type":"a"}]})",
+        "f");
+    REQUIRE(mixed);
+    CHECK(mixed->cniVersion == "0.4.0");
+}
+
+TEST_CASE("a number too large for a double is a decode error, not an abort", "[netconf]") {
+    auto l = parseNetworkList(R"({"cniVersion":"1.0.0","name":"n","mtu":1e999,"plugins":[{"type":"a"}]})", "x.conflist");
+    REQUIRE(!l);
+    CHECK(l.error().code == tether::Code::DecodeFailure);
+    CHECK(l.error().msg == "x.conflist: invalid JSON");
+    CHECK(!parseLegacyConf(R"({"cniVersion":"1.0.0","name":"n","type":"a","x":-7e777777})", "y.conf"));
+}
+
+TEST_CASE("a legacy .conf with a non-string name is refused, not thrown", "[netconf]") {
+    auto l = parseLegacyConf(R"({"cniVersion":"1.0.0","name":5,"type":"bridge"})", "x.conf");
+    REQUIRE(!l);
+    CHECK(l.error().msg == "x.conf: missing network name");
 }
 
 TEST_CASE("bad lists are refused with the file and field named", "[netconf]") {
