@@ -205,6 +205,9 @@ void childMain(const ChildSpec& spec) {
 }
 
 void finishAndExec(const ChildSpec& spec) {
+    // launcher-ux: terminal / stdin / log pipes (runtime/launcher/tty.cpp)
+    if (auto st = applyStdio(spec.stdio, spec.syncFd); !st)
+        report(spec.syncFd, 125, st.error().msg);
     if (auto st = applyCredentials(spec.caps, spec.uid, spec.gid); !st)
         report(spec.syncFd, 125, st.error().msg);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
