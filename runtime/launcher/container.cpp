@@ -127,7 +127,7 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
                 return failErrno("chown " + p + " for the user namespace", errno);
     }
     m.readOnly = o.readOnly;
-    m.volumes = TRY(prepareEtcFiles(l.dir, o.rootfs.empty() ? m.lower : o.rootfs));
+    m.volumes = TRY(prepareEtcFiles(l.dir, o.rootfs.empty() ? m.lower : o.rootfs, o.userns));
     m.volumes.insert(m.volumes.end(), o.volumes.begin(), o.volumes.end());
     m.newIpc = o.ipc.kind == NsMode::Private;
     m.newPid = o.pid.kind == NsMode::Private;

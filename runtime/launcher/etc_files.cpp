@@ -69,12 +69,13 @@ Status fill(const std::string& path, const std::string& data) {
 } // namespace
 
 Expected<std::vector<Volume>> prepareEtcFiles(const std::string& stateDir,
-                                              const std::string& rootDir) {
+                                              const std::string& rootDir, bool existingOnly) {
     std::vector<Volume> out;
     for (const char* f : kFiles) {
         struct stat st {};
         std::string inRoot = rootDir + "/etc/" + f;
-        if (::lstat(inRoot.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) continue;
+        bool exists = ::lstat(inRoot.c_str(), &st) == 0;
+        if ((exists && !S_ISREG(st.st_mode)) || (!exists && existingOnly)) continue;
         std::string host = stateDir + "/" + f;
         int fd = ::open(host.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) return failErrno("create " + host, errno);

@@ -15,9 +15,10 @@
 namespace tether::rt {
 
 /// Creates <stateDir>/{hostname,hosts,resolv.conf} empty and returns the bind mounts onto
-/// /etc/... Targets that are symlinks in `rootDir` (the image or rootfs) are left alone.
+/// /etc/... Targets that are symlinks in `rootDir` (the image or rootfs) are left alone, and so
+/// are missing ones when `existingOnly` (--userns: the mapped root cannot create them).
 Expected<std::vector<Volume>> prepareEtcFiles(const std::string& stateDir,
-                                              const std::string& rootDir);
+                                              const std::string& rootDir, bool existingOnly);
 /// Fills the files made by prepareEtcFiles (in place: the bind mounts pin the inodes).
 Status writeEtcFiles(const std::string& stateDir, const RunOptions& o,
                      const std::vector<Attached>& attached);
