@@ -36,6 +36,11 @@ LauncherEnv::~LauncherEnv() {
 
 ExecResult LauncherEnv::tether(const std::vector<std::string>& args, int timeoutSec,
                                const std::vector<std::string>& extraEnv) const {
+    return execHere(argv(args, extraEnv), timeoutSec);
+}
+
+std::vector<std::string> LauncherEnv::argv(const std::vector<std::string>& args,
+                                           const std::vector<std::string>& extraEnv) const {
     std::vector<std::string> argv = {"env",
                                      "TETHER_STATE_DIR=" + stateDir(),
                                      "TETHER_LIB_DIR=" + libDir(),
@@ -47,7 +52,7 @@ ExecResult LauncherEnv::tether(const std::vector<std::string>& args, int timeout
     argv.insert(argv.end(), extraEnv.begin(), extraEnv.end());
     argv.push_back(binDir() + "/tether");
     argv.insert(argv.end(), args.begin(), args.end());
-    return execHere(argv, timeoutSec);
+    return argv;
 }
 
 ExecResult LauncherEnv::runNone(const std::vector<std::string>& args, int timeoutSec) const {

@@ -23,6 +23,9 @@ class LauncherEnv {
     /// `tether ARGS...` with this environment (plus `extraEnv` KEY=VALUE entries).
     ExecResult tether(const std::vector<std::string>& args, int timeoutSec = 60,
                       const std::vector<std::string>& extraEnv = {}) const;
+    /// The argv (`env VAR=... build/bin/tether ARGS...`) that tether() runs.
+    [[nodiscard]] std::vector<std::string>
+    argv(const std::vector<std::string>& args, const std::vector<std::string>& extraEnv = {}) const;
     /// `tether run --net none ARGS...`.
     ExecResult runNone(const std::vector<std::string>& args, int timeoutSec = 60) const;
 

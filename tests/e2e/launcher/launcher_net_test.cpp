@@ -134,8 +134,8 @@ TEST_CASE("net: -p reaches the container through portmap", "[launcher][net]") {
     INFO(d.err);
     REQUIRE(d.exitCode == 0);
     CHECK(eventually([&] {
-        return execHere({"sh", "-c", "busybox nc -w1 127.0.0.1 18080 </dev/null"}).out.find("hello") !=
-               std::string::npos;
+        return execHere({"sh", "-c", "busybox nc -w1 127.0.0.1 18080 </dev/null"})
+                   .out.find("hello") != std::string::npos;
     }));
     REQUIRE(env.tether({"rm", "-f", "web"}).exitCode == 0);
     CHECK(env.leftovers().empty());
