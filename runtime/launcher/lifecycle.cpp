@@ -23,6 +23,7 @@
 #include "runtime/launcher/seccomp_profile.hpp"
 #include "runtime/launcher/security.hpp"
 #include "runtime/launcher/state.hpp"
+#include "runtime/launcher/tty.hpp"
 
 namespace tether::rt {
 namespace {
@@ -55,8 +56,9 @@ Expected<nlohmann::json> inspectContainer(const LauncherPaths& paths, const std:
 }
 
 Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
-                              const std::vector<std::string>& argv,
-                              const std::vector<std::string>& env, const std::string& workdir) {
+                              const ExecOptions& x) {
+    const auto& argv = x.argv;
+    const auto& env = x.env;
     if (argv.empty())
         return fail(Code::InvalidConfig, "no command given (tether exec ID -- CMD...)");
     auto st = TRY(runningState(paths, id));
@@ -89,11 +91,24 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
     if (!hasPath)
         spec.env.insert(spec.env.begin(),
                         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    spec.workdir = workdir;
+    spec.workdir = x.workdir;
     spec.caps = st.value("caps", std::vector<int>{});
     auto user = st.value("user", nlohmann::json::object());
     spec.uid = user.value("uid", 0u);
     spec.gid = user.value("gid", 0u);
+    if (!x.user.empty()) {
+        auto ids = resolveUser(x.user, "/proc/" + std::to_string(target) + "/root");
+        if (!ids) {
+            closeAll();
+            return std::unexpected(ids.error());
+        }
+        std::tie(spec.uid, spec.gid) = *ids;
+    }
+    spec.stdio.tty = x.tty;
+    spec.stdio.nullStdin = !x.interactive;
+    spec.stdio.uid = spec.uid;
+    spec.stdio.gid = spec.gid;
+    spec.stdio.size = callerWindowSize();
     spec.seccomp = st.value("seccomp", true);
     if (spec.seccomp) {
         auto custom = st.value("seccompProfile", nlohmann::json::object());
@@ -150,17 +165,21 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
         sigprocmask(SIG_SETMASK, &old, nullptr);
         return failErrno("fork", errno);
     }
-    char buf[4096];
-    ssize_t n;
-    do
-        n = ::recv(sp[0], buf, sizeof buf, 0);
-    while (n < 0 && errno == EINTR);
+    SyncOutcome sync = readSync(sp[0]); // the pty master (-t), then EOF or an error
     ::close(sp[0]);
-    int code = superviseChild(helper);
+    int code;
+    {
+        RawTerminal raw(x.tty && x.interactive);
+        RelayPlan plan;
+        plan.master = sync.masterFd;
+        plan.forwardStdin = x.interactive;
+        code = sync.masterFd >= 0 ? superviseWithRelay(helper, plan) : superviseChild(helper);
+    }
+    if (sync.masterFd >= 0) ::close(sync.masterFd);
     sigprocmask(SIG_SETMASK, &old, nullptr);
-    if (n > 0) {
-        std::fprintf(stderr, "tether: %.*s\n", static_cast<int>(n - 1), buf + 1);
-        return static_cast<unsigned char>(buf[0]);
+    if (sync.code != 0) {
+        std::fprintf(stderr, "tether: %s\n", sync.message.c_str());
+        return sync.code;
     }
     return code;
 }

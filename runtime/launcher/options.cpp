@@ -239,9 +239,27 @@ Status validateRunOptions(const RunOptions& o) {
                     "--userns cannot share the host's or another container's netns");
     if (o.hostname.size() > 64)
         return fail(Code::InvalidConfig, "--hostname longer than 64 characters");
+    for (char c : o.hostname)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
+            return fail(Code::InvalidConfig,
+                        "--hostname " + o.hostname + ": only letters, digits, '-', '_' and '.'");
+    long ncpu = ::sysconf(_SC_NPROCESSORS_ONLN);
+    if (o.limits.cpus && ncpu > 0 && *o.limits.cpus > static_cast<double>(ncpu))
+        return fail(Code::InvalidConfig, "--cpus " + std::to_string(*o.limits.cpus) +
+                                             ": range of CPUs is 0.01 to " + std::to_string(ncpu) +
+                                             " (the host has " + std::to_string(ncpu) + ")");
+    if (o.limits.pids && *o.limits.pids < 1 && *o.limits.pids != -1)
+        return fail(Code::InvalidConfig, "--pids must be positive (or -1 for unlimited)");
+    if (o.limits.cpuShares && (*o.limits.cpuShares < 2 || *o.limits.cpuShares > 262144))
+        return fail(Code::InvalidConfig, "--cpu-shares must be in 2..262144");
+    if (o.stopTimeout < 0) return fail(Code::InvalidConfig, "--stop-timeout must be >= 0");
+    if ((!o.ip.empty() || !o.mac.empty()) && o.networks.size() > 1)
+        return fail(Code::InvalidConfig, "--ip/--mac-address need exactly one network");
+    if ((!o.ip.empty() || !o.mac.empty()) && o.net.kind != NsMode::Private)
+        return fail(Code::InvalidConfig, "--ip/--mac-address need a container network");
     if (!o.workdir.starts_with("/")) return fail(Code::InvalidConfig, "--workdir must be absolute");
-    if (o.limits.cpus && (*o.limits.cpus <= 0 || *o.limits.cpus > 1024))
-        return fail(Code::InvalidConfig, "--cpus must be > 0");
+    if (o.limits.cpus && *o.limits.cpus < 0.01)
+        return fail(Code::InvalidConfig, "--cpus must be at least 0.01");
     if (o.limits.memoryBytes && *o.limits.memoryBytes < (6 << 20))
         return fail(Code::InvalidConfig, "--memory must be at least 6m");
     if (o.limits.memorySwapBytes && *o.limits.memorySwapBytes >= 0 &&

@@ -93,8 +93,18 @@ Expected<int> openInRoot(int rootFd, const std::string& rel, bool file, const st
             return fail(Code::InvalidConfig, "mount target " + shown + " contains ..");
         }
         if (last && file) {
-            int f =
-                ::openat(cur, comps[i].c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+            // An existing file is opened O_PATH (no write access needed: read-only roots,
+            // files of an unmapped owner under --userns); a missing one is created.
+            int f = ::openat(cur, comps[i].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            struct stat fst {};
+            if (f >= 0 && ::fstat(f, &fst) == 0 && S_ISLNK(fst.st_mode)) {
+                ::close(f);
+                f = -1;
+                errno = ELOOP;
+            }
+            if (f < 0 && errno == ENOENT)
+                f = ::openat(cur, comps[i].c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                             0644);
             if (f < 0 && errno == EISDIR)
                 f = ::openat(cur, comps[i].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
             ::close(cur);

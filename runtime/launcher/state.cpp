@@ -51,7 +51,11 @@ std::vector<std::string> listContainers(const LauncherPaths& paths) {
 
 std::string liveStatus(const nlohmann::json& state) {
     std::string recorded = state.value("status", "creating");
-    if (recorded == "exited") return recorded;
+    if (recorded == "exited" || recorded == "created") return recorded;
+    // The supervisor records the exit; without it the container's end was never recorded.
+    if (!processAlive(state.value("supervisorPid", 0),
+                      state.value("supervisorStartTime", uint64_t{0})))
+        return "dead";
     pid_t pid = state.value("pid", 0);
     if (pid == 0) return recorded;
     if (!processAlive(pid, state.value("pidStartTime", uint64_t{0}))) return "exited";

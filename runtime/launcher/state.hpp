@@ -18,8 +18,9 @@ Status writeState(const LauncherPaths& paths, const std::string& id, const nlohm
 Expected<nlohmann::json> readState(const LauncherPaths& paths, const std::string& id);
 /// Ids of every state dir (sorted).
 std::vector<std::string> listContainers(const LauncherPaths& paths);
-/// "creating", "running", "paused" or "exited", from the recorded pid, its start time and the
-/// freezer; a recorded "exited" stays exited.
+/// "created", "creating", "running", "paused", "exited" or "dead" (the supervisor is gone
+/// without having recorded the exit), from the recorded pids, their start times and the
+/// freezer; a recorded "exited"/"created" stays so.
 std::string liveStatus(const nlohmann::json& state);
 
 /// flock(LOCK_EX) on the state dir <stateRoot>/<id> for the object's lifetime; a missing dir is
