@@ -11,6 +11,7 @@
 #include "base/file.hpp"
 #include "cni/json_limits.hpp"
 #include "libnet/link.hpp"
+#include "netns-fixtures/overlay.hpp"
 
 namespace tether::fixture {
 
@@ -338,7 +339,7 @@ Status validateName(std::string_view name, std::string_view what) {
 }
 
 Expected<Topology> Topology::parse(const json& doc, const std::string& baseDir) {
-    TRY(onlyKeys(doc, "topology", {"hosts", "switches", "links", "containers", "description"}));
+    TRY(onlyKeys(doc, "topology", {"hosts", "switches", "links", "containers", "overlays", "description"}));
     Topology t;
     std::map<std::string, std::string> names; // every namespace-level name -> where defined
     auto claim = [&](const std::string& name, const std::string& where) -> Status {
@@ -395,6 +396,7 @@ Expected<Topology> Topology::parse(const json& doc, const std::string& baseDir) 
     TRY(assignIfNames(t));
     TRY(checkAddresses(t));
     TRY(checkHostRefs(t));
+    TRY(parseOverlays(doc, t));
     return t;
 }
 
