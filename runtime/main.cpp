@@ -15,10 +15,12 @@ int main(int argc, char** argv) {
     CLI::App app{"tether: CNI network execution, container launcher and network test fixtures"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "tether 0.1.0");
-    app.footer(tether::rt::launcherVerbHelp() +
-               "Run 'tether VERB --help' for a verb's options (docs/launcher.md).");
     tether::rt::addNetCommands(app);
     tether::fixture::addFixtureCommands(app);
+    // After the subcommands: CLI11 copies a parent's footer into every subcommand added later, and
+    // the launcher verb list belongs on the top-level help only.
+    app.footer(tether::rt::launcherVerbHelp() +
+               "Run 'tether VERB --help' for a verb's options (docs/launcher.md).");
     if (argc > 1 && argv[1][0] != '-') {
         std::vector<std::string> known = tether::rt::launcherVerbs();
         bool found = false;
