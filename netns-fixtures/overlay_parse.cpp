@@ -3,6 +3,7 @@
 #include <string>
 
 #include "libnet/link.hpp"
+#include "netns-fixtures/json_check.hpp"
 #include "netns-fixtures/overlay.hpp"
 
 namespace tether::fixture {
@@ -11,25 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-std::unexpected<Error> bad(const std::string& where, const std::string& msg) {
-    return fail(Code::InvalidConfig, where + ": " + msg);
-}
-
-std::unexpected<Error> badType(const std::string& where, const char* want) {
-    return fail(Code::DecodeFailure, where + ": must be " + want);
-}
-
-Status onlyKeys(const json& obj, const std::string& where,
-                std::initializer_list<const char*> keys) {
-    if (!obj.is_object()) return badType(where, "an object");
-    for (const auto& [key, _] : obj.items()) {
-        bool ok = false;
-        for (const char* k : keys)
-            ok = ok || key == k;
-        if (!ok) return bad(where, "unknown key \"" + key + "\"");
-    }
-    return {};
-}
+using detail::bad;
+using detail::badType;
+using detail::onlyKeys;
 
 Expected<std::string> str(const json& obj, const char* key, const std::string& where,
                           std::string dflt, bool required = false) {

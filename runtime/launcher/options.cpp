@@ -72,45 +72,6 @@ Expected<Volume> parseVolume(const std::string& spec) {
     return v;
 }
 
-namespace {
-std::optional<int> parsePort(const std::string& s) {
-    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos)
-        return std::nullopt;
-    int p = std::atoi(s.c_str());
-    if (p < 1 || p > 65535) return std::nullopt;
-    return p;
-}
-} // namespace
-
-Expected<nlohmann::json> parsePortMapping(const std::string& spec) {
-    std::string body = spec, proto = "tcp";
-    if (auto slash = spec.find('/'); slash != std::string::npos) {
-        body = spec.substr(0, slash);
-        proto = spec.substr(slash + 1);
-        if (proto != "tcp" && proto != "udp" && proto != "sctp")
-            return fail(Code::InvalidConfig, "-p " + spec + ": protocol must be tcp, udp or sctp");
-    }
-    std::string hostIp, hostPort, ctrPort;
-    auto last = body.rfind(':');
-    if (last == std::string::npos)
-        return fail(Code::InvalidConfig, "-p " + spec + ": expected [HOSTIP:]HOSTPORT:CTRPORT");
-    ctrPort = body.substr(last + 1);
-    auto head = body.substr(0, last);
-    if (auto c = head.rfind(':'); c != std::string::npos) {
-        hostIp = head.substr(0, c);
-        hostPort = head.substr(c + 1);
-        if (hostIp.size() > 2 && hostIp.front() == '[' && hostIp.back() == ']')
-            hostIp = hostIp.substr(1, hostIp.size() - 2);
-    } else {
-        hostPort = head;
-    }
-    auto hp = parsePort(hostPort), cp = parsePort(ctrPort);
-    if (!hp || !cp)
-        return fail(Code::InvalidConfig, "-p " + spec + ": ports must be numbers in 1..65535");
-    nlohmann::json j = {{"hostPort", *hp}, {"containerPort", *cp}, {"protocol", proto}};
-    if (!hostIp.empty()) j["hostIP"] = hostIp;
-    return j;
-}
 
 Expected<Ulimit> parseUlimit(const std::string& spec) {
     static const std::pair<const char*, int> names[] = {

@@ -100,8 +100,6 @@ bool validName(const std::string& name);
 std::string newContainerId();
 /// "HOST:CTR[:ro|rw]" (absolute paths). Error names the flag value.
 Expected<Volume> parseVolume(const std::string& spec);
-/// "[HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]" -> {"hostPort","containerPort","protocol","hostIP"}.
-Expected<nlohmann::json> parsePortMapping(const std::string& spec);
 /// "nofile=1024[:4096]" (Docker's names: core cpu data fsize locks memlock msgqueue nice nofile
 /// nproc rss rtprio rttime sigpending stack as; "unlimited" or -1 allowed).
 Expected<Ulimit> parseUlimit(const std::string& spec);
