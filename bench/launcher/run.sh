@@ -185,7 +185,7 @@ JSON
     if "$BIN/tether" run /bin/true; then
         podman_setup >"$WORK/podman.cmd" 2>"$WORK/podman.err" || true # exports its env here
         PODMAN=$(cat "$WORK/podman.cmd")
-        set -- -n "tether run /bin/true (default network, teardown netns-first)" "$BIN/tether run /bin/true"
+        set -- -n "tether run /bin/true (default network, teardown del-first)" "$BIN/tether run /bin/true"
         [ -n "$PODMAN" ] && set -- "$@" -n "podman run --rm (CNI: reference bridge + host-local + portmap, runc)" "$PODMAN"
         hyperfine -N --warmup 5 --runs $((RUNS / 4)) "$@" --export-json "$WORK/net.json" >/dev/null
         hyperfine -N --warmup 5 --runs $((RUNS / 4)) -n "tether run /bin/true (default network, teardown del-first)" \

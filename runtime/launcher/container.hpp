@@ -25,7 +25,9 @@ Expected<int> rerunContainer(const LauncherPaths& paths, const std::string& id);
 
 /// Which teardown order for the network: CNI DEL while the netns still exists, then unpin it
 /// ("del-first"), or unpin first and let the kernel destroy the interfaces with the namespace
-/// while DEL only releases host-side state ("netns-first"). TETHER_TEARDOWN_ORDER overrides.
+/// while DEL only releases host-side state ("netns-first"). The default is del-first, as podman
+/// and containerd do: after teardown no interface of the container is left on the host.
+/// TETHER_TEARDOWN_ORDER overrides.
 enum class TeardownOrder { DelFirst, NetnsFirst };
 TeardownOrder teardownOrder();
 
