@@ -249,7 +249,7 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths) {
     auto isKnown = [&](const std::string& id) {
         return std::find(known.begin(), known.end(), id) != known.end();
     };
-    for (const auto& [id, cg] : Cgroup::listUnder(paths.cgroupParent)) {
+    for (const auto& [id, cg] : Cgroup::listUnder(paths.stateRoot, paths.cgroupParent)) {
         if (isKnown(id)) continue;
         (void)cg.killAll();
         auto r = cg.remove();
