@@ -1,19 +1,41 @@
 #include "runtime/launcher/watcher.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "runtime/launcher/child.hpp"
 
 namespace tether::rt {
 
+namespace {
+
+/// After `--pid container:X` the supervisor's children are created in X's PID namespace
+/// (setns before clone). The watcher must not be: the container's processes would see it, and
+/// it would not see its parent. setns back to the supervisor's own (active) namespace.
+void childrenInOwnPidNs() {
+    char own[64] = {}, children[64] = {};
+    if (::readlink("/proc/self/ns/pid", own, sizeof own - 1) < 0 ||
+        ::readlink("/proc/self/ns/pid_for_children", children, sizeof children - 1) < 0 ||
+        std::strcmp(own, children) == 0)
+        return;
+    int fd = ::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::setns(fd, CLONE_NEWPID);
+    ::close(fd);
+}
+
+} // namespace
+
 pid_t startCgroupWatcher(const Cgroup& cg) {
     pid_t supervisor = ::getpid();
+    childrenInOwnPidNs();
     pid_t w = ::fork();
     if (w != 0) return w;
     sigset_t all;
