@@ -59,6 +59,10 @@ std::vector<Option> runOptions(RunOptions& o, Extra& x) {
             o.portMappings.push_back(std::move(m));
         return {};
     };
+    auto device = [&o](const std::string& v) -> Status {
+        o.devices.push_back(TRY(parseDeviceFlag(v)));
+        return {};
+    };
     auto ulimit = [&o](const std::string& v) -> Status {
         o.ulimits.push_back(TRY(parseUlimit(v)));
         return {};
@@ -186,6 +190,7 @@ std::vector<Option> runOptions(RunOptions& o, Extra& x) {
         {"--cpus", "X", "CPU quota in CPUs (0.01 up to the host's CPU count)", cpus},
         {"-c,--cpu-shares", "N", "Relative CPU weight, 2..262144", shares},
         {"--ulimit", "NAME=SOFT[:HARD]", "Resource limit (nofile=1024:4096)", ulimit},
+        {"--device", "HOST[:CTR][:rwm]", "Add a host device (repeatable; e.g. /dev/fuse)", device},
         {"--net,--network", "NET", "Network name (repeatable), none, host or container:ID", net},
         {"-p,--publish", "[[IP:]HOST:]CTR[/proto]",
          "Publish ports; ranges 8080-8081:80-81; CTR alone: a free host port", publish},

@@ -133,6 +133,7 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
     m.newIpc = o.ipc.kind == NsMode::Private;
     m.newPid = o.pid.kind == NsMode::Private;
     m.userns = o.userns;
+    m.devices = o.devices;
     spec.hostname = o.hostname;
     spec.argv = o.command;
     spec.env = o.env;
@@ -156,7 +157,8 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
 
     l.state["caps"] = caps;
     l.state["user"] = {{"uid", o.uid}, {"gid", o.gid}};
-    auto cg = TRY(Cgroup::create(l.paths.cgroupParent, o.id, o.limits));
+    auto cg = TRY(Cgroup::create(l.paths.stateRoot, l.paths.cgroupParent, o.id, o.limits,
+                                 deviceRules(o.devices)));
     l.state["cgroup"] = cg.toJson();
     // state.json is first written after clone (one write fewer per container). Until then the
     // launcher holds the state dir's lock, and gc removes a state dir without state.json only

@@ -62,6 +62,11 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
     if (argv.empty())
         return fail(Code::InvalidConfig, "no command given (tether exec ID -- CMD...)");
     auto st = TRY(runningState(paths, id));
+    // Joining a frozen cgroup freezes the helper too: it would hang (SIGTERM included) until
+    // the container is thawed. podman refuses the same way.
+    if (liveStatus(st) == "paused")
+        return fail(Code::Conflict,
+                    "container " + id + " is paused, unpause it first (tether unpause " + id + ")");
     pid_t target = st.value("pid", 0);
     std::vector<std::pair<int, int>> nsFds; // fd, type; user first, mnt last
     std::vector<std::pair<const char*, int>> kinds = {
@@ -225,7 +230,9 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths) {
             // free lock means the launcher died first. Its cgroup and netns pin (if any) have
             // no state dir then, and go in the passes below.
             // (Also not before it is a few seconds old: `run` takes the lock right after mkdir.)
+            // Only a dir `run` marked: never the fixture registry or anything else in there.
             if (st.error().code != Code::UnknownContainer) continue;
+            if (!isStateDir(paths.stateDir(id))) continue;
             int fd = ::open(paths.stateDir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (fd < 0) continue;
             struct stat dirSt {};
@@ -249,7 +256,7 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths) {
     auto isKnown = [&](const std::string& id) {
         return std::find(known.begin(), known.end(), id) != known.end();
     };
-    for (const auto& [id, cg] : Cgroup::listUnder(paths.cgroupParent)) {
+    for (const auto& [id, cg] : Cgroup::listUnder(paths.stateRoot, paths.cgroupParent)) {
         if (isKnown(id)) continue;
         (void)cg.killAll();
         auto r = cg.remove();

@@ -28,7 +28,14 @@ std::optional<nlohmann::json> waitRecorded(const LauncherPaths& paths, const std
         auto st = readState(paths, id);
         if (!st) return std::nullopt;
         std::string s = liveStatus(*st);
-        if (!active(s)) return *st;
+        // A PID 1 that died is "exited" at once (a zombie is not running), but its supervisor
+        // may not have reaped it and torn down yet: wait for the record as well, else a
+        // `restart` finds the old cgroup still there.
+        std::string recorded = st->value("status", "");
+        bool recording = (recorded == "running" || recorded == "creating") &&
+                         processAlive(st->value("supervisorPid", 0),
+                                      st->value("supervisorStartTime", uint64_t{0}));
+        if (!active(s) && !recording) return *st;
         if (deadline && Clock::now() >= *deadline) return *st;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -13,6 +13,7 @@
 
 #include "base/error.hpp"
 #include "runtime/launcher/cgroup.hpp"
+#include "runtime/launcher/devices.hpp"
 
 namespace tether::rt {
 
@@ -74,7 +75,8 @@ struct RunOptions {
     bool userns = false;
     CgroupLimits limits;
     std::vector<Ulimit> ulimits;
-    std::vector<std::string> networks; ///< named networks (eth0, eth1, ... in order)
+    std::vector<DeviceRequest> devices; ///< --device: host devices added to the default set
+    std::vector<std::string> networks;  ///< named networks (eth0, eth1, ... in order)
     NsMode net, pid, ipc;
     nlohmann::json portMappings = nlohmann::json::array();
     bool tty = false;         ///< -t: PID 1 gets a pseudo-terminal

@@ -21,6 +21,7 @@
 #include "runtime/launcher/security.hpp"
 #include "runtime/launcher/state.hpp"
 #include "runtime/launcher/tty.hpp"
+#include "runtime/launcher/watcher.hpp"
 #include "runtime/net/net_ops.hpp"
 
 namespace tether::rt {
@@ -72,6 +73,7 @@ Status openStateDir(Launch& l, bool reuse) {
             return fail(Code::Conflict, "container " + l.opts.id + " already exists");
         return failErrno("mkdir " + l.dir, errno);
     }
+    if (!reuse) TRY(markStateDir(l.dir));
     l.lockFd = Fd(::open(l.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (l.lockFd.fd >= 0) ::flock(l.lockFd.fd, LOCK_EX);
     return {};
@@ -171,7 +173,9 @@ Expected<int> launch(const LauncherPaths& paths, RunOptions opts, bool reuse) {
         return failCode;
     }
     report(0, opts.id);
+    pid_t watcher = startCgroupWatcher(Cgroup::fromJson(l.state["cgroup"]));
     int code = supervise(l, *started, outR.fd, errR.fd);
+    stopCgroupWatcher(watcher);
     if (code == 128 + SIGSYS && opts.seccomp)
         std::fprintf(stderr,
                      "tether: container process killed by its seccomp filter (SIGSYS): a syscall "
@@ -237,6 +241,7 @@ Expected<int> createContainer(const LauncherPaths& paths, RunOptions opts) {
             return fail(Code::Conflict, "container " + opts.id + " already exists");
         return failErrno("mkdir " + dir, errno);
     }
+    TRY(markStateDir(dir));
     opts.detach = true;
     nlohmann::json st = {{"id", opts.id},
                          {"status", "created"},

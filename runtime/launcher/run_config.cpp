@@ -30,6 +30,14 @@ json runOptionsToJson(const RunOptions& o) {
         vols.push_back({{"host", v.host}, {"container", v.container}, {"readOnly", v.readOnly}});
     for (const auto& u : o.ulimits)
         ulimits.push_back({{"resource", u.resource}, {"soft", u.soft}, {"hard", u.hard}});
+    json devs = json::array();
+    for (const auto& d : o.devices)
+        devs.push_back({{"host", d.hostPath},
+                        {"container", d.containerPath},
+                        {"access", d.access},
+                        {"type", std::string(1, d.type)},
+                        {"major", d.major},
+                        {"minor", d.minor}});
     for (const auto& [n, a] : o.addHosts)
         hosts.push_back({n, a});
     lim = json::object();
@@ -58,6 +66,7 @@ json runOptionsToJson(const RunOptions& o) {
             {"userns", o.userns},
             {"limits", lim},
             {"ulimits", ulimits},
+            {"devices", devs},
             {"networks", o.networks},
             {"net", nsToJson(o.net)},
             {"pid", nsToJson(o.pid)},
@@ -109,6 +118,16 @@ RunOptions runOptionsFromJson(const json& j) {
     for (const auto& u : j.value("ulimits", json::array()))
         o.ulimits.push_back(
             {u.value("resource", 0), u.value("soft", uint64_t{0}), u.value("hard", uint64_t{0})});
+    for (const auto& d : j.value("devices", json::array())) {
+        DeviceRequest r;
+        r.hostPath = d.value("host", "");
+        r.containerPath = d.value("container", "");
+        r.access = d.value("access", "rwm");
+        r.type = d.value("type", "c") == "b" ? 'b' : 'c';
+        r.major = d.value("major", 0u);
+        r.minor = d.value("minor", 0u);
+        o.devices.push_back(r);
+    }
     o.networks = j.value("networks", S{});
     o.net = nsFromJson(j.value("net", json::object()));
     o.pid = nsFromJson(j.value("pid", json::object()));

@@ -12,6 +12,16 @@
 
 namespace tether::rt {
 
+/// The file `run`/`create` put in a state dir right after making it: `gc` removes a state dir
+/// without state.json only when it carries this mark (a launcher that died before writing
+/// state.json), never another directory that happens to be under the state root (the fixture
+/// registry /run/tether/fixtures, anything else).
+inline constexpr const char* kStateDirMark = ".tether-container";
+/// Creates kStateDirMark in the (just made) state dir `dir`.
+Status markStateDir(const std::string& dir);
+/// True when `dir` carries kStateDirMark or has a state.json.
+bool isStateDir(const std::string& dir);
+
 /// Writes state.json via a temporary file + rename (0600).
 Status writeState(const LauncherPaths& paths, const std::string& id, const nlohmann::json& state);
 /// Reads state.json. A missing container is Code::UnknownContainer "no such container <id>".
