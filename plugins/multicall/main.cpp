@@ -12,6 +12,7 @@
 #include "cni/skel.hpp"
 #include "plugins/bandwidth/bandwidth.hpp"
 #include "plugins/bridge/bridge.hpp"
+#include "plugins/host-device/host_device.hpp"
 #include "plugins/host-local/host_local.hpp"
 #include "plugins/loopback/loopback.hpp"
 #include "plugins/macvlan/macvlan.hpp"
@@ -38,6 +39,7 @@ constexpr Entry kPlugins[] = {
     {"loopback", tether::loopback::pluginFuncs, "tether loopback plugin"},
     {"portmap", tether::portmap::pluginFuncs, "tether portmap plugin"},
     {"macvlan", tether::macvlan::pluginFuncs, "tether macvlan plugin"},
+    {"host-device", tether::hostdevice::pluginFuncs, "tether host-device plugin"},
     {"tuning", tether::tuning::pluginFuncs, "tether tuning plugin"},
     {"bandwidth", tether::bandwidth::pluginFuncs, "tether bandwidth plugin",
      tether::bandwidth::kVersions},
