@@ -75,6 +75,8 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     });
     TRY(net::moveLinkToNetns(host, dev.index, cns, args.ifname));
     const auto link = TRY(net::getLink(csock, args.ifname));
+    // The move took it down; like the reference, it is up in the container (also without IPAM).
+    TRY(net::setLinkUp(csock, link.index, true));
 
     cni::Result result;
     if (l3) {
