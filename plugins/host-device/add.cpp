@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "cni/invoke.hpp"
+#include "cni/version.hpp"
 #include "libnet/addr.hpp"
 #include "libnet/link.hpp"
 #include "libnet/link_dump.hpp"
@@ -36,6 +37,12 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
     const bool l3 = !args.conf.ipamType.empty();
     if (l3) TRY(plugin::PendingIpamAdd::validate(args));
+    // A 0.1.0/0.2.0 result must carry an address: refuse an L2-only ADD before making anything
+    // (the reference makes the interface, then fails to print the result and leaves it behind).
+    if (!l3 && cni::compareVersions(args.conf.cniVersion, "0.3.0") < 0)
+        return fail(Code::IncompatibleVersion,
+                    "cannot convert result to " + args.conf.cniVersion +
+                        ": no valid IP addresses (an interface without ipam needs 0.3.0 or later)");
     auto cns = TRY(net::Netns::open(args.netns));
     if (!c.pciBusId.empty() && hasDpdkDriver(c.pciBusId)) {
         // A device bound to a userspace driver has no netdev to move: nothing to do.

@@ -283,6 +283,10 @@ TEST_CASE("host-device: bad input is refused before anything changes", "[host-de
         CHECK((*r.json)["msg"].get<std::string>().find(bad.word) != std::string::npos);
         checkRestored("hd8", 8);
     }
+    // 0.1.0 without ipam: the result could not say anything; refused, the device stays.
+    auto old = call(ours, "ADD", "bad", a.path(), conf("0.1.0", {{"device", "hd8"}}, state.path()));
+    CHECK((*old.json)["code"] == 1);
+    checkRestored("hd8", 8);
     // CNI_IFNAME taken in the container: code 102, the device stays in the host untouched.
     REQUIRE(a.exec({"ip", "link", "add", "net1", "type", "veth", "peer", "name", "x1"}).exitCode ==
             0);

@@ -280,6 +280,15 @@ TEST_CASE("macvlan: L2 only without ipam, MAC from CNI_ARGS and runtimeConfig, b
     CHECK(la["address"] == "02:00:00:00:10:03");
     CHECK(la["linkinfo"]["info_data"]["bcqueuelen"] == 3000);
     CHECK(call(ours, "DEL", "l2a", a.path(), c2).exitCode == 0);
+
+    // A 0.2.0 result cannot carry an interface without an address: refused before anything is
+    // made (the reference makes the device, fails to print the result and leaves it behind).
+    json old = c;
+    old["cniVersion"] = "0.2.0";
+    auto l2old = call(ours, "ADD", "l2o", a.path(), old);
+    CHECK(l2old.exitCode == 1);
+    CHECK((*l2old.json)["code"] == 1);
+    CHECK(a.exec({"ip", "link", "show", "eth0"}).exitCode != 0);
 }
 
 TEST_CASE("macvlan: default master is the default-route interface; linkInContainer", "[macvlan]") {
