@@ -296,3 +296,31 @@ TEST_CASE("host-device: bad input is refused before anything changes", "[host-de
     checkRestored("hd8", 8);
     CHECK((!fs::exists(state.path()) || fs::is_empty(state.path())));
 }
+
+TEST_CASE("host-device: ours and the reference undo each other's ADD", "[host-device]") {
+    REQUIRE(::access(kRef, X_OK) == 0);
+    HostDev d("hd9", 9);
+    Plugins ours(true), ref(false);
+    TempDir state;
+    json c = conf("1.0.0", {{"device", "hd9"}}, state.path());
+    {
+        // Ours in, the reference out: it renames the device back from the alias we set.
+        ScratchNetns a;
+        REQUIRE(call(ours, "ADD", "x1", a.path(), c).exitCode == 0);
+        CHECK(call(ref, "DEL", "x1", a.path(), c).exitCode == 0);
+        CHECK(!hostLink("hd9").is_null());
+        CHECK(call(ours, "DEL", "x1", a.path(), c).exitCode == 0); // finishes the restore
+        checkRestored("hd9", 9);
+        CHECK(fs::is_empty(state.path()));
+    }
+    {
+        // The reference in, ours out: no state file, the alias names the device.
+        ScratchNetns a;
+        REQUIRE(call(ref, "ADD", "x2", a.path(), c).exitCode == 0);
+        auto del = call(ours, "DEL", "x2", a.path(), c);
+        INFO(del.out);
+        CHECK(del.exitCode == 0);
+        CHECK(!hostLink("hd9").is_null());
+        CHECK(a.exec({"ip", "link", "show", "net1"}).exitCode != 0);
+    }
+}
