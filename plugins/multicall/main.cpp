@@ -1,9 +1,9 @@
 // tether-cni: every tether CNI plugin in one executable, installed as hard links named after the
 // plugins (bridge, veth, ptp, host-local, loopback, portmap, tuning, bandwidth, macvlan,
-// host-device). It runs the plugin
-// it is invoked as (the basename of argv[0]), or the one named by its first argument when run as
-// `tether-cni NAME`. One binary lets a plugin that delegates to another (bridge/veth -> host-local)
-// run it in-process when CNI_PATH resolves it to this same file (cni/builtin.hpp).
+// host-device). It runs the plugin it is invoked as (the basename of argv[0]), or the one named
+// by its first argument when run as `tether-cni NAME`. One binary lets a plugin that delegates to
+// another (bridge/veth -> host-local) run it in-process when CNI_PATH resolves it to this same
+// file (cni/builtin.hpp).
 #include <cstdio>
 #include <span>
 #include <string_view>

@@ -324,3 +324,34 @@ TEST_CASE("host-device: ours and the reference undo each other's ADD", "[host-de
         CHECK(a.exec({"ip", "link", "show", "net1"}).exitCode != 0);
     }
 }
+
+TEST_CASE("host-device: ifb and macvlan devices go and come back too", "[host-device]") {
+    HostDev parent("hdp", 12); // the macvlan's parent
+    Plugins ours(true);
+    TempDir state;
+    int net = 10;
+    for (std::vector<std::string> make :
+         {std::vector<std::string>{"type", "ifb"},
+          std::vector<std::string>{"link", "hdp", "type", "macvlan"}}) {
+        const std::string name = "hdx" + std::to_string(net);
+        INFO(name << " " << make.back());
+        std::vector<std::string> argv = {"ip", "link", "add", name, "mtu", "1400"};
+        argv.insert(argv.end(), make.begin(), make.end());
+        REQUIRE(execHere(argv).exitCode == 0);
+        REQUIRE(execHere({"ip", "link", "set", name, "up", "alias", "uplink"}).exitCode == 0);
+        REQUIRE(execHere({"ip", "addr", "add", HostDev::addr(net, 5), "dev", name}).exitCode == 0);
+        ScratchNetns a;
+        json c = conf("1.0.0", {{"device", name}}, state.path());
+        auto add = call(ours, "ADD", "k" + name, a.path(), c);
+        INFO(add.out);
+        REQUIRE(add.exitCode == 0);
+        json l = a.exec({"ip", "-d", "-j", "link", "show", "net1"}).json()[0];
+        CHECK(l["linkinfo"]["info_kind"] == make.back());
+        CHECK(isUp(l));
+        CHECK(hostLink(name).is_null());
+        CHECK(call(ours, "DEL", "k" + name, a.path(), c).exitCode == 0);
+        checkRestored(name, net);
+        execHere({"ip", "link", "del", name});
+        ++net;
+    }
+}
