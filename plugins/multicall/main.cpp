@@ -1,8 +1,9 @@
 // tether-cni: every tether CNI plugin in one executable, installed as hard links named after the
-// plugins (bridge, veth, ptp, host-local, loopback, portmap, tuning, bandwidth). It runs the plugin
-// it is invoked as (the basename of argv[0]), or the one named by its first argument when run as
-// `tether-cni NAME`. One binary lets a plugin that delegates to another (bridge/veth -> host-local)
-// run it in-process when CNI_PATH resolves it to this same file (cni/builtin.hpp).
+// plugins (bridge, veth, ptp, host-local, loopback, portmap, tuning, bandwidth, macvlan,
+// host-device). It runs the plugin it is invoked as (the basename of argv[0]), or the one named
+// by its first argument when run as `tether-cni NAME`. One binary lets a plugin that delegates to
+// another (bridge/veth -> host-local) run it in-process when CNI_PATH resolves it to this same
+// file (cni/builtin.hpp).
 #include <cstdio>
 #include <span>
 #include <string_view>
@@ -11,8 +12,10 @@
 #include "cni/skel.hpp"
 #include "plugins/bandwidth/bandwidth.hpp"
 #include "plugins/bridge/bridge.hpp"
+#include "plugins/host-device/host_device.hpp"
 #include "plugins/host-local/host_local.hpp"
 #include "plugins/loopback/loopback.hpp"
+#include "plugins/macvlan/macvlan.hpp"
 #include "plugins/portmap/portmap.hpp"
 #include "plugins/tuning/tuning.hpp"
 #include "plugins/veth/veth_plugin.hpp"
@@ -35,6 +38,8 @@ constexpr Entry kPlugins[] = {
     {"host-local", tether::hostlocal::pluginFuncs, "tether host-local IPAM plugin"},
     {"loopback", tether::loopback::pluginFuncs, "tether loopback plugin"},
     {"portmap", tether::portmap::pluginFuncs, "tether portmap plugin"},
+    {"macvlan", tether::macvlan::pluginFuncs, "tether macvlan plugin"},
+    {"host-device", tether::hostdevice::pluginFuncs, "tether host-device plugin"},
     {"tuning", tether::tuning::pluginFuncs, "tether tuning plugin"},
     {"bandwidth", tether::bandwidth::pluginFuncs, "tether bandwidth plugin",
      tether::bandwidth::kVersions},
