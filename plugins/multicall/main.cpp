@@ -1,8 +1,9 @@
 // tether-cni: every tether CNI plugin in one executable, installed as hard links named after the
-// plugins (bridge, veth, ptp, host-local, loopback, portmap). It runs the plugin it is invoked as
-// (the basename of argv[0]), or the one named by its first argument when run as `tether-cni NAME`.
-// One binary lets a plugin that delegates to another (bridge/veth -> host-local) run it in-process
-// when CNI_PATH resolves it to this same file (cni/builtin.hpp).
+// plugins (bridge, veth, ptp, host-local, loopback, portmap, static, sbr, tap). It runs the plugin
+// it is invoked as (the basename of argv[0]), or the one named by its first argument when run as
+// `tether-cni NAME`. One binary lets a plugin that delegates to another (bridge/veth/tap ->
+// host-local/static) run it in-process when CNI_PATH resolves it to this same file
+// (cni/builtin.hpp).
 #include <cstdio>
 #include <string_view>
 
@@ -12,6 +13,7 @@
 #include "plugins/host-local/host_local.hpp"
 #include "plugins/loopback/loopback.hpp"
 #include "plugins/portmap/portmap.hpp"
+#include "plugins/static/static_ipam.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace {
@@ -31,6 +33,7 @@ constexpr Entry kPlugins[] = {
     {"host-local", tether::hostlocal::pluginFuncs, "tether host-local IPAM plugin"},
     {"loopback", tether::loopback::pluginFuncs, "tether loopback plugin"},
     {"portmap", tether::portmap::pluginFuncs, "tether portmap plugin"},
+    {"static", tether::staticipam::pluginFuncs, "tether static IPAM plugin"},
 };
 
 std::string_view baseName(std::string_view path) {
@@ -52,11 +55,13 @@ int main(int argc, char** argv) {
     const Entry* entry = find(name);
     if (!entry) {
         std::fprintf(stderr, "tether-cni: run as (or with the first argument) one of:");
-        for (const auto& e : kPlugins) std::fprintf(stderr, " %.*s", int(e.name.size()), e.name.data());
+        for (const auto& e : kPlugins)
+            std::fprintf(stderr, " %.*s", int(e.name.size()), e.name.data());
         std::fprintf(stderr, "\n");
         return 1;
     }
     for (const auto& e : kPlugins)
-        if (e.name == "host-local") tether::cni::registerBuiltinPlugin(e.name, e.funcs(), {.about = e.about});
+        if (e.name == "host-local" || e.name == "static")
+            tether::cni::registerBuiltinPlugin(e.name, e.funcs(), {.about = e.about});
     return tether::cni::pluginMain(entry->funcs(), {.about = entry->about});
 }
