@@ -40,8 +40,13 @@ Status cmdCheck(const cni::CmdArgs& args) {
     return {};
 }
 
+Status cmdDel(const cni::CmdArgs& args) {
+    TRY(parseConfig(args.conf.raw, args.conf.cniVersion, args.args));
+    return {};
+}
+
 cni::PluginFuncs pluginFuncs() {
-    return cni::PluginFuncs{.add = cmdAdd, .check = cmdCheck};
+    return cni::PluginFuncs{.add = cmdAdd, .del = cmdDel, .check = cmdCheck};
 }
 
 } // namespace tether::staticipam

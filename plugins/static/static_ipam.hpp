@@ -1,5 +1,5 @@
-// The static IPAM plugin's commands. It allocates nothing, so DEL, STATUS and GC have nothing to
-// do and always succeed.
+// The static IPAM plugin's commands. It allocates nothing, so DEL only validates the config (as
+// the reference does) and STATUS and GC have nothing to do and always succeed.
 #pragma once
 
 #include "base/error.hpp"
@@ -16,7 +16,10 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args);
 /// the configured gateway when one is set; else code 999 naming the address and CNI_IFNAME.
 Status cmdCheck(const cni::CmdArgs& args);
 
-/// The handlers above, for pluginMain (DEL/STATUS/GC: none, i.e. success).
+/// Validates the config like ADD (the reference fails DEL on a bad config too); nothing to free.
+Status cmdDel(const cni::CmdArgs& args);
+
+/// The handlers above, for pluginMain (STATUS/GC: none, i.e. success).
 cni::PluginFuncs pluginFuncs();
 
 } // namespace tether::staticipam
