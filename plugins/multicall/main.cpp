@@ -13,6 +13,7 @@
 #include "plugins/host-local/host_local.hpp"
 #include "plugins/loopback/loopback.hpp"
 #include "plugins/portmap/portmap.hpp"
+#include "plugins/sbr/sbr.hpp"
 #include "plugins/static/static_ipam.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
@@ -33,6 +34,7 @@ constexpr Entry kPlugins[] = {
     {"host-local", tether::hostlocal::pluginFuncs, "tether host-local IPAM plugin"},
     {"loopback", tether::loopback::pluginFuncs, "tether loopback plugin"},
     {"portmap", tether::portmap::pluginFuncs, "tether portmap plugin"},
+    {"sbr", tether::sbr::pluginFuncs, "tether source-based routing plugin"},
     {"static", tether::staticipam::pluginFuncs, "tether static IPAM plugin"},
 };
 
