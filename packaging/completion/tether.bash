@@ -31,7 +31,7 @@ _tether_takes_value() {
     local verb=$1 flag=$2
     case "$verb" in
     run | create)
-        [[ "$flag" =~ ^(--name|--rootfs|--image|-v|--volume|--hostname|-e|--env|--env-file|-w|--workdir|-u|--user|--cap-add|--cap-drop|--security-opt|-m|--memory|--memory-swap|--pids|--pids-limit|--cpus|-c|--cpu-shares|--ulimit|--net|--network|-p|--publish|--ip|--mac-address|--dns|--dns-search|--dns-option|--add-host|--pid|--ipc|--stop-signal|--stop-timeout|--log-opt)$ ]]
+        [[ "$flag" =~ ^(--name|--rootfs|--image|-v|--volume|--hostname|-e|--env|--env-file|-w|--workdir|-u|--user|--cap-add|--cap-drop|--security-opt|--device|-m|--memory|--memory-swap|--pids|--pids-limit|--cpus|-c|--cpu-shares|--ulimit|--net|--network|-p|--publish|--ip|--mac-address|--dns|--dns-search|--dns-option|--add-host|--pid|--ipc|--stop-signal|--stop-timeout|--log-opt)$ ]]
         ;;
     exec) [[ "$flag" =~ ^(-e|--env|--env-file|-w|--workdir|-u|--user)$ ]] ;;
     stop | restart) [[ "$flag" =~ ^(-t|--time)$ ]] ;;
@@ -103,6 +103,10 @@ _tether() {
             COMPREPLY=($(compgen -W "$(_tether_signals)" -- "$cur"))
             return
             ;;
+        --device)
+            COMPREPLY=($(compgen -f -- "${cur:-/dev/}"))
+            return
+            ;;
         --security-opt)
             COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges" -- "$cur"))
             return
@@ -121,7 +125,7 @@ _tether() {
         esac
         flags="--name -d --detach -i --interactive -t --tty --rm --rootfs --image --read-only -v
                --volume --hostname -e --env --env-file -w --workdir -u --user --cap-add --cap-drop
-               --security-opt --init --userns -m --memory --memory-swap --pids --pids-limit --cpus
+               --security-opt --device --init --userns -m --memory --memory-swap --pids --pids-limit --cpus
                -c --cpu-shares --ulimit --net --network -p --publish --ip --mac-address --dns
                --dns-search --dns-option --add-host --pid --ipc --stop-signal --stop-timeout
                --log-opt --help"
