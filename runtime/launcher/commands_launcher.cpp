@@ -114,13 +114,16 @@ int cmdExec(const LauncherPaths& paths, const std::string& name,
     return *code;
 }
 
+const char* verbSummary(const std::string& name);
+
 int cmdSimple(const LauncherPaths& paths, const std::string& name,
               const std::vector<std::string>& args) {
-    // Verbs that take only ids (and maybe -f/-t).
+    // Verbs that take only ids (and maybe -f/-t); gc takes none.
     bool force = false;
     int timeout = -1;
     std::string signal = "KILL";
-    cli::Verb v{name, "[OPTIONS] ID...", "", {}, 0, false, ""};
+    cli::Verb v{name, name == "gc" ? "[OPTIONS]" : "[OPTIONS] ID...", verbSummary(name), {}, 0,
+                false, ""};
     if (name == "rm")
         v.options.push_back(
             {"-f,--force", "", "Kill running containers first", cli::setFlag(force)});
@@ -138,6 +141,10 @@ int cmdSimple(const LauncherPaths& paths, const std::string& name,
     int rc = 0;
     if (!parseOr(v, args, p, rc)) return rc;
     if (name == "gc") {
+        if (!p.positionals.empty())
+            return report(Error{Code::InvalidConfig,
+                                "tether gc takes no container ids (got " + p.positionals[0] +
+                                    "); use tether rm to remove one"});
         for (const auto& line : gcContainers(paths))
             std::printf("%s\n", line.c_str());
         return 0;
@@ -285,6 +292,12 @@ const VerbEntry kVerbs[] = {
     {"rm", "Remove containers (-f: kill running ones first)", cmdSimple},
     {"gc", "Remove what crashed containers left behind", cmdSimple},
 };
+
+const char* verbSummary(const std::string& name) {
+    for (const auto& e : kVerbs)
+        if (name == e.name) return e.summary;
+    return "";
+}
 
 } // namespace
 
