@@ -1,7 +1,7 @@
 // Parsing of the bandwidth limits; no kernel calls.
 #include "cni/json_fields.hpp"
 #include "plugins/bandwidth/bandwidth.hpp"
-#include "plugins/bandwidth/sha512.hpp"
+#include "base/digest.hpp"
 
 namespace tether::bandwidth {
 

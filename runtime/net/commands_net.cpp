@@ -13,7 +13,7 @@
 #include "runtime/net/gc_all.hpp"
 #include "runtime/net/net_ops.hpp"
 #include "runtime/net/result_cache.hpp"
-#include "runtime/net/sha512.hpp"
+#include "base/digest.hpp"
 
 namespace tether::rt {
 

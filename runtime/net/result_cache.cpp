@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/digest.hpp"
 #include "base/file.hpp"
 #include "base/unique_fd.hpp"
 #include "cni/json_limits.hpp"
@@ -21,7 +22,6 @@ namespace {
 // plugins' stdin cap and so far above any result.
 constexpr ReadFileOptions kCacheRead{.maxBytes = 4 << 20, .followSymlinks = false, .missingOk = true};
 
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 Expected<CachedAttachment> decode(const json& j, const std::string& network,
                                   const std::string& containerId, const std::string& ifname) {
@@ -52,41 +52,6 @@ Expected<CachedAttachment> decode(const json& j, const std::string& network,
     return a;
 }
 } // namespace
-
-std::string base64Encode(const std::string& in) {
-    std::string out;
-    size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        uint32_t v = uint8_t(in[i]) << 16 | uint8_t(in[i + 1]) << 8 | uint8_t(in[i + 2]);
-        for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
-    }
-    if (i < in.size()) {
-        uint32_t v = uint8_t(in[i]) << 16 | (i + 1 < in.size() ? uint8_t(in[i + 1]) << 8 : 0);
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
-std::optional<std::string> base64Decode(const std::string& in) {
-    std::string out;
-    uint32_t v = 0;
-    int bits = 0;
-    for (char c : in) {
-        if (c == '=') break;
-        const char* p = std::strchr(kAlphabet, c);
-        if (!p || c == '\0') return std::nullopt;
-        v = v << 6 | uint32_t(p - kAlphabet);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += char((v >> bits) & 0xff);
-        }
-    }
-    return out;
-}
 
 std::string cachePath(const std::string& cacheDir, const std::string& network,
                       const std::string& containerId, const std::string& ifname) {

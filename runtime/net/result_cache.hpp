@@ -48,8 +48,4 @@ void removeCache(const std::string& cacheDir, const std::string& network,
 /// Every readable cniCacheV1 entry (of `network` when non-empty).
 std::vector<CachedAttachment> listCache(const std::string& cacheDir, const std::string& network);
 
-/// Base64 (standard alphabet, padded), as Go encodes []byte in JSON.
-std::string base64Encode(const std::string& in);
-std::optional<std::string> base64Decode(const std::string& in);
-
 } // namespace tether::rt

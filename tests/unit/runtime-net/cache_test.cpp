@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/digest.hpp"
 #include "runtime/net/result_cache.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -29,7 +30,7 @@ TEST_CASE("cache entries round trip in libcni's format", "[cache]") {
     CHECK((st.st_mode & 0777) == 0700);
     json onDisk = json::parse(std::ifstream(path));
     CHECK(onDisk["kind"] == "cniCacheV1");
-    CHECK(base64Decode(onDisk["config"]) == l->bytes);
+    CHECK(base64Decode(onDisk["config"].get<std::string>()) == l->bytes);
     CHECK(onDisk["cniArgs"] == json::array({json::array({"IgnoreUnknown", "1"})}));
 
     auto back = readCache(d.path(), "net1", "c1", "eth0");
@@ -69,4 +70,6 @@ TEST_CASE("base64 matches Go's standard encoding", "[cache]") {
     CHECK(base64Encode("foobar") == "Zm9vYmFy");
     CHECK(base64Decode("Zm9vYg==") == "foob");
     CHECK(!base64Decode("**"));
+    CHECK(!base64Decode("Zg"));  // Go's StdEncoding requires the padding
+    CHECK(base64Decode("Zg==") == "f");
 }

@@ -5,7 +5,7 @@
 
 #include "runtime/net/list_exec.hpp"
 #include "runtime/net/netconf.hpp"
-#include "runtime/net/sha512.hpp"
+#include "base/digest.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace tether;
