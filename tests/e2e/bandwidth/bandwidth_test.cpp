@@ -111,8 +111,8 @@ TEST_CASE("the shaped rate is the configured one in both directions; others are 
     INFO(add.out << add.err);
     REQUIRE(add.exitCode == 0);
     // Into the container (ingress) 16 Mbit/s, out of it (egress) 24 Mbit/s, each within 10%.
-    double in = test::measureTcpRate(c2.ns, c1.ns, c1.addr, 1.8);
-    double out = test::measureTcpRate(c1.ns, c2.ns, c2.addr, 1.8);
+    double in = test::measureShapedRate(c2.ns, c1.ns, c1.addr, 16e6);
+    double out = test::measureShapedRate(c1.ns, c2.ns, c2.addr, 24e6);
     double free = test::measureTcpRate(c2.ns, c3.ns, c3.addr, 0.8, 0.1);
     WARN("ingress " << in / 1e6 << " Mbit/s, egress " << out / 1e6 << " Mbit/s, unshaped "
                     << free / 1e6 << " Mbit/s");
@@ -269,8 +269,8 @@ TEST_CASE("unshapedSubnets / shapedSubnets: only the selected peers are shaped",
         auto add = run(ours(), "ADD", "c61", c1.ns.path(), conf("1.0.0", limits, c1.prevResult()));
         INFO(add.out << add.err);
         REQUIRE(add.exitCode == 0);
-        double in = test::measureTcpRate(c2.ns, c1.ns, c1.addr, 1.8);
-        double out = test::measureTcpRate(c1.ns, c2.ns, c2.addr, 1.8);
+        double in = test::measureShapedRate(c2.ns, c1.ns, c1.addr, 16e6);
+        double out = test::measureShapedRate(c1.ns, c2.ns, c2.addr, 24e6);
         double inFree = test::measureTcpRate(c3.ns, c1.ns, c1.addr, 0.8, 0.1);
         double outFree = test::measureTcpRate(c1.ns, c3.ns, c3.addr, 0.8, 0.1);
         WARN("shaped peer: in " << in / 1e6 << " out " << out / 1e6 << " Mbit/s; unshaped peer: in "

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -72,6 +73,19 @@ double measureTcpRate(ScratchNetns& from, ScratchNetns& to, const std::string& t
     double elapsed = std::chrono::duration<double>(last - first).count();
     REQUIRE(elapsed > 0);
     return double(counted) * 8.0 / elapsed;
+}
+
+double measureShapedRate(ScratchNetns& from, ScratchNetns& to, const std::string& toAddr,
+                         double targetBits, double seconds) {
+    double best = 0;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        double rate = measureTcpRate(from, to, toAddr, seconds);
+        INFO("attempt " << attempt << ": " << rate / 1e6 << " Mbit/s, target " << targetBits / 1e6);
+        CHECK(rate <= targetBits * 1.10);
+        best = std::max(best, rate);
+        if (best >= targetBits * 0.90) break;
+    }
+    return best;
 }
 
 } // namespace tether::test

@@ -137,8 +137,8 @@ void k3s(test::Driver& d) {
     // hairpinMode: the server reaches its own published port through the host.
     CHECK(connectSeenAs(srv.ns.netns(), srv.ns.netns(), kHostAddr, 8080, 80) != "");
     // bandwidth: into the server 16 Mbit/s, out of it 24 Mbit/s, each within 10%.
-    double in = test::measureTcpRate(cli.ns, srv.ns, srv.addr, 1.8);
-    double out = test::measureTcpRate(srv.ns, cli.ns, cli.addr, 1.8);
+    double in = test::measureShapedRate(cli.ns, srv.ns, srv.addr, 16e6);
+    double out = test::measureShapedRate(srv.ns, cli.ns, cli.addr, 24e6);
     WARN(d.name() << ": ingress " << in / 1e6 << " Mbit/s, egress " << out / 1e6 << " Mbit/s");
     CHECK(in == Approx(16e6).epsilon(0.10));
     CHECK(out == Approx(24e6).epsilon(0.10));
