@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/undo_stack.hpp"
 #include "cni/json_fields.hpp"
 #include "libnet/addr.hpp"
 #include "libnet/link.hpp"
@@ -124,23 +125,34 @@ Status route(const cni::CmdArgs& args, const std::vector<IpCfg>& ips, const Conf
             mainRoutes.push_back(std::move(r));
     const std::set<uint32_t> used = TRY(usedTables(nl));
     uint32_t table = cfg.table.value_or(nextFree(used, kFirstTable));
+    // A failure midway takes back what this ADD did (rules, the routes it put in its tables,
+    // main routes already deleted), so the container is as before.
+    UndoStack undo;
     for (const auto& ip : ips) {
-        TRY(net::addRule(nl, {ip.prefix.family(), hostPrefix(ip.prefix.address()), table, 0}));
+        const net::Rule rule{ip.prefix.family(), hostPrefix(ip.prefix.address()), table, 0};
+        TRY(net::addRule(nl, rule));
+        undo.push([&nl, rule] { (void)net::deleteRule(nl, rule); });
         if (ip.gateway) {
             net::Route def = net::defaultRoute(*ip.gateway, link->index);
             def.table = table;
-            TRY(ignoreConflict(net::addRoute(nl, def)));
+            auto st = net::addRoute(nl, def);
+            if (st) undo.push([&nl, def] { (void)net::deleteRoute(nl, def); });
+            TRY(ignoreConflict(std::move(st)));
         }
         for (net::Route r : mainRoutes) {
             if (!followsAddress(r, ip.prefix)) continue;
             r.table = table;
             TRY(net::replaceRoute(nl, r));
+            undo.push([&nl, r] { (void)net::deleteRoute(nl, r); });
         }
         table = nextFree(used, table + 1);
     }
     // Only now: several addresses of one subnet each need the subnet route while they copy it.
-    for (const auto& r : mainRoutes)
+    for (const auto& r : mainRoutes) {
         TRY(net::deleteRoute(nl, r));
+        undo.push([&nl, r] { (void)net::replaceRoute(nl, r); });
+    }
+    undo.commit();
     return {};
 }
 

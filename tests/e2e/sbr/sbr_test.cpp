@@ -250,6 +250,32 @@ TEST_CASE("sbr: table key, one table per address, next free ids", "[sbr]") {
     CHECK(routesOfTable(ns, "203").size() == 1); // not ours: left alone
 }
 
+TEST_CASE("sbr: an ADD that fails midway leaves the container as it was", "[sbr]") {
+    ScratchNetns ns;
+    REQUIRE(
+        ns.exec({"ip", "link", "add", "net1", "type", "veth", "peer", "name", "peer1"}).exitCode ==
+        0);
+    REQUIRE(ns.exec({"ip", "link", "set", "net1", "up"}).exitCode == 0);
+    for (const char* a : {"10.75.0.2/24", "10.75.0.3/24"})
+        REQUIRE(ns.exec({"ip", "addr", "add", a, "dev", "net1"}).exitCode == 0);
+    const auto before = allRoutes(ns);
+    // The second address's gateway is on no subnet of net1: its default route cannot be added,
+    // after the first address's rule and table are already in place.
+    json prev = {
+        {"cniVersion", "1.0.0"},
+        {"interfaces", json::array({{{"name", "net1"}}})},
+        {"ips",
+         json::array({{{"address", "10.75.0.2/24"}, {"interface", 0}, {"gateway", "10.75.0.1"}},
+                      {{"address", "10.75.0.3/24"}, {"interface", 0}, {"gateway", "192.0.2.1"}}})}};
+    auto add = runPlugin(binDir() + "/sbr", "ADD", env("sbr-undo", ns.path(), "net1"),
+                         sbrConf(prev).dump());
+    INFO(add.out << add.err);
+    CHECK(add.exitCode != 0);
+    CHECK(add.out.find("192.0.2.1") != std::string::npos);
+    CHECK(sourceRules(ns).empty());
+    CHECK(allRoutes(ns) == before);
+}
+
 TEST_CASE("sbr: bad input is code 7 naming the key, nothing touched; DEL of what is gone is fine",
           "[sbr]") {
     ScratchNetns ns;
