@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -89,7 +90,62 @@ int attachAs(const ScratchNetns& ns, uid_t uid, gid_t gid, const std::string& de
     return WEXITSTATUS(status);
 }
 
+// Like attachAs, then reads frames for up to `seconds`: 0 when an ARP request for `ip` (4 bytes,
+// network order) arrived on the tap, 1 when none did, else the errno of the attach.
+pid_t readArpAs(const ScratchNetns& ns, uid_t uid, const std::string& dev, const uint8_t* ip,
+                int seconds) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid != 0) return pid;
+    if (::setns(ns.netns().fd(), CLONE_NEWNET) != 0) ::_exit(200);
+    int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) ::_exit(202);
+    if (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(201);
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
+    ifr.ifr_flags = short(IFF_TAP | IFF_NO_PI);
+    if (::ioctl(fd, TUNSETIFF, &ifr) != 0) ::_exit(errno);
+    for (int i = 0; i < seconds * 10; ++i) {
+        pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        uint8_t frame[2048];
+        ssize_t n = ::read(fd, frame, sizeof(frame));
+        // Ethernet (14) + ARP: ethertype 0x0806, target protocol address at offset 14 + 24.
+        if (n >= 42 && frame[12] == 0x08 && frame[13] == 0x06 &&
+            std::memcmp(frame + 38, ip, 4) == 0)
+            ::_exit(0);
+    }
+    ::_exit(1);
+}
+
+int waitExit(pid_t pid) {
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
 } // namespace
+
+TEST_CASE("tap: a bridge port that carries frames to the process attached to it", "[tap]") {
+    ScratchNetns c;
+    REQUIRE(c.exec({"ip", "link", "add", "br0", "type", "bridge"}).exitCode == 0);
+    REQUIRE(c.exec({"ip", "addr", "add", "10.82.0.1/24", "dev", "br0"}).exitCode == 0);
+    REQUIRE(c.exec({"ip", "link", "set", "br0", "up"}).exitCode == 0);
+    json cfg = conf({{"owner", 4242}, {"bridge", "br0"}});
+    REQUIRE(call("ADD", c.path(), cfg).exitCode == 0);
+    const uint8_t target[4] = {10, 82, 0, 9};
+    pid_t reader = readArpAs(c, 4242, "tap0", target, 5);
+    // The bridge floods the ARP request for 10.82.0.9 to its ports: the tap's reader sees it.
+    c.exec({"ping", "-c", "4", "-i", "0.5", "-W", "1", "10.82.0.9"});
+    CHECK(waitExit(reader) == 0);
+    // Once the tap is out of the bridge, nothing reaches it.
+    REQUIRE(c.exec({"ip", "link", "set", "tap0", "nomaster"}).exitCode == 0);
+    reader = readArpAs(c, 4242, "tap0", target, 2);
+    c.exec({"ping", "-c", "3", "-i", "0.5", "-W", "1", "10.82.0.9"});
+    CHECK(waitExit(reader) == 1);
+    REQUIRE(call("DEL", c.path(), cfg).exitCode == 0);
+}
 
 TEST_CASE("tap: multiQueue, mtu, mac, owner and bridge as asked; only the owner attaches; DEL",
           "[tap]") {
