@@ -1,6 +1,6 @@
 // tether-cni: every tether CNI plugin in one executable, installed as hard links named after the
 // plugins (bridge, veth, ptp, host-local, static, loopback, portmap, tuning, bandwidth, macvlan,
-// host-device, sbr). It runs the plugin it is invoked as (the basename of argv[0]), or the one
+// host-device, sbr, tap). It runs the plugin it is invoked as (the basename of argv[0]), or the one
 // named by its first argument when run as `tether-cni NAME`. One binary lets a plugin that
 // delegates to another (bridge/veth/macvlan -> host-local/static) run it in-process when CNI_PATH
 // resolves it to this same file (cni/builtin.hpp).
@@ -17,9 +17,10 @@
 #include "plugins/loopback/loopback.hpp"
 #include "plugins/macvlan/macvlan.hpp"
 #include "plugins/portmap/portmap.hpp"
-#include "plugins/tuning/tuning.hpp"
 #include "plugins/sbr/sbr.hpp"
 #include "plugins/static/static_ipam.hpp"
+#include "plugins/tap/tap.hpp"
+#include "plugins/tuning/tuning.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace {
@@ -47,6 +48,7 @@ constexpr Entry kPlugins[] = {
      tether::bandwidth::kVersions},
     {"sbr", tether::sbr::pluginFuncs, "tether source-based routing plugin"},
     {"static", tether::staticipam::pluginFuncs, "tether static IPAM plugin"},
+    {"tap", tether::tap::pluginFuncs, "tether tap plugin"},
 };
 
 std::string_view baseName(std::string_view path) {

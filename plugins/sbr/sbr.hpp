@@ -11,17 +11,20 @@
 
 namespace tether::sbr {
 
-/// Requires prevResult (code 7) and a netns holding CNI_IFNAME (code 8 / code 11). `table`:
-/// optional integer, first table id (default: the first id >= 100 used by no rule or route);
-/// each further address takes the next free id. Returns prevResult unchanged.
+/// Requires prevResult with at least one IP (code 7). Addresses of CNI_IFNAME: prevResult IPs
+/// whose `interface` names it, or that have no (valid) `interface`. `table`: optional integer,
+/// the first address's table (default: the first id >= 100 that no rule or route uses); each
+/// further address takes the next free id. CNI_IFNAME missing in the netns -> code 7. A failure
+/// midway undoes this ADD's rules and routes. Returns prevResult unchanged.
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args);
 
-/// Removes the rules whose source is an address of CNI_IFNAME, and the routes of CNI_IFNAME in
-/// their tables. Missing netns or link: success. Kernel errors are collected; the first is
-/// returned.
+/// Removes the rules whose source (/32, /128) is an address of CNI_IFNAME or one prevResult gave
+/// it, and the routes via CNI_IFNAME in their tables (main/local/default excepted). Missing
+/// netns or link: success. Kernel errors are collected; the first is returned.
 Status cmdDel(const cni::CmdArgs& args);
 
-/// Requires prevResult; every address of CNI_IFNAME in it must have a `from` rule (code 999).
+/// Requires prevResult (code 7); every address of CNI_IFNAME in it must have a `from` rule
+/// (code 999 naming the address).
 Status cmdCheck(const cni::CmdArgs& args);
 
 /// The handlers above, for pluginMain.

@@ -1,0 +1,81 @@
+#include <cctype>
+#include <cstdio>
+
+#include "cni/args.hpp"
+#include "cni/invoke.hpp"
+#include "cni/json_fields.hpp"
+#include "libnet/link.hpp"
+#include "plugins/iface/conf_fields.hpp"
+#include "plugins/tap/tap.hpp"
+
+namespace tether::tap {
+
+namespace {
+
+constexpr int64_t kMaxId = int64_t(UINT32_MAX) - 1; // (uid_t)-1 means "unset" to the kernel
+
+// The value of `key` matched case-insensitively (Go's encoding/json does, so the reference
+// takes "selinuxcontext" for "selinuxContext").
+const nlohmann::json* anyCase(const nlohmann::json& obj, std::string_view key) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        const std::string& k = it.key();
+        if (k.size() != key.size()) continue;
+        bool same = true;
+        for (size_t i = 0; i < k.size() && same; ++i)
+            same = std::tolower((unsigned char)k[i]) == std::tolower((unsigned char)key[i]);
+        if (same) return &*it;
+    }
+    return nullptr;
+}
+
+Expected<std::optional<uint32_t>> idField(const nlohmann::json& raw, std::string_view key) {
+    if (!raw.contains(key) || raw[std::string(key)].is_null()) return std::nullopt;
+    return uint32_t(TRY(plugin::intField(raw, key, 0, 0, kMaxId)));
+}
+
+} // namespace
+
+Expected<Config> parseConfig(const cni::CmdArgs& args) {
+    const nlohmann::json& raw = args.conf.raw;
+    Config c;
+    c.multiQueue = TRY(plugin::boolField(raw, "multiQueue"));
+    c.mtu = TRY(plugin::intField(raw, "mtu", 0, INT32_MIN, INT32_MAX));
+    if (c.mtu != 0 && (c.mtu < 68 || c.mtu > 65535))
+        return fail(Code::InvalidConfig,
+                    "invalid mtu " + std::to_string(c.mtu) + ": must be 0 or between 68 and 65535");
+    c.owner = TRY(idField(raw, "owner"));
+    c.group = TRY(idField(raw, "group"));
+    if (auto b = TRY(cni::fields::optString(raw, "bridge", ""))) c.bridge = *b;
+    if (!c.bridge.empty())
+        if (auto st = net::validateIfName(c.bridge); !st)
+            return fail(Code::InvalidConfig, "invalid bridge \"" + c.bridge + "\"", st.error().msg);
+    if (const auto* s = anyCase(raw, "selinuxContext"); s && !s->is_null()) {
+        if (!s->is_string()) return fail(Code::DecodeFailure, "selinuxContext must be a string");
+        c.selinuxContext = s->get<std::string>();
+    }
+    if (auto m = TRY(cni::fields::optString(raw, "mac", ""))) c.mac = *m;
+    auto pairs = TRY(cni::parseCniArgs(args.args, {"MAC"}));
+    if (auto* m = cni::findArg(pairs, "MAC"); m && !m->empty()) c.mac = *m;
+    if (auto m = TRY(cni::fields::optString(args.conf.runtimeConfig, "mac", "runtimeConfig"));
+        m && !m->empty())
+        c.mac = *m;
+    if (!c.mac.empty() && !net::parseMac(c.mac))
+        return fail(Code::InvalidConfig, "invalid mac \"" + c.mac + "\"");
+    return c;
+}
+
+cni::PluginFuncs pluginFuncs() {
+    return {.add = cmdAdd,
+            .del = cmdDel,
+            .check = cmdCheck,
+            .status = [](const cni::CmdArgs& a) -> Status {
+                return a.conf.ipamType.empty() ? Status{}
+                                               : cni::delegateStatus(a.conf.ipamType, a.stdinData);
+            },
+            .gc = [](const cni::CmdArgs& a) -> Status {
+                return a.conf.ipamType.empty() ? Status{}
+                                               : cni::delegateGc(a.conf.ipamType, a.stdinData);
+            }};
+}
+
+} // namespace tether::tap
