@@ -51,7 +51,7 @@ Expected<DnsSettings> readResolvConf(const std::string& path) {
     // A regular file of bounded size: /dev/zero, a FIFO or a directory here is an error, not an
     // endless read or silently empty DNS settings.
     auto text = TRY(readRegularFile(path, "ipam.resolvConf: read", {.maxBytes = kMaxResolvConf}));
-    return parseResolvConfText(*text);
+    return parseResolvConfText(text.value_or(std::string())); // missingOk is off: never empty
 }
 
 } // namespace tether::ipam

@@ -39,6 +39,7 @@
 #include "libnet/sysctl.hpp"
 #include "netns-fixtures/fixture_state.hpp"
 #include "netns-fixtures/nl_batch.hpp"
+#include "netns-fixtures/overlay.hpp"
 #include "runtime/net/attach.hpp"
 
 namespace tether::fixture {
@@ -452,6 +453,7 @@ Status bringUp(Fixture::State& s) {
     TRY(createLinks(s, idx));
     for (const auto& h : s.topology.hosts)
         TRY(configureHost(s, h, idx));
+    TRY(createOverlays(s));
     TRY(attachContainers(s));
     return {};
 }

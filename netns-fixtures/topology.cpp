@@ -11,6 +11,8 @@
 #include "base/file.hpp"
 #include "cni/json_limits.hpp"
 #include "libnet/link.hpp"
+#include "netns-fixtures/json_check.hpp"
+#include "netns-fixtures/overlay.hpp"
 
 namespace tether::fixture {
 
@@ -18,24 +20,9 @@ namespace {
 
 using nlohmann::json;
 
-std::unexpected<Error> bad(const std::string& where, const std::string& msg) {
-    return fail(Code::InvalidConfig, where + ": " + msg);
-}
-
-std::unexpected<Error> badType(const std::string& where, const char* want) {
-    return fail(Code::DecodeFailure, where + ": must be " + want);
-}
-
-/// Rejects keys other than `allowed` so typos ("adresses") do not pass silently.
-Status onlyKeys(const json& obj, const std::string& where, std::initializer_list<const char*> allowed) {
-    if (!obj.is_object()) return badType(where, "an object");
-    for (const auto& [key, _] : obj.items()) {
-        bool ok = false;
-        for (const char* a : allowed) ok = ok || key == a;
-        if (!ok) return bad(where, "unknown key \"" + key + "\"");
-    }
-    return {};
-}
+using detail::bad;
+using detail::badType;
+using detail::onlyKeys;
 
 Expected<std::string> str(const json& obj, const char* key, const std::string& where, bool required) {
     auto it = obj.find(key);
@@ -338,7 +325,7 @@ Status validateName(std::string_view name, std::string_view what) {
 }
 
 Expected<Topology> Topology::parse(const json& doc, const std::string& baseDir) {
-    TRY(onlyKeys(doc, "topology", {"hosts", "switches", "links", "containers", "description"}));
+    TRY(onlyKeys(doc, "topology", {"hosts", "switches", "links", "containers", "overlays", "description"}));
     Topology t;
     std::map<std::string, std::string> names; // every namespace-level name -> where defined
     auto claim = [&](const std::string& name, const std::string& where) -> Status {
@@ -395,6 +382,7 @@ Expected<Topology> Topology::parse(const json& doc, const std::string& baseDir) 
     TRY(assignIfNames(t));
     TRY(checkAddresses(t));
     TRY(checkHostRefs(t));
+    TRY(parseOverlays(doc, t));
     return t;
 }
 

@@ -73,11 +73,36 @@ struct ContainerSpec {
     std::string cniPath;     ///< plugin search path; empty = $CNI_PATH or /opt/cni/bin
 };
 
+/// One node of an overlay: a host, its underlay interface (whose first IPv4 address is the VTEP
+/// address) and the node's pod subnet.
+struct OverlayNodeSpec {
+    std::string host;
+    std::string dev = "eth0";
+    net::IpPrefix subnet;    ///< masked, inside the overlay's clusterCidr
+    net::IpAddress underlay; ///< filled by parsing: the first IPv4 address of `dev`
+};
+
+/// A flannel-style VXLAN overlay (docs/fixtures.md, "Overlays"): on every node a VXLAN device
+/// without learning, the subnet's network address /32 on it, and for every other node a static
+/// neighbour entry, FDB entry and onlink route for that node's subnet; optionally flannel's
+/// masquerade of pod traffic leaving the cluster CIDR.
+struct OverlaySpec {
+    std::string name;
+    std::string device; ///< default "flannel.<vni>"
+    uint32_t vni = 1;
+    uint16_t port = 8472;
+    uint32_t mtu = 1450;
+    net::IpPrefix clusterCidr;
+    bool masquerade = true;
+    std::vector<OverlayNodeSpec> nodes;
+};
+
 struct Topology {
     std::vector<HostSpec> hosts;
     std::vector<SwitchSpec> switches;
     std::vector<LinkSpec> links;
     std::vector<ContainerSpec> containers;
+    std::vector<OverlaySpec> overlays;
 
     /// Parses and validates `doc`. Relative conflist paths are resolved against `baseDir`.
     /// Errors (code 7 InvalidConfig, 6 for wrong JSON types) name the element, e.g.

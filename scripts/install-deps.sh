@@ -8,7 +8,8 @@ build_pkgs=(build-essential cmake pkg-config git
   catch2 libcli11-dev libseccomp-dev libcap-dev libsystemd-dev
   python3 dpkg-dev fakeroot man-db) # python3: man pages; dpkg-dev, fakeroot: cpack -G DEB
 run_pkgs=(iproute2 nftables iptables conntrack iputils-ping busybox-static util-linux procps)
-peer_pkgs=(containernetworking-plugins runc crun podman hyperfine)
+peer_pkgs=(containernetworking-plugins runc crun podman hyperfine
+  containerd python3-grpcio python3-grpc-tools) # containerd, grpc: tests/k8s (CRI)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [[ "${TETHER_WITH_PEERS:-1}" == 1 ]] && want+=("${peer_pkgs[@]}")

@@ -9,10 +9,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 chain=${1:-nat} n=${2:-1000} runs=${3:-5}
 bin=${TETHER_BIN_DIR:-$root/build/bin}
 out=$root/bench/results/growth-$chain.md
-ports=""; [[ $chain == nat ]] && ports="--ports"
+ports=""; [[ $chain == nat || $chain == conflist ]] && ports="--ports"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/ours"
-for p in bridge host-local portmap; do ln -s "$bin/$p" "$tmp/ours/$p"; done
+for p in bridge host-local portmap firewall tuning; do ln -s "$bin/$p" "$tmp/ours/$p"; done
 
 unshare --net --mount --propagation private bash -s -- "$tmp" "$chain" "$n" "$runs" "$ports" "$bin" "$root" > "$out.tmp" <<'INNER'
 set -euo pipefail

@@ -2,8 +2,9 @@
 # Side-by-side CNI benchmark: our plugins (build/bin) and the reference plugins (/usr/lib/cni)
 # through the same driver in the same run, plus the driver's floor (no-op plugin) and the kernel's
 # own veth deletion time. Everything runs in a scratch network + mount namespace.
-#   bench/cni/run.sh [CHAIN] [COUNTS...]     CHAIN = bridge (default) | nat
-# Writes bench/results/cni-<chain>.md and prints it.
+#   bench/cni/run.sh [CHAIN] [COUNTS...]     CHAIN = bridge (default) | nat | conflist
+# Writes bench/results/cni-<chain>.md (BENCH_OUT overrides) and prints it. conflist is podman's
+# generated shape: bridge (ipMasq) + host-local + portmap + firewall + tuning.
 # The IPAM files of every phase (implementation x count) live on a fresh ext4 filesystem (a loop
 # image; BENCH_DATA_MKFS_OPTS, default "-O ^has_journal" like this machine's root fs), so no phase
 # inherits the file deletions of the one before: on ext4 a new inode is searched for past every
@@ -15,14 +16,14 @@ chain=${1:-bridge}; shift || true
 counts=${*:-"1 100 1000"}
 bin=${TETHER_BIN_DIR:-$root/build/bin}
 ref=${REFERENCE_CNI_DIR:-/usr/lib/cni}
-out=$root/bench/results/cni-$chain.md
+out=${BENCH_OUT:-$root/bench/results/cni-$chain.md}
 mkdir -p "$root/bench/results"
-ports=""; [[ $chain == nat ]] && ports="--ports"
+ports=""; [[ $chain == nat || $chain == conflist ]] && ports="--ports"
 
 # CNI_PATH directories holding exactly the binaries of one implementation.
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/ours" "$tmp/ref" "$tmp/noop"
-for p in bridge host-local portmap; do
+for p in bridge host-local portmap firewall tuning; do
   [[ -x $bin/$p ]] && ln -s "$bin/$p" "$tmp/ours/$p"
   [[ -x $ref/$p ]] && ln -s "$ref/$p" "$tmp/ref/$p"
 done

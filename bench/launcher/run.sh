@@ -52,6 +52,8 @@ mkdir -p "$WORK/bundle"
 (cd "$WORK/bundle" && runc spec)
 sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/; s|"path": "rootfs"|"path": "'"$ROOTFS"'"|' "$WORK/bundle/config.json"
 
+FLOOR=""
+[ -x "$BIN/launcher-floor" ] && FLOOR=$BIN/launcher-floor # bench/launcher/floor.c
 echo "## start-to-exit, /bin/true, no network ($RUNS runs, median)"
 medians() { # hyperfine JSON -> "| command | median ms | mean ms | min ms |"
     python3 -c 'import json,sys
@@ -64,6 +66,7 @@ hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$WORK/start.json" \
     -n "tether run --net none --rootfs (bind)" "$BIN/tether run --net none --rootfs $ROOTFS /bin/true" \
     -n "runc run (same rootfs)" "runc --root $WORK/runc run -b $WORK/bundle bench" \
     -n "unshare -fmpuin --mount-proc chroot" "unshare -fmpuin --mount-proc=$ROOTFS/proc chroot $ROOTFS /bin/true" \
+    ${FLOOR:+-n "C floor (clone CLONE_NEW* + chroot + exec)" "$FLOOR $ROOTFS /bin/true"} \
     >/dev/null
 echo "| command | median ms | mean ms | min ms |"
 echo "|---|---:|---:|---:|"
@@ -185,7 +188,7 @@ JSON
     if "$BIN/tether" run /bin/true; then
         podman_setup >"$WORK/podman.cmd" 2>"$WORK/podman.err" || true # exports its env here
         PODMAN=$(cat "$WORK/podman.cmd")
-        set -- -n "tether run /bin/true (default network, teardown netns-first)" "$BIN/tether run /bin/true"
+        set -- -n "tether run /bin/true (default network, teardown del-first)" "$BIN/tether run /bin/true"
         [ -n "$PODMAN" ] && set -- "$@" -n "podman run --rm (CNI: reference bridge + host-local + portmap, runc)" "$PODMAN"
         hyperfine -N --warmup 5 --runs $((RUNS / 4)) "$@" --export-json "$WORK/net.json" >/dev/null
         hyperfine -N --warmup 5 --runs $((RUNS / 4)) -n "tether run /bin/true (default network, teardown del-first)" \

@@ -22,6 +22,27 @@ _tether_fixtures() {
     "${_tether_cmd:-tether}" fixture ls 2>/dev/null | awk 'NR > 1 { print $1 }'
 }
 
+_tether_signals() {
+    printf '%s\n' HUP INT QUIT KILL USR1 USR2 TERM CONT STOP WINCH
+}
+
+# Succeeds when FLAG of VERB takes a value (the next word is its value, not a positional).
+_tether_takes_value() {
+    local verb=$1 flag=$2
+    case "$verb" in
+    run | create)
+        [[ "$flag" =~ ^(--name|--rootfs|--image|-v|--volume|--hostname|-e|--env|--env-file|-w|--workdir|-u|--user|--cap-add|--cap-drop|--security-opt|--device|-m|--memory|--memory-swap|--pids|--pids-limit|--cpus|-c|--cpu-shares|--ulimit|--net|--network|-p|--publish|--ip|--mac-address|--dns|--dns-search|--dns-option|--add-host|--pid|--ipc|--stop-signal|--stop-timeout|--log-opt)$ ]]
+        ;;
+    exec) [[ "$flag" =~ ^(-e|--env|--env-file|-w|--workdir|-u|--user)$ ]] ;;
+    stop | restart) [[ "$flag" =~ ^(-t|--time)$ ]] ;;
+    kill) [[ "$flag" =~ ^(-s|--signal)$ ]] ;;
+    logs) [[ "$flag" =~ ^(-n|--tail)$ ]] ;;
+    ps) [[ "$flag" == --format ]] ;;
+    net) [[ "$flag" =~ ^(--id|--ifname|--args|--cap)$ ]] ;;
+    *) return 1 ;;
+    esac
+}
+
 _tether() {
     local cur prev words cword
     if declare -F _init_completion >/dev/null; then
@@ -33,11 +54,16 @@ _tether() {
         cword=$COMP_CWORD
     fi
     local _tether_cmd="${words[0]}"
-    local verbs="net netns run ps inspect exec kill pause resume rm gc fixture"
+    local verbs="net netns fixture run create start stop restart kill wait logs ps inspect exec pause
+                 resume unpause rm gc"
     local verb="" sub="" i npos=0
     for ((i = 1; i < cword; i++)); do
         case "${words[i]}" in
-        -*) ;;
+        -*=*) ;;
+        -*)
+            # A flag's value is not a positional (exec -e K=V ID: ID is the first positional).
+            [[ -n "$verb" ]] && _tether_takes_value "$verb" "${words[i]}" && i=$((i + 1))
+            ;;
         *)
             if [[ -z "$verb" ]]; then
                 verb="${words[i]}"
@@ -57,7 +83,9 @@ _tether() {
 
     local flags=""
     case "$verb" in
-    run)
+    run | create)
+        # Everything after the first positional is the container's command.
+        ((npos > 0)) && { COMPREPLY=($(compgen -f -- "$cur")); return; }
         case "$prev" in
         --net | --network)
             COMPREPLY=($(compgen -W "$(_tether_networks) none host" -- "$cur"))
@@ -67,29 +95,84 @@ _tether() {
             COMPREPLY=($(compgen -d -- "$cur"))
             return
             ;;
-        --name | --hostname | -e | --env | -u | --user | -m | --memory | --memory-swap | --pids | \
-            --cpus | --cpu-shares | --ulimit | -p | --publish | -v | --volume | --cap-add | --cap-drop | \
-            --pid | --ipc | --security-opt)
+        --env-file)
+            COMPREPLY=($(compgen -f -- "$cur"))
             return
             ;;
+        --stop-signal)
+            COMPREPLY=($(compgen -W "$(_tether_signals)" -- "$cur"))
+            return
+            ;;
+        --device)
+            COMPREPLY=($(compgen -f -- "${cur:-/dev/}"))
+            return
+            ;;
+        --security-opt)
+            COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges" -- "$cur"))
+            return
+            ;;
+        --log-opt)
+            COMPREPLY=($(compgen -W "max-size=" -- "$cur"))
+            return
+            ;;
+        --pid | --ipc)
+            COMPREPLY=($(compgen -W "host $(_tether_containers | sed 's/^/container:/')" -- "$cur"))
+            return
+            ;;
+        *)
+            _tether_takes_value "$verb" "$prev" && return
+            ;;
         esac
-        flags="--name --rootfs --image --read-only -v --volume --hostname -e --env -w --workdir -u
-               --user --cap-add --cap-drop --security-opt --init -d --detach --userns -m --memory
-               --memory-swap --pids --cpus --cpu-shares --ulimit --net --network -p --publish --pid
-               --ipc --help"
+        flags="--name -d --detach -i --interactive -t --tty --rm --rootfs --image --read-only -v
+               --volume --hostname -e --env --env-file -w --workdir -u --user --cap-add --cap-drop
+               --security-opt --device --init --userns -m --memory --memory-swap --pids --pids-limit --cpus
+               -c --cpu-shares --ulimit --net --network -p --publish --ip --mac-address --dns
+               --dns-search --dns-option --add-host --pid --ipc --stop-signal --stop-timeout
+               --log-opt --help"
         ;;
-    inspect | exec | kill | pause | resume | rm)
+    start | stop | restart | wait | inspect | pause | resume | unpause | rm | exec | kill | logs)
+        case "$prev" in
+        -s | --signal)
+            [[ "$verb" == kill ]] && { COMPREPLY=($(compgen -W "$(_tether_signals)" -- "$cur")); return; }
+            ;;
+        *)
+            _tether_takes_value "$verb" "$prev" && return
+            ;;
+        esac
         case "$verb" in
-        exec) flags="-e --env -w --workdir --help" ;;
+        stop | restart) flags="-t --time --help" ;;
+        exec) flags="-e --env --env-file -w --workdir -u --user -t --tty -i --interactive --help" ;;
+        kill) flags="-s --signal --help" ;;
+        logs) flags="-f --follow -n --tail -t --timestamps --help" ;;
+        inspect) flags="--raw --help" ;;
         rm) flags="-f --force --help" ;;
         *) flags="--help" ;;
         esac
-        if [[ "$cur" != -* ]] && { [[ "$verb" == rm ]] || ((npos == 0)); }; then
-            COMPREPLY=($(compgen -W "$(_tether_containers)" -- "$cur"))
+        if [[ "$cur" != -* ]]; then
+            case "$verb" in
+            exec | logs | kill)
+                # One container, then (exec) the command or (kill) a signal.
+                if ((npos == 0)); then
+                    COMPREPLY=($(compgen -W "$(_tether_containers)" -- "$cur"))
+                elif [[ "$verb" == kill ]] && ((npos == 1)); then
+                    COMPREPLY=($(compgen -W "$(_tether_signals)" -- "$cur"))
+                elif [[ "$verb" == exec ]]; then
+                    COMPREPLY=($(compgen -f -- "$cur"))
+                fi
+                ;;
+            *) COMPREPLY=($(compgen -W "$(_tether_containers)" -- "$cur")) ;;
+            esac
             return
         fi
         ;;
-    ps | gc) flags="--help" ;;
+    ps)
+        if [[ "$prev" == --format ]]; then
+            COMPREPLY=($(compgen -W "table json" -- "$cur"))
+            return
+        fi
+        flags="-a --all -q --quiet --no-trunc --format --help"
+        ;;
+    gc) flags="--help" ;;
     net)
         if [[ -z "$sub" ]]; then
             COMPREPLY=($(compgen -W "add del check status gc ls --help" -- "$cur"))

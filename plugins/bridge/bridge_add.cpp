@@ -70,6 +70,33 @@ Status attachPort(net::NetlinkSocket& host, const Config& c, const net::LinkInfo
     return net::setLinkUp(host, hostVeth.index, true);
 }
 
+// The gateway of a VLAN, as the reference makes it: a veth pair in the host whose end
+// "<bridge>.<vlan>" holds the gateway address and whose other end is a bridge port with the VLAN
+// as PVID, untagged. With VLAN filtering the bridge device itself is not on the container's VLAN,
+// so an address on the bridge would be unreachable from the container. Reused when it exists.
+Expected<net::LinkInfo> ensureVlanGateway(net::NetlinkSocket& host, const Config& c,
+                                          const net::LinkInfo& br) {
+    const std::string name = c.bridge + "." + std::to_string(c.vlan);
+    if (auto st = net::validateIfName(name); !st)
+        return fail(Code::InvalidConfig,
+                    "VLAN gateway interface name \"" + name +
+                        "\" is invalid (bridge name too long)",
+                    st.error().msg);
+    if (auto existing = TRY(net::findLink(host, std::string_view(name)))) return *existing;
+    auto pair = TRY(net::createVeth(host, host, {.containerName = name, .mtu = br.mtu}));
+    Config port = c;
+    port.hairpinMode = false;
+    port.portIsolation = false;
+    port.vlanTrunk.clear();
+    auto st = configurePort(host, port, br, pair.host);
+    if (st) st = net::setLinkUp(host, pair.container.index, true);
+    if (!st) {
+        (void)net::deleteLink(host, pair.host.index);
+        return std::unexpected(st.error().wrap("set up VLAN gateway " + name));
+    }
+    return pair.container;
+}
+
 // Fills missing gateways (subnet + 1) when the bridge is the gateway and adds default routes.
 Status completeGateways(const Config& c, cni::Result& r) {
     bool defaultV4 = false, defaultV6 = false;
@@ -230,9 +257,15 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     TRY(hostSide);
 
     cni::Result result;
+    std::optional<net::LinkInfo> vlanGateway;
     if (ipam) {
         result = TRY(std::move(*containerSide));
-        if (c.isGateway) TRY(ensureGatewayAddresses(host, c, br, result));
+        if (c.isGateway && c.vlan != 0) {
+            vlanGateway = TRY(ensureVlanGateway(host, c, br));
+            TRY(ensureGatewayAddresses(host, c, *vlanGateway, result));
+        } else if (c.isGateway) {
+            TRY(ensureGatewayAddresses(host, c, br, result));
+        }
         if (c.ipMasq) {
             TRY(plugin::setupNat(args, c.nat(), result));
             undo.push([&args, &c] { (void)plugin::teardownNat(args, c.nat()); });
@@ -247,6 +280,8 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     result.interfaces = {{.name = brNow.name, .mac = brNow.mac},
                          {.name = pair.host.name, .mac = pair.host.mac},
                          {.name = args.ifname, .mac = pair.container.mac, .sandbox = args.netns}};
+    if (vlanGateway)
+        result.interfaces.push_back({.name = vlanGateway->name, .mac = vlanGateway->mac});
     if (args.conf.dns && !args.conf.dns->empty()) result.dns = *args.conf.dns;
     result.cniVersion = args.conf.cniVersion;
     undo.commit();

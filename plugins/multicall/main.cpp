@@ -1,8 +1,9 @@
 // tether-cni: every tether CNI plugin in one executable, installed as hard links named after the
-// plugins (bridge, veth, ptp, host-local, loopback, portmap, tuning, bandwidth). It runs the plugin
-// it is invoked as (the basename of argv[0]), or the one named by its first argument when run as
-// `tether-cni NAME`. One binary lets a plugin that delegates to another (bridge/veth -> host-local)
-// run it in-process when CNI_PATH resolves it to this same file (cni/builtin.hpp).
+// plugins (bridge, veth, ptp, host-local, static, loopback, portmap, tuning, bandwidth, macvlan,
+// host-device, sbr). It runs the plugin it is invoked as (the basename of argv[0]), or the one
+// named by its first argument when run as `tether-cni NAME`. One binary lets a plugin that
+// delegates to another (bridge/veth/macvlan -> host-local/static) run it in-process when CNI_PATH
+// resolves it to this same file (cni/builtin.hpp).
 #include <cstdio>
 #include <span>
 #include <string_view>
@@ -11,10 +12,14 @@
 #include "cni/skel.hpp"
 #include "plugins/bandwidth/bandwidth.hpp"
 #include "plugins/bridge/bridge.hpp"
+#include "plugins/host-device/host_device.hpp"
 #include "plugins/host-local/host_local.hpp"
 #include "plugins/loopback/loopback.hpp"
+#include "plugins/macvlan/macvlan.hpp"
 #include "plugins/portmap/portmap.hpp"
 #include "plugins/tuning/tuning.hpp"
+#include "plugins/sbr/sbr.hpp"
+#include "plugins/static/static_ipam.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace {
@@ -35,9 +40,13 @@ constexpr Entry kPlugins[] = {
     {"host-local", tether::hostlocal::pluginFuncs, "tether host-local IPAM plugin"},
     {"loopback", tether::loopback::pluginFuncs, "tether loopback plugin"},
     {"portmap", tether::portmap::pluginFuncs, "tether portmap plugin"},
+    {"macvlan", tether::macvlan::pluginFuncs, "tether macvlan plugin"},
+    {"host-device", tether::hostdevice::pluginFuncs, "tether host-device plugin"},
     {"tuning", tether::tuning::pluginFuncs, "tether tuning plugin"},
     {"bandwidth", tether::bandwidth::pluginFuncs, "tether bandwidth plugin",
      tether::bandwidth::kVersions},
+    {"sbr", tether::sbr::pluginFuncs, "tether source-based routing plugin"},
+    {"static", tether::staticipam::pluginFuncs, "tether static IPAM plugin"},
 };
 
 std::string_view baseName(std::string_view path) {
@@ -65,7 +74,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     for (const auto& e : kPlugins)
-        if (e.name == "host-local")
+        if (e.name == "host-local" || e.name == "static")
             tether::cni::registerBuiltinPlugin(e.name, e.funcs(), {.about = e.about});
     return tether::cni::pluginMain(entry->funcs(),
                                    {.about = entry->about, .versions = entry->versions});

@@ -9,18 +9,16 @@
 #include <linux/magic.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
+#include "runtime/launcher/cgroup_internal.hpp"
 #include "runtime/launcher/fs_util.hpp"
 
 namespace tether::rt {
-namespace {
 
-constexpr const char* kRoot = "/sys/fs/cgroup";
-
-/// This process's path in the hierarchy named `key` ("memory", "name=systemd", "" for v2).
-std::string ownPath(const std::string& key) {
+std::string cgroupOwnPath(const std::string& key) {
     auto text = readFile("/proc/self/cgroup");
     if (!text) return "/";
     std::istringstream in(*text);
@@ -39,10 +37,12 @@ std::string ownPath(const std::string& key) {
     return "/";
 }
 
-std::string join(const std::string& a, const std::string& b) {
+std::string cgroupJoin(const std::string& a, const std::string& b) {
     if (a.empty() || a.back() != '/') return a + "/" + b;
     return a + b;
 }
+
+namespace {
 
 bool exists(const std::string& p) {
     struct stat st {};
@@ -68,7 +68,8 @@ std::optional<int64_t> counter(const std::string& text, const std::string& key) 
 
 Expected<CgroupMode> detectCgroupMode() {
     struct statfs fs {};
-    if (::statfs(kRoot, &fs) != 0) return failErrno(std::string("statfs ") + kRoot, errno);
+    if (::statfs(kCgroupRoot, &fs) != 0)
+        return failErrno(std::string("statfs ") + kCgroupRoot, errno);
     if (fs.f_type == CGROUP2_SUPER_MAGIC) return CgroupMode::V2;
     if (fs.f_type != TMPFS_MAGIC)
         return fail(Code::Kernel, "/sys/fs/cgroup is neither cgroup2 nor tmpfs");
@@ -90,13 +91,15 @@ const char* cgroupModeName(CgroupMode mode) {
     return "?";
 }
 
-Expected<Cgroup> Cgroup::create(const std::string& parent, const std::string& id,
-                                const CgroupLimits& limits) {
+Expected<Cgroup> Cgroup::create(const std::string& stateRoot, const std::string& parent,
+                                const std::string& containerId, const CgroupLimits& limits,
+                                const std::vector<DeviceRule>& devices) {
+    const std::string id = cgroupOwnerTag(stateRoot) + "-" + containerId;
     Cgroup cg;
     cg.mode_ = TRY(detectCgroupMode());
     auto make = [&](const std::string& hierarchy, const std::string& key) -> Expected<std::string> {
-        std::string base = std::string(kRoot) + (hierarchy.empty() ? "" : "/" + hierarchy);
-        std::string dir = join(join(base + ownPath(key), parent), id);
+        std::string base = std::string(kCgroupRoot) + (hierarchy.empty() ? "" : "/" + hierarchy);
+        std::string dir = cgroupJoin(cgroupJoin(base + cgroupOwnPath(key), parent), id);
         int rc = ::mkdir(dir.c_str(), 0755);
         // Usually only the shared parent is missing: it is removed with its last child, and
         // another container's teardown may remove it again between our two mkdirs, so retry.
@@ -118,7 +121,7 @@ Expected<Cgroup> Cgroup::create(const std::string& parent, const std::string& id
         if (cg.mode_ == CgroupMode::V2) {
             // Controllers must be enabled in every ancestor's subtree_control; the parent we
             // create holds no processes, so enabling there always satisfies the leaf rule.
-            std::string base = join(std::string(kRoot) + ownPath(""), parent);
+            std::string base = cgroupJoin(std::string(kCgroupRoot) + cgroupOwnPath(""), parent);
             TRY(mkdirs(base));
             (void)writeFile(base + "/cgroup.subtree_control", "+memory +pids +cpu");
             std::string dir = TRY(make("", ""));
@@ -135,6 +138,28 @@ Expected<Cgroup> Cgroup::create(const std::string& parent, const std::string& id
             if (limits.pids || !hybrid) cg.pids_ = TRY(make("pids", "pids"));
             if (limits.cpus || limits.cpuShares || !hybrid) cg.cpu_ = TRY(make("cpu", "cpu"));
             cg.freezer_ = hybrid ? cg.unified_ : TRY(make("freezer", "freezer"));
+        }
+        // The device policy before any process is in the cgroup (the container is cloned
+        // into it afterwards). The unified tree of a hybrid host takes an eBPF program like
+        // v2 does: no v1 hierarchy to join (one cgroup.procs write and an RCU grace period
+        // fewer per container); the v1 controller when the program cannot be loaded.
+        // TETHER_DEVICE_POLICY=devices picks the v1 controller on a hybrid host (where the
+        // eBPF program is refused, or to test that path).
+        const char* forced = std::getenv("TETHER_DEVICE_POLICY");
+        bool wantV1 = forced && std::string(forced) == "devices" && cg.mode_ != CgroupMode::V2;
+        if (!cg.unified_.empty() && !wantV1) {
+            auto prog = loadDeviceProgram(devices);
+            Status attached = prog ? attachDeviceProgram(cg.unified_, prog->get())
+                                   : Status(std::unexpected(prog.error()));
+            if (attached)
+                cg.devicePolicy_ = "ebpf";
+            else if (cg.mode_ == CgroupMode::V2)
+                return std::unexpected(attached.error().wrap("device policy"));
+        }
+        if (cg.devicePolicy_.empty()) {
+            cg.devices_ = TRY(make("devices", "devices"));
+            TRY(writeV1DeviceRules(cg.devices_, devices));
+            cg.devicePolicy_ = "devices";
         }
         bool v2 = cg.mode_ == CgroupMode::V2;
         if (limits.memoryBytes)
@@ -194,13 +219,22 @@ Cgroup Cgroup::fromJson(const nlohmann::json& j) {
     cg.cpu_ = j.value("cpu", "");
     cg.freezer_ = j.value("freezer", "");
     cg.unified_ = j.value("unified", "");
+    cg.devices_ = j.value("devices", "");
+    cg.devicePolicy_ = j.value("devicePolicy", "");
     if (j.contains("dirs")) cg.dirs_ = j["dirs"].get<std::vector<std::string>>();
     return cg;
 }
 
 nlohmann::json Cgroup::toJson() const {
-    return {{"mode", cgroupModeName(mode_)}, {"memory", memory_},   {"pids", pids_}, {"cpu", cpu_},
-            {"freezer", freezer_},           {"unified", unified_}, {"dirs", dirs_}};
+    return {{"mode", cgroupModeName(mode_)},
+            {"memory", memory_},
+            {"pids", pids_},
+            {"cpu", cpu_},
+            {"freezer", freezer_},
+            {"unified", unified_},
+            {"devices", devices_},
+            {"devicePolicy", devicePolicy_},
+            {"dirs", dirs_}};
 }
 
 Status Cgroup::addPid(pid_t pid, bool exceptUnified) const {
@@ -301,48 +335,6 @@ Status Cgroup::remove() const {
     }
     if (!errors.empty()) return fail(Code::Kernel, errors);
     return {};
-}
-
-std::vector<std::pair<std::string, Cgroup>> Cgroup::listUnder(const std::string& parent) {
-    std::vector<std::pair<std::string, Cgroup>> out;
-    auto modeOr = detectCgroupMode();
-    if (!modeOr) return out;
-    std::vector<std::pair<std::string, std::string>> hier;
-    if (*modeOr == CgroupMode::V2)
-        hier = {{"", ""}};
-    else {
-        hier = {{"unified", ""}, {"memory", "memory"}, {"pids", "pids"}, {"cpu", "cpu"}};
-        if (*modeOr == CgroupMode::V1) hier.push_back({"freezer", "freezer"});
-    }
-    for (const auto& [h, key] : hier) {
-        std::string base = std::string(kRoot) + (h.empty() ? "" : "/" + h);
-        std::string dir = join(base + ownPath(key), parent);
-        DIR* d = ::opendir(dir.c_str());
-        if (!d) continue;
-        while (dirent* e = ::readdir(d)) {
-            std::string name = e->d_name;
-            if (name == "." || name == ".." || e->d_type != DT_DIR) continue;
-            Cgroup* cg = nullptr;
-            for (auto& [id, c] : out)
-                if (id == name) cg = &c;
-            if (!cg) {
-                out.push_back({name, Cgroup{}});
-                cg = &out.back().second;
-                cg->mode_ = *modeOr;
-            }
-            std::string full = dir + "/" + name;
-            cg->dirs_.push_back(full);
-            if (key == "memory") cg->memory_ = full;
-            if (key == "pids") cg->pids_ = full;
-            if (key == "cpu") cg->cpu_ = full;
-            if (key == "freezer") cg->freezer_ = full;
-            if (key.empty()) cg->unified_ = full;
-            if (key.empty() && *modeOr == CgroupMode::Hybrid) cg->freezer_ = full;
-            if (*modeOr == CgroupMode::V2) cg->memory_ = cg->pids_ = cg->cpu_ = cg->freezer_ = full;
-        }
-        ::closedir(d);
-    }
-    return out;
 }
 
 } // namespace tether::rt

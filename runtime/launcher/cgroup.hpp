@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
+#include "runtime/launcher/devices.hpp"
 
 namespace tether::rt {
 
@@ -32,15 +33,26 @@ struct CgroupLimits {
     std::optional<uint64_t> cpuShares; ///< v1 shares (2..262144); v2 gets the weight conversion
 };
 
-/// The directories of one container's cgroup. v2: one directory. v1: memory, pids, cpu and
-/// freezer. Hybrid: a directory in the unified tree (tracking, cgroup.freeze, cgroup.kill) plus
-/// only the v1 controllers a limit asks for.
+/// The owner tag of the launcher instance whose state lives in `stateRoot`: 8 hex digits of a
+/// hash of the path (trailing slashes dropped). A container's cgroup directory is named
+/// "<tag>-<id>", so `gc` of one instance (state dir) never touches another's containers even
+/// when both use the same cgroup parent.
+std::string cgroupOwnerTag(const std::string& stateRoot);
+
+/// The directories of one container's cgroup. v2: one directory. v1: memory, pids, cpu,
+/// freezer and devices. Hybrid: a directory in the unified tree (tracking, cgroup.freeze,
+/// cgroup.kill, the eBPF device program) plus only the v1 controllers a limit asks for.
 class Cgroup {
   public:
-    /// Creates `<own cgroup of this process>/<parent>/<id>` in every used hierarchy and writes the
-    /// limits. An existing directory is an error (Conflict). On failure removes what it made.
-    static Expected<Cgroup> create(const std::string& parent, const std::string& id,
-                                   const CgroupLimits& limits);
+    /// Creates `<own cgroup of this process>/<parent>/<tag>-<id>` (tag: cgroupOwnerTag of
+    /// `stateRoot`) in every used hierarchy, writes the limits and installs the device policy
+    /// `devices` (v2/hybrid: an eBPF program on the unified directory; v1, or hybrid when the
+    /// program cannot be loaded: the devices controller). A policy that can be enforced by
+    /// neither is an error. TETHER_DEVICE_POLICY=devices selects the v1 controller on hybrid. An
+    /// existing directory is an error (Conflict). On failure removes what it made.
+    static Expected<Cgroup> create(const std::string& stateRoot, const std::string& parent,
+                                   const std::string& id, const CgroupLimits& limits,
+                                   const std::vector<DeviceRule>& devices);
     /// Rebuilds the handle from state (inspect/exec/rm/gc). Never fails; missing dirs are fine.
     static Cgroup fromJson(const nlohmann::json& j);
     [[nodiscard]] nlohmann::json toJson() const;
@@ -66,13 +78,18 @@ class Cgroup {
     Status remove() const;
     [[nodiscard]] const std::vector<std::string>& dirs() const { return dirs_; }
 
-    /// The container cgroup directories under `parent` that exist in any hierarchy, by id (gc).
-    static std::vector<std::pair<std::string, Cgroup>> listUnder(const std::string& parent);
+    /// The container cgroup directories under `parent` that exist in any hierarchy and carry
+    /// the owner tag of `stateRoot`, by container id (gc). Others' directories are not listed.
+    static std::vector<std::pair<std::string, Cgroup>> listUnder(const std::string& stateRoot,
+                                                                 const std::string& parent);
+    /// How the device policy is enforced: "ebpf", "devices" (v1 controller) or "" (none).
+    [[nodiscard]] const std::string& devicePolicy() const { return devicePolicy_; }
 
   private:
     CgroupMode mode_ = CgroupMode::V1;
     std::vector<std::string> dirs_; ///< all dirs (for procs/remove)
-    std::string memory_, pids_, cpu_, freezer_, unified_;
+    std::string memory_, pids_, cpu_, freezer_, unified_, devices_;
+    std::string devicePolicy_;
 };
 
 } // namespace tether::rt

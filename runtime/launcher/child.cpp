@@ -218,11 +218,13 @@ void childMain(const ChildSpec& spec) {
     // Die with the launcher. (Should it be gone already, the recv below reads EOF: getppid()
     // cannot tell, it is 0 in a new PID namespace.)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // Nothing of the launcher's survives into the container: not its fds (the state dir lock,
+    // Nothing of the launcher's survives into the container (but the log pipes that become its
+    // stdout/stderr, closed once dup'ed): not its fds (the state dir lock,
     // the host cgroup dir, the caller's pipes: any directory fd is a way out of the root), and
     // until exec it is not dumpable (no ptrace, /proc/<pid> owned by root and unreadable).
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    closeFdsExcept({spec.syncFd, spec.joinNetFd, spec.joinIpcFd});
+    closeFdsExcept(
+        {spec.syncFd, spec.joinNetFd, spec.joinIpcFd, spec.stdio.outFd, spec.stdio.errFd});
     // Without a user namespace nothing in the namespace setup depends on the launcher's work
     // after clone (cgroup placement by CLONE_INTO_CGROUP, netns pin, CNI ADD): it runs while
     // the launcher wires the network, and only the rest waits for the release.
@@ -260,6 +262,9 @@ void childMain(const ChildSpec& spec) {
 }
 
 void finishAndExec(const ChildSpec& spec) {
+    // launcher-ux: terminal / stdin / log pipes (runtime/launcher/tty.cpp)
+    if (auto st = applyStdio(spec.stdio, spec.syncFd); !st)
+        report(spec.syncFd, 125, st.error().msg);
     if (auto st = applyCredentials(spec.caps, spec.uid, spec.gid); !st)
         report(spec.syncFd, 125, st.error().msg);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);

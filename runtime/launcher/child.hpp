@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/launcher/rootfs.hpp"
+#include "runtime/launcher/tty.hpp"
 
 namespace tether::rt {
 
@@ -35,6 +36,8 @@ struct ChildSpec {
     /// Join/set up the network, IPC and mount namespaces before waiting for the release (no
     /// user namespace, and the cgroup was entered by clone3 with nothing left to join).
     bool setupBeforeRelease = false;
+    /// fds 0-2 (pty, /dev/null stdin, log pipes): applied first in finishAndExec (tty.cpp).
+    StdioPlan stdio;
 };
 
 /// The sync protocol: the launcher sends one byte to release the child (with

@@ -1,243 +1,322 @@
-// `tether run|ps|inspect|exec|kill|pause|resume|rm|gc`: flag parsing only; the work is in
-// container.cpp and lifecycle.cpp.
+// The launcher's verbs (run, create, start, stop, ps, logs, ...): parsing with the strict
+// parser of cli.hpp and dispatch; the work is in container.cpp, lifecycle*.cpp and logs.cpp.
 #include <signal.h>
 
 #include <cstdio>
 #include <cstring>
-
-#include <CLI/CLI.hpp>
+#include <functional>
 
 #include "runtime/commands.hpp"
 #include "runtime/launcher/container.hpp"
-#include "runtime/launcher/fs_util.hpp"
 #include "runtime/launcher/lifecycle.hpp"
-#include "runtime/launcher/options.hpp"
+#include "runtime/launcher/logs.hpp"
+#include "runtime/launcher/ps.hpp"
+#include "runtime/launcher/verbs.hpp"
 
 namespace tether::rt {
 namespace {
 
-[[noreturn]] void failWith(const Error& e, int code = 125) {
+int report(const Error& e, int code = cli::kUsageExit) {
     std::fprintf(stderr, "tether: %s\n", e.text().c_str());
-    throw CLI::RuntimeError(code);
+    return code;
 }
 
-template <class T> T orFail(Expected<T> r, int code = 125) {
-    if (!r) failWith(r.error(), code);
-    return std::move(*r);
-}
-
-void orFail(Status r, int code = 1) {
-    if (!r) failWith(r.error(), code);
-}
-
-int parseSignal(const std::string& s) {
-    // A number: 0..NSIG-1. std::stoi would throw out_of_range (and abort the CLI) on
-    // "99999999999"; a number beyond the signals is an unknown signal like a bad name.
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
-        if (s.size() <= 3 && std::stoi(s) < NSIG) return std::stoi(s);
-        failWith(Error{Code::InvalidConfig, "unknown signal " + s});
+/// Parses `args` for `verb`; prints help (returns false, rc 0) or the usage error (rc 125).
+bool parseOr(const cli::Verb& verb, const std::vector<std::string>& args, cli::Parsed& out,
+             int& rc) {
+    auto p = cli::parse(verb, args);
+    if (!p) {
+        rc = report(p.error());
+        return false;
     }
-    std::string name = s.starts_with("SIG") ? s.substr(3) : s;
-    for (int sig = 1; sig < NSIG; ++sig) {
-        const char* abbrev = sigabbrev_np(sig);
-        if (abbrev && name == abbrev) return sig;
+    if (p->help) {
+        std::fputs(cli::help(verb).c_str(), stdout);
+        rc = 0;
+        return false;
     }
-    failWith(Error{Code::InvalidConfig, "unknown signal " + s});
+    out = std::move(*p);
+    return true;
 }
 
-/// The arguments left after the options of a prefix_command() subcommand, without a leading "--".
-/// The command of a prefix_command() subcommand: its one positional (declared so that CLI11
-/// keeps a "--" inside the subcommand) followed by everything after it. CLI11 leaves the "--"
-/// separator at the front of remaining().
-std::vector<std::string> commandArgs(CLI::App* cmd, const std::string& first) {
-    std::vector<std::string> out;
-    if (!first.empty()) out.push_back(first);
-    auto rest = cmd->remaining();
-    if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
-    out.insert(out.end(), rest.begin(), rest.end());
-    return out;
+Status needIds(const cli::Verb& v, const cli::Parsed& p, size_t min = 1, size_t max = ~0UL) {
+    if (p.positionals.size() < min || p.positionals.size() > max)
+        return fail(Code::InvalidConfig,
+                    "tether " + v.name + " " + v.usage + "\nSee 'tether " + v.name + " --help'.");
+    return {};
 }
 
-struct RunFlags {
-    std::string name, rootfs, image, hostname, workdir = "/", user, memory, memorySwap;
-    std::vector<std::string> securityOpt;
-    std::vector<std::string> volumes, env, capAdd, capDrop, nets, ports, ulimits;
-    std::string command;
-    std::string pid, ipc;
-    bool readOnly = false, init = false, detach = false, userns = false;
-    int64_t pids = 0;
-    double cpus = 0;
-    uint64_t cpuShares = 0;
-};
-
-void addRun(CLI::App& app, const LauncherPaths& paths) {
-    auto* cmd = app.add_subcommand("run", "Run a command in a new container");
-    auto f = std::make_shared<RunFlags>();
-    cmd->add_option("--name", f->name, "Container id (default: random)");
-    cmd->add_option("--rootfs", f->rootfs, "Directory bind-mounted as the root");
-    cmd->add_option("--image", f->image, "Directory used as the read-only overlay lower layer");
-    cmd->add_flag("--read-only", f->readOnly, "Mount the root read-only");
-    cmd->add_option("-v,--volume", f->volumes, "HOST:CONTAINER[:ro] bind mount")
-        ->allow_extra_args(false);
-    cmd->add_option("--hostname", f->hostname, "Hostname (default: the id)");
-    cmd->add_option("-e,--env", f->env, "KEY=VALUE environment variable")->allow_extra_args(false);
-    cmd->add_option("-w,--workdir", f->workdir, "Working directory");
-    cmd->add_option("-u,--user", f->user, "UID[:GID]");
-    cmd->add_option("--cap-add", f->capAdd, "Add a capability (or ALL)")->allow_extra_args(false);
-    cmd->add_option("--cap-drop", f->capDrop, "Drop a capability (or ALL)")
-        ->allow_extra_args(false);
-    cmd->add_option("--security-opt", f->securityOpt,
-                    "seccomp=unconfined|FILE (Docker/OCI JSON profile), no-new-privileges")
-        ->allow_extra_args(false);
-    cmd->add_flag("--init", f->init, "Run a reaping init as PID 1");
-    cmd->add_flag("-d,--detach", f->detach, "Run in the background, print the id");
-    cmd->add_flag("--userns", f->userns, "Map container root to host uids 100000+65536");
-    cmd->add_option("-m,--memory", f->memory, "Memory limit (e.g. 64m)");
-    cmd->add_option("--memory-swap", f->memorySwap, "Memory+swap limit (-1 unlimited)");
-    cmd->add_option("--pids", f->pids, "Maximum number of processes");
-    cmd->add_option("--cpus", f->cpus, "CPU quota in CPUs (e.g. 0.5)");
-    cmd->add_option("--cpu-shares", f->cpuShares, "Relative CPU weight (v1 shares)");
-    cmd->add_option("--ulimit", f->ulimits, "NAME=SOFT[:HARD] resource limit (e.g. nofile=1024)")
-        ->allow_extra_args(false);
-    cmd->add_option("--net,--network", f->nets,
-                    "Network name (repeatable), none, host or container:ID")
-        ->allow_extra_args(false);
-    cmd->add_option("-p,--publish", f->ports, "[HOSTIP:]HOSTPORT:CTRPORT[/proto]")
-        ->allow_extra_args(false);
-    cmd->add_option("--pid", f->pid, "PID namespace: host or container:ID");
-    cmd->add_option("--ipc", f->ipc, "IPC namespace: host or container:ID");
-    cmd->add_option("command", f->command, "Command and arguments");
-    cmd->prefix_command();
-    cmd->allow_extras();
-    cmd->footer("Everything after the options (or after --) is the command and its arguments.");
-    cmd->callback([f, &paths, cmd] {
-        RunOptions o;
-        o.id = f->name;
-        o.command = commandArgs(cmd, f->command);
-        o.rootfs = f->rootfs;
-        o.image = f->image;
-        o.readOnly = f->readOnly;
-        for (const auto& v : f->volumes)
-            o.volumes.push_back(orFail(parseVolume(v)));
-        o.hostname = f->hostname;
-        o.env = f->env;
-        o.workdir = f->workdir;
-        if (!f->user.empty()) std::tie(o.uid, o.gid) = orFail(parseUser(f->user));
-        o.capAdd = f->capAdd;
-        o.capDrop = f->capDrop;
-        for (const auto& so : f->securityOpt) // launcher security: options.cpp
-            orFail(applySecurityOpt(o, so), 125);
-        o.init = f->init;
-        o.detach = f->detach;
-        o.userns = f->userns;
-        auto bytes = [](const std::string& flag, const std::string& v) {
-            auto b = parseBytes(v);
-            if (!b)
-                failWith(Error{Code::InvalidConfig, flag + " " + v + ": expected a size like 64m"});
-            return *b;
-        };
-        if (!f->memory.empty()) o.limits.memoryBytes = bytes("--memory", f->memory);
-        if (!f->memorySwap.empty())
-            o.limits.memorySwapBytes = bytes("--memory-swap", f->memorySwap);
-        if (f->pids > 0) o.limits.pids = f->pids;
-        if (f->cpus > 0) o.limits.cpus = f->cpus;
-        if (f->cpuShares > 0) o.limits.cpuShares = f->cpuShares;
-        for (const auto& n : f->nets) {
-            if (n == "none")
-                o.net.kind = NsMode::None;
-            else if (n == "host" || n.starts_with("container:"))
-                o.net = orFail(parseNsMode("--net", n));
-            else
-                o.networks.push_back(n);
-        }
-        for (const auto& u : f->ulimits)
-            o.ulimits.push_back(orFail(parseUlimit(u)));
-        for (const auto& p : f->ports)
-            o.portMappings.push_back(orFail(parsePortMapping(p)));
-        if (!f->pid.empty()) o.pid = orFail(parseNsMode("--pid", f->pid));
-        if (!f->ipc.empty()) o.ipc = orFail(parseNsMode("--ipc", f->ipc));
-        int code = orFail(runContainer(paths, std::move(o)));
-        if (code != 0) throw CLI::RuntimeError(code);
-    });
+std::function<Status(const std::string&)> setInt(int& out, int lo, int hi) {
+    return [&out, lo, hi](const std::string& v) -> Status {
+        char* end = nullptr;
+        long n = std::strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || n < lo || n > hi)
+            return fail(Code::InvalidConfig,
+                        "expected a number in " + std::to_string(lo) + ".." + std::to_string(hi));
+        out = static_cast<int>(n);
+        return {};
+    };
 }
 
-void addLifecycle(CLI::App& app, const LauncherPaths& paths) {
-    auto* ps = app.add_subcommand("ps", "List containers");
-    ps->callback([&paths] {
-        std::printf("%-14s %-8s %-8s %s\n", "ID", "PID", "STATUS", "COMMAND");
-        for (const auto& st : listContainerStates(paths)) {
-            std::string cmd;
-            for (const auto& a : st.value("command", std::vector<std::string>{}))
-                cmd += (cmd.empty() ? "" : " ") + a;
-            std::printf("%-14s %-8d %-8s %s\n", st.value("id", "").c_str(), st.value("pid", 0),
-                        st.value("status", "").c_str(), cmd.c_str());
-        }
-    });
-    auto* inspect = app.add_subcommand("inspect", "Show a container's state as JSON");
-    auto id = std::make_shared<std::string>();
-    inspect->add_option("id", *id)->required();
-    inspect->callback([&paths, id] {
-        std::printf("%s\n", orFail(inspectContainer(paths, *id), 1).dump(2).c_str());
-    });
+/// Runs `fn` on every id; errors are printed; rc 125 when any failed.
+int eachId(const std::vector<std::string>& ids,
+           const std::function<Status(const std::string&)>& fn) {
+    int rc = 0;
+    for (const auto& id : ids)
+        if (auto st = fn(id); !st) rc = report(st.error());
+    return rc;
+}
 
-    auto* exec = app.add_subcommand("exec", "Run a command in a running container");
-    auto ex = std::make_shared<RunFlags>();
-    exec->add_option("id", ex->name)->required();
-    exec->add_option("-e,--env", ex->env, "KEY=VALUE")->allow_extra_args(false);
-    exec->add_option("-w,--workdir", ex->workdir, "Working directory");
-    exec->add_option("command", ex->command, "Command and arguments");
-    exec->prefix_command();
-    exec->allow_extras();
-    exec->callback([&paths, ex, exec] {
-        int code = orFail(
-            execInContainer(paths, ex->name, commandArgs(exec, ex->command), ex->env, ex->workdir),
-            125);
-        if (code != 0) throw CLI::RuntimeError(code);
-    });
+int cmdRun(const LauncherPaths& paths, const std::string& verb,
+           const std::vector<std::string>& args) {
+    auto o = parseRunArgs(verb, args);
+    if (!o) return report(o.error());
+    if (!*o) return 0;
+    auto code = (*o)->createOnly ? createContainer(paths, std::move(**o))
+                                 : runContainer(paths, std::move(**o));
+    if (!code) return report(code.error());
+    return *code;
+}
 
-    auto* kill = app.add_subcommand("kill", "Send a signal (default TERM) to a container");
-    auto kid = std::make_shared<std::pair<std::string, std::string>>("", "TERM");
-    kill->add_option("id", kid->first)->required();
-    kill->add_option("signal", kid->second);
-    kill->callback(
-        [&paths, kid] { orFail(killContainer(paths, kid->first, parseSignal(kid->second))); });
+int cmdExec(const LauncherPaths& paths, const std::string& name,
+            const std::vector<std::string>& args) {
+    ExecOptions x;
+    cli::Verb v{
+        name,
+        "[OPTIONS] ID [--] COMMAND [ARG...]",
+        "Run a command in a running container",
+        {{"-e,--env", "NAME[=VALUE]", "Environment variable; NAME alone copies the caller's",
+          [&x](const std::string& s) -> Status {
+              auto e = TRY(parseEnvEntry(s));
+              if (e) x.env.push_back(*e);
+              return {};
+          }},
+         {"--env-file", "FILE", "Environment variables, one a line",
+          [&x](const std::string& s) -> Status {
+              auto l = TRY(readEnvFile(s));
+              x.env.insert(x.env.end(), l.begin(), l.end());
+              return {};
+          }},
+         {"-w,--workdir", "DIR", "Working directory", cli::setString(x.workdir)},
+         {"-u,--user", "USER[:GROUP]", "User (default: the container's)", cli::setString(x.user)},
+         {"-t,--tty", "", "Allocate a terminal", cli::setFlag(x.tty)},
+         {"-i,--interactive", "", "Keep stdin open", cli::setFlag(x.interactive)}},
+        1,
+        true,
+        ""};
+    cli::Parsed p;
+    int rc = 0;
+    if (!parseOr(v, args, p, rc)) return rc;
+    if (p.positionals.size() != 1 || p.command.empty())
+        return report(Error{Code::InvalidConfig, "tether exec needs a container and a command"});
+    x.argv = p.command;
+    auto code = execInContainer(paths, p.positionals[0], x);
+    if (!code) return report(code.error());
+    return *code;
+}
 
-    for (bool pause : {true, false}) {
-        auto* c = app.add_subcommand(pause ? "pause" : "resume",
-                                     pause ? "Freeze a container" : "Thaw a container");
-        auto cid = std::make_shared<std::string>();
-        c->add_option("id", *cid)->required();
-        c->callback([&paths, cid, pause] { orFail(pauseContainer(paths, *cid, pause)); });
+int cmdSimple(const LauncherPaths& paths, const std::string& name,
+              const std::vector<std::string>& args) {
+    // Verbs that take only ids (and maybe -f/-t).
+    bool force = false;
+    int timeout = -1;
+    std::string signal = "KILL";
+    cli::Verb v{name, "[OPTIONS] ID...", "", {}, 0, false, ""};
+    if (name == "rm")
+        v.options.push_back(
+            {"-f,--force", "", "Kill running containers first", cli::setFlag(force)});
+    if (name == "stop" || name == "restart")
+        v.options.push_back(
+            {"-t,--time", "SECONDS",
+             "Grace period before SIGKILL (default: the container's --stop-timeout)",
+             setInt(timeout, 0, 86400)});
+    if (name == "kill") {
+        v.usage = "[OPTIONS] ID [SIGNAL]";
+        v.options.push_back(
+            {"-s,--signal", "SIG", "Signal to send (default KILL)", cli::setString(signal)});
     }
-
-    auto* rm = app.add_subcommand("rm", "Remove containers (-f kills running ones)");
-    auto rmIds = std::make_shared<std::vector<std::string>>();
-    auto force = std::make_shared<bool>(false);
-    rm->add_flag("-f,--force", *force);
-    rm->add_option("ids", *rmIds)->required();
-    rm->callback([&paths, rmIds, force] {
-        bool ok = true;
-        for (const auto& i : *rmIds)
-            if (auto r = removeContainer(paths, i, *force); !r) {
-                std::fprintf(stderr, "tether: %s\n", r.error().text().c_str());
-                ok = false;
-            }
-        if (!ok) throw CLI::RuntimeError(1);
-    });
-
-    auto* gc = app.add_subcommand("gc", "Remove what crashed containers left behind");
-    gc->callback([&paths] {
+    cli::Parsed p;
+    int rc = 0;
+    if (!parseOr(v, args, p, rc)) return rc;
+    if (name == "gc") {
         for (const auto& line : gcContainers(paths))
             std::printf("%s\n", line.c_str());
+        return 0;
+    }
+    if (auto st = needIds(v, p, 1, name == "kill" ? 2 : ~0UL); !st) return report(st.error());
+    if (name == "kill") {
+        std::string s = p.positionals.size() == 2 ? p.positionals[1] : signal;
+        auto sig = parseSignalName(s);
+        if (!sig) return report(Error{Code::InvalidConfig, "unknown signal " + s});
+        if (auto st = killContainer(paths, p.positionals[0], *sig); !st) return report(st.error());
+        std::printf("%s\n", p.positionals[0].c_str());
+        return 0;
+    }
+    std::function<Status(const std::string&)> fn;
+    if (name == "rm") fn = [&](const std::string& id) { return removeContainer(paths, id, force); };
+    if (name == "pause" || name == "resume" || name == "unpause")
+        fn = [&](const std::string& id) { return pauseContainer(paths, id, name == "pause"); };
+    if (name == "stop")
+        fn = [&](const std::string& id) -> Status {
+            auto what = TRY(stopContainer(paths, id, timeout));
+            if (!what.empty()) std::fprintf(stderr, "tether: %s: %s\n", id.c_str(), what.c_str());
+            return {};
+        };
+    if (name == "start") fn = [&](const std::string& id) { return startContainer(paths, id); };
+    if (name == "restart")
+        fn = [&](const std::string& id) -> Status {
+            TRY(stopContainer(paths, id, timeout));
+            return startContainer(paths, id);
+        };
+    if (name == "wait") {
+        for (const auto& id : p.positionals) {
+            auto code = waitContainer(paths, id);
+            if (!code) {
+                rc = report(code.error());
+                continue;
+            }
+            std::printf("%d\n", *code);
+            std::fflush(stdout);
+        }
+        return rc;
+    }
+    return eachId(p.positionals, [&](const std::string& id) -> Status {
+        TRY(fn(id));
+        std::printf("%s\n", id.c_str());
+        return {};
     });
 }
+
+int cmdPs(const LauncherPaths& paths, const std::string& name,
+          const std::vector<std::string>& args) {
+    PsOptions o;
+    cli::Verb v{name,
+                "[OPTIONS]",
+                "List containers (running ones; -a: all)",
+                {{"-a,--all", "", "Show exited and created containers too", cli::setFlag(o.all)},
+                 {"-q,--quiet", "", "Only the ids", cli::setFlag(o.quiet)},
+                 {"--no-trunc", "", "Do not shorten the command", cli::setFlag(o.noTrunc)},
+                 {"--format", "table|json", "Output format", cli::setString(o.format)}},
+                0,
+                false,
+                ""};
+    cli::Parsed p;
+    int rc = 0;
+    if (!parseOr(v, args, p, rc)) return rc;
+    if (auto st = needIds(v, p, 0, 0); !st) return report(st.error());
+    if (o.format != "table" && o.format != "json")
+        return report(
+            Error{Code::InvalidConfig, "--format " + o.format + ": expected table or json"});
+    std::fputs(formatPs(listContainerStates(paths), o).c_str(), stdout);
+    return 0;
+}
+
+int cmdInspect(const LauncherPaths& paths, const std::string& name,
+               const std::vector<std::string>& args) {
+    bool raw = false;
+    cli::Verb v{
+        name,
+        "[OPTIONS] ID...",
+        "Show containers as JSON (one object; an array for several ids)",
+        {{"--raw", "", "The state file as recorded (no derived fields)", cli::setFlag(raw)}},
+        0,
+        false,
+        ""};
+    cli::Parsed p;
+    int rc = 0;
+    if (!parseOr(v, args, p, rc)) return rc;
+    if (auto st = needIds(v, p); !st) return report(st.error());
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& id : p.positionals) {
+        auto st = inspectContainer(paths, id);
+        if (!st) {
+            rc = report(st.error());
+            continue;
+        }
+        all.push_back(raw ? *st : inspectView(*st));
+    }
+    if (!all.empty()) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+    return rc;
+}
+
+int cmdLogs(const LauncherPaths& paths, const std::string& name,
+            const std::vector<std::string>& args) {
+    LogsOptions o;
+    cli::Verb v{name,
+                "[OPTIONS] ID",
+                "Show the output of a detached container",
+                {{"-f,--follow", "", "Keep printing new output until the container exits",
+                  cli::setFlag(o.follow)},
+                 {"-n,--tail", "N", "Only the last N lines", setInt(o.tail, 0, 1 << 30)},
+                 {"-t,--timestamps", "", "Prefix each line with its RFC 3339 time",
+                  cli::setFlag(o.timestamps)}},
+                0,
+                false,
+                ""};
+    cli::Parsed p;
+    int rc = 0;
+    if (!parseOr(v, args, p, rc)) return rc;
+    if (auto st = needIds(v, p, 1, 1); !st) return report(st.error());
+    if (auto st = printLogs(paths, p.positionals[0], o); !st) return report(st.error());
+    return 0;
+}
+
+using Handler = int (*)(const LauncherPaths&, const std::string&, const std::vector<std::string>&);
+struct VerbEntry {
+    const char* name;
+    const char* summary;
+    Handler fn;
+};
+
+const VerbEntry kVerbs[] = {
+    {"run", "Run a command in a new container", cmdRun},
+    {"create", "Create a container without starting it", cmdRun},
+    {"start", "Start created or exited containers (detached)", cmdSimple},
+    {"stop", "Stop containers: stop signal, SIGKILL after the grace period", cmdSimple},
+    {"restart", "Stop and start containers", cmdSimple},
+    {"kill", "Send a signal (default KILL) to a container", cmdSimple},
+    {"wait", "Wait for containers to exit and print their exit codes", cmdSimple},
+    {"logs", "Show a detached container's output", cmdLogs},
+    {"ps", "List containers", cmdPs},
+    {"inspect", "Show containers as JSON", cmdInspect},
+    {"exec", "Run a command in a running container", cmdExec},
+    {"pause", "Freeze containers", cmdSimple},
+    {"resume", "Thaw containers", cmdSimple},
+    {"unpause", "Thaw containers (alias of resume)", cmdSimple},
+    {"rm", "Remove containers (-f: kill running ones first)", cmdSimple},
+    {"gc", "Remove what crashed containers left behind", cmdSimple},
+};
 
 } // namespace
 
-void addLauncherCommands(CLI::App& app) {
+bool isLauncherVerb(const std::string& verb) {
+    for (const auto& v : kVerbs)
+        if (verb == v.name) return true;
+    return false;
+}
+
+std::vector<std::string> launcherVerbs() {
+    std::vector<std::string> out;
+    for (const auto& v : kVerbs)
+        out.emplace_back(v.name);
+    return out;
+}
+
+std::string launcherVerbHelp() {
+    std::string out = "Containers:\n";
+    for (const auto& v : kVerbs) {
+        std::string line = std::string("  ") + v.name;
+        line.resize(12, ' ');
+        out += line + v.summary + "\n";
+    }
+    return out;
+}
+
+int runLauncherVerb(const std::vector<std::string>& args) {
     static const LauncherPaths paths = LauncherPaths::fromEnv();
-    addRun(app, paths);
-    addLifecycle(app, paths);
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    for (const auto& v : kVerbs)
+        if (args[0] == v.name) return v.fn(paths, v.name, rest);
+    return cli::kUsageExit;
 }
 
 } // namespace tether::rt

@@ -14,9 +14,12 @@
 
 #include <cstdio>
 #include <ctime>
+#include <vector>
 
 #include "runtime/launcher/cgroup.hpp"
 #include "runtime/launcher/child.hpp"
+#include "runtime/launcher/container_internal.hpp"
+#include "runtime/launcher/etc_files.hpp"
 #include "runtime/launcher/fs_util.hpp"
 #include "runtime/launcher/rootfs.hpp"
 #include "runtime/launcher/seccomp_profile.hpp"
@@ -29,21 +32,6 @@ namespace {
 
 constexpr uid_t kUsernsBase = 100000;
 constexpr uid_t kUsernsSize = 65536;
-
-/// An fd closed on scope exit.
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f = -1) : fd(f) {}
-    Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(Fd&& o) noexcept {
-        std::swap(fd, o.fd);
-        return *this;
-    }
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 Expected<Fd> openContainerNs(const LauncherPaths& paths, const std::string& id, const char* ns) {
     auto st = TRY(readState(paths, id));
@@ -88,19 +76,9 @@ Status writeIdMaps(pid_t pid) {
     return {};
 }
 
-struct Launch {
-    const LauncherPaths& paths;
-    RunOptions& opts;
-    nlohmann::json state;
-    std::string dir;
-    Fd lockFd;                            ///< the state dir, flock'ed until state.json exists
-    std::vector<sock_filter> filter = {}; ///< seccomp, built before the state dir exists
-};
+} // namespace
 
-/// Everything after the state dir exists: cgroup, clone, wiring, release. Returns the child pid
-/// once the command has been exec'd. On error `failCode` holds the exit status to report and
-/// the caller tears down from `l.state`, where every acquired resource is recorded.
-Expected<pid_t> startContainer(Launch& l, int& failCode) {
+Expected<pid_t> startProcess(Launch& l, int& failCode) {
     failCode = 125;
     RunOptions& o = l.opts;
     auto caps = TRY(resolveCapabilities(o.capAdd, o.capDrop));
@@ -150,10 +128,12 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
                 return failErrno("chown " + p + " for the user namespace", errno);
     }
     m.readOnly = o.readOnly;
-    m.volumes = o.volumes;
+    m.volumes = TRY(prepareEtcFiles(l.dir, o.rootfs.empty() ? m.lower : o.rootfs, o.userns));
+    m.volumes.insert(m.volumes.end(), o.volumes.begin(), o.volumes.end());
     m.newIpc = o.ipc.kind == NsMode::Private;
     m.newPid = o.pid.kind == NsMode::Private;
     m.userns = o.userns;
+    m.devices = o.devices;
     spec.hostname = o.hostname;
     spec.argv = o.command;
     spec.env = o.env;
@@ -167,10 +147,18 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
     spec.init = o.init;
     spec.joinNetFd = joinNet.fd;
     spec.joinIpcFd = joinIpc.fd;
+    spec.stdio.tty = o.tty;
+    spec.stdio.nullStdin = !o.interactive;
+    spec.stdio.outFd = l.outW;
+    spec.stdio.errFd = l.errW;
+    spec.stdio.uid = o.uid;
+    spec.stdio.gid = o.gid;
+    spec.stdio.size = o.detach ? winsize{24, 80, 0, 0} : callerWindowSize();
 
     l.state["caps"] = caps;
     l.state["user"] = {{"uid", o.uid}, {"gid", o.gid}};
-    auto cg = TRY(Cgroup::create(l.paths.cgroupParent, o.id, o.limits));
+    auto cg = TRY(Cgroup::create(l.paths.stateRoot, l.paths.cgroupParent, o.id, o.limits,
+                                 deviceRules(o.devices)));
     l.state["cgroup"] = cg.toJson();
     // state.json is first written after clone (one write fewer per container). Until then the
     // launcher holds the state dir's lock, and gc removes a state dir without state.json only
@@ -224,6 +212,7 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
     l.state["pid"] = pid;
     l.state["pidStartTime"] = processStartTime(pid);
 
+    std::vector<Attached> attached;
     auto prepare = [&]() -> Status {
         TRY(cg.addPid(pid, intoCgroup));
         if (o.userns) TRY(writeIdMaps(pid));
@@ -238,16 +227,29 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
                 req.networks =
                     o.networks.empty() ? std::vector<std::string>{"default"} : o.networks;
                 if (!o.portMappings.empty()) req.capabilityArgs["portMappings"] = o.portMappings;
+                if (!o.ip.empty()) req.cniArgs.emplace_back("IP", o.ip);
+                if (!o.mac.empty()) req.cniArgs.emplace_back("MAC", o.mac);
                 l.state["network"] = {{"networks", req.networks},
-                                      {"capabilityArgs", req.capabilityArgs}};
+                                      {"capabilityArgs", req.capabilityArgs},
+                                      {"cniArgs", req.cniArgs}};
                 TRY(save()); // before ADD: a crash during ADD leaves what gc needs for DEL
-                auto attached = TRY(attachNetworks(NetPaths::fromEnv(), req));
+                attached = TRY(attachNetworks(NetPaths::fromEnv(), req));
                 nlohmann::json list = nlohmann::json::array();
-                for (const auto& a : attached)
-                    list.push_back({{"network", a.network}, {"ifname", a.ifname}});
+                for (const auto& a : attached) {
+                    nlohmann::json ips = nlohmann::json::array();
+                    for (const auto& ip : a.result.ips)
+                        ips.push_back(ip.address);
+                    std::string mac;
+                    for (const auto& i : a.result.interfaces)
+                        if (i.name == a.ifname && !i.sandbox.empty()) mac = i.mac;
+                    list.push_back(
+                        {{"network", a.network}, {"ifname", a.ifname}, {"ips", ips}, {"mac", mac}});
+                }
                 l.state["network"]["attached"] = list;
             }
         }
+        TRY(writeEtcFiles(l.dir, o, attached));
+        l.state["startedAt"] = std::time(nullptr);
         l.state["status"] = "running";
         TRY(save());
         return {};
@@ -264,137 +266,19 @@ Expected<pid_t> startContainer(Launch& l, int& failCode) {
     // its message is still queued on the socket.
     bool released = ::send(parentEnd.fd, "G", 1, MSG_NOSIGNAL) == 1;
     int sendErr = errno;
-    char buf[4096];
-    ssize_t n;
-    do
-        n = ::recv(parentEnd.fd, buf, sizeof buf, 0);
-    while (n < 0 && errno == EINTR);
-    if (n > 0) {
+    SyncOutcome sync = readSync(parentEnd.fd); // the pty master (-t), then EOF or an error
+    if (sync.code != 0) {
+        if (sync.masterFd >= 0) ::close(sync.masterFd);
         ::waitpid(pid, nullptr, 0);
-        failCode = static_cast<unsigned char>(buf[0]);
-        return fail(Code::Internal, std::string(buf + 1, static_cast<size_t>(n - 1)));
+        failCode = sync.code;
+        return fail(Code::Internal, sync.message);
     }
+    l.masterFd = sync.masterFd;
     if (!released) {
         abortChild();
         return failErrno("release container", sendErr);
     }
     return pid;
-}
-
-} // namespace
-
-Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts) {
-    if (opts.id.empty()) opts.id = newContainerId();
-    if (opts.hostname.empty() && opts.net.kind != NsMode::Host)
-        opts.hostname = opts.id.substr(0, 12);
-    bool hasPath = false;
-    for (const auto& e : opts.env)
-        hasPath |= e.starts_with("PATH=");
-    if (!hasPath)
-        opts.env.insert(opts.env.begin(),
-                        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    opts.env.push_back("HOSTNAME=" + opts.hostname);
-    TRY(validateRunOptions(opts));
-    auto caps = TRY(resolveCapabilities(opts.capAdd, opts.capDrop));
-    // Compiled (or read from the cache) now: a bad profile fails before anything exists.
-    std::vector<sock_filter> filter;
-    if (opts.seccomp)
-        filter = TRY(seccompFilterFor(opts.seccompProfile.empty() ? defaultSeccompProfile()
-                                                                  : opts.seccompProfile,
-                                      caps, paths.libRoot + "/seccomp", opts.seccompSource));
-
-    TRY(mkdirs(paths.stateRoot, 0711));
-    Launch l{paths, opts, {}, paths.stateDir(opts.id), Fd(), std::move(filter)};
-    if (::mkdir(l.dir.c_str(), 0700) != 0) {
-        if (errno == EEXIST)
-            return fail(Code::Conflict, "container " + opts.id + " already exists");
-        return failErrno("mkdir " + l.dir, errno);
-    }
-    l.lockFd = Fd(::open(l.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (l.lockFd.fd >= 0) ::flock(l.lockFd.fd, LOCK_EX);
-    l.state = {{"id", opts.id},           {"status", "creating"},
-               {"command", opts.command}, {"created", std::time(nullptr)},
-               {"detached", opts.detach}, {"seccomp", opts.seccomp},
-               {"userns", opts.userns},   {"hostname", opts.hostname}};
-    if (!opts.seccompProfile.empty()) // for exec; the built-in profile is not copied
-        l.state["seccompProfile"] = {{"source", opts.seccompSource}, {"json", opts.seccompProfile}};
-
-    int notify[2] = {-1, -1};
-    if (opts.detach) {
-        if (::pipe2(notify, O_CLOEXEC) != 0) return failErrno("pipe", errno);
-        pid_t sup = ::fork();
-        if (sup < 0) return failErrno("fork supervisor", errno);
-        if (sup > 0) {
-            l.lockFd = Fd(); // the supervisor's copy keeps the lock
-            ::close(notify[1]);
-            char buf[4096];
-            ssize_t n = ::read(notify[0], buf, sizeof buf);
-            ::close(notify[0]);
-            if (n <= 0) return fail(Code::Internal, "container supervisor died during setup");
-            int code = static_cast<unsigned char>(buf[0]);
-            std::string text(buf + 1, static_cast<size_t>(n - 1));
-            if (code == 0) {
-                std::printf("%s\n", text.c_str());
-                return 0;
-            }
-            std::fprintf(stderr, "tether: %s\n", text.c_str());
-            return code;
-        }
-        ::close(notify[0]);
-        ::setsid();
-        int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        int log = ::open((l.dir + "/container.log").c_str(),
-                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        ::dup2(devnull, 0);
-        ::dup2(log, 1);
-        ::dup2(log, 2);
-        ::close(devnull);
-        ::close(log);
-    }
-    l.state["supervisorPid"] = ::getpid();
-    l.state["supervisorStartTime"] = processStartTime(::getpid());
-
-    sigset_t set = supervisedSignals(), old;
-    sigprocmask(SIG_BLOCK, &set, &old);
-    auto report = [&](int code, const std::string& text) {
-        if (!opts.detach) {
-            if (code != 0) std::fprintf(stderr, "tether: %s\n", text.c_str());
-            return;
-        }
-        std::string msg(1, static_cast<char>(code));
-        msg += text;
-        (void)!::write(notify[1], msg.data(), msg.size());
-        ::close(notify[1]);
-    };
-    int failCode = 125;
-    auto started = startContainer(l, failCode);
-    if (!started) {
-        l.lockFd = Fd(); // teardown takes the lock through its own open file
-        (void)teardownContainer(paths, l.state, true);
-        report(failCode, started.error().text());
-        if (opts.detach) ::_exit(failCode);
-        return failCode;
-    }
-    report(0, opts.id);
-    int code = superviseChild(*started);
-    if (code == 128 + SIGSYS && opts.seccomp)
-        std::fprintf(stderr,
-                     "tether: container process killed by its seccomp filter (SIGSYS): a syscall "
-                     "the profile (%s) kills, or a foreign architecture; the kernel's audit log "
-                     "(type=1326) names the syscall\n",
-                     opts.seccompSource.c_str());
-    Cgroup cg = Cgroup::fromJson(l.state["cgroup"]);
-    bool oom = cg.oomKilled();
-    if (oom) std::fprintf(stderr, "tether: container killed: out of memory\n");
-    l.state["exitCode"] = code;
-    l.state["oomKilled"] = oom;
-    auto st = teardownContainer(paths, l.state, !opts.detach);
-    if (!st)
-        std::fprintf(stderr, "tether: teardown of %s: %s\n", opts.id.c_str(),
-                     st.error().text().c_str());
-    sigprocmask(SIG_SETMASK, &old, nullptr);
-    if (opts.detach) ::_exit(code);
-    return code;
 }
 
 } // namespace tether::rt

@@ -15,9 +15,19 @@ namespace tether::rt {
 /// returned before anything is touched; any later failure undoes every step.
 Expected<int> runContainer(const LauncherPaths& paths, RunOptions opts);
 
+/// `create`: validates `opts` as run does and records the container (status "created", the
+/// options in state.json "config") without starting it; prints the id. Returns 0.
+Expected<int> createContainer(const LauncherPaths& paths, RunOptions opts);
+
+/// `start`/`restart`: runs the created or exited container `id` again from its recorded options
+/// (detached); the state dir is reused. Returns like runContainer.
+Expected<int> rerunContainer(const LauncherPaths& paths, const std::string& id);
+
 /// Which teardown order for the network: CNI DEL while the netns still exists, then unpin it
 /// ("del-first"), or unpin first and let the kernel destroy the interfaces with the namespace
-/// while DEL only releases host-side state ("netns-first"). TETHER_TEARDOWN_ORDER overrides.
+/// while DEL only releases host-side state ("netns-first"). The default is del-first, as podman
+/// and containerd do: after teardown no interface of the container is left on the host.
+/// TETHER_TEARDOWN_ORDER overrides.
 enum class TeardownOrder { DelFirst, NetnsFirst };
 TeardownOrder teardownOrder();
 

@@ -123,23 +123,38 @@ std::optional<int64_t> parseBytes(const std::string& text) {
     return static_cast<int64_t>(v) * mult;
 }
 
-uint64_t processStartTime(pid_t pid) {
-    auto stat = readFile("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return 0;
-    auto close = stat->rfind(')');
+namespace {
+
+/// Field 22 (starttime) of a /proc/<pid>/stat text; 0 when malformed.
+uint64_t startTimeOf(const std::string& stat) {
+    auto close = stat.rfind(')');
     if (close == std::string::npos) return 0;
     // Fields after ")" start at field 3 (state); starttime is field 22.
     size_t pos = close + 2;
     for (int field = 3; field < 22 && pos != std::string::npos; ++field)
-        pos = stat->find(' ', pos) + 1;
+        pos = stat.find(' ', pos) + 1;
     if (pos == 0 || pos == std::string::npos) return 0;
-    return std::strtoull(stat->c_str() + pos, nullptr, 10);
+    return std::strtoull(stat.c_str() + pos, nullptr, 10);
+}
+
+} // namespace
+
+uint64_t processStartTime(pid_t pid) {
+    auto stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+    return stat ? startTimeOf(*stat) : 0;
 }
 
 bool processAlive(pid_t pid, uint64_t startTime) {
     if (pid <= 0) return false;
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-    uint64_t st = processStartTime(pid);
+    // /proc/<pid>/stat, not kill(pid, 0): a zombie (state Z, or X while it is reaped) still
+    // answers kill(), but it runs nothing; it is dead for ps, stop and gc.
+    auto stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return false;
+    auto close = stat->rfind(')');
+    if (close == std::string::npos || close + 2 >= stat->size()) return false;
+    char state = (*stat)[close + 2];
+    if (state == 'Z' || state == 'X' || state == 'x') return false;
+    uint64_t st = startTimeOf(*stat);
     if (st == 0) return false;
     return startTime == 0 || st == startTime;
 }

@@ -24,8 +24,8 @@ Status mkdirs(const std::string& path, mode_t mode = 0755);
 Status removeTree(const std::string& path);
 /// "512m", "1g", "100k", "1048576" -> bytes; "-1" -> -1. nullopt when malformed.
 std::optional<int64_t> parseBytes(const std::string& text);
-/// True when `pid` exists and its start time (field 22 of /proc/<pid>/stat) equals `startTime`
-/// (0 = do not check).
+/// True when `pid` exists, is not a zombie (state Z/X in /proc/<pid>/stat) and its start time
+/// (field 22 of /proc/<pid>/stat) equals `startTime` (0 = do not check).
 bool processAlive(pid_t pid, uint64_t startTime = 0);
 /// Field 22 of /proc/<pid>/stat, or 0 when the process is gone.
 uint64_t processStartTime(pid_t pid);

@@ -23,6 +23,7 @@
 #include "runtime/launcher/seccomp_profile.hpp"
 #include "runtime/launcher/security.hpp"
 #include "runtime/launcher/state.hpp"
+#include "runtime/launcher/tty.hpp"
 
 namespace tether::rt {
 namespace {
@@ -55,11 +56,17 @@ Expected<nlohmann::json> inspectContainer(const LauncherPaths& paths, const std:
 }
 
 Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
-                              const std::vector<std::string>& argv,
-                              const std::vector<std::string>& env, const std::string& workdir) {
+                              const ExecOptions& x) {
+    const auto& argv = x.argv;
+    const auto& env = x.env;
     if (argv.empty())
         return fail(Code::InvalidConfig, "no command given (tether exec ID -- CMD...)");
     auto st = TRY(runningState(paths, id));
+    // Joining a frozen cgroup freezes the helper too: it would hang (SIGTERM included) until
+    // the container is thawed. podman refuses the same way.
+    if (liveStatus(st) == "paused")
+        return fail(Code::Conflict,
+                    "container " + id + " is paused, unpause it first (tether unpause " + id + ")");
     pid_t target = st.value("pid", 0);
     std::vector<std::pair<int, int>> nsFds; // fd, type; user first, mnt last
     std::vector<std::pair<const char*, int>> kinds = {
@@ -89,11 +96,24 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
     if (!hasPath)
         spec.env.insert(spec.env.begin(),
                         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    spec.workdir = workdir;
+    spec.workdir = x.workdir;
     spec.caps = st.value("caps", std::vector<int>{});
     auto user = st.value("user", nlohmann::json::object());
     spec.uid = user.value("uid", 0u);
     spec.gid = user.value("gid", 0u);
+    if (!x.user.empty()) {
+        auto ids = resolveUser(x.user, "/proc/" + std::to_string(target) + "/root");
+        if (!ids) {
+            closeAll();
+            return std::unexpected(ids.error());
+        }
+        std::tie(spec.uid, spec.gid) = *ids;
+    }
+    spec.stdio.tty = x.tty;
+    spec.stdio.nullStdin = !x.interactive;
+    spec.stdio.uid = spec.uid;
+    spec.stdio.gid = spec.gid;
+    spec.stdio.size = callerWindowSize();
     spec.seccomp = st.value("seccomp", true);
     if (spec.seccomp) {
         auto custom = st.value("seccompProfile", nlohmann::json::object());
@@ -150,17 +170,21 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
         sigprocmask(SIG_SETMASK, &old, nullptr);
         return failErrno("fork", errno);
     }
-    char buf[4096];
-    ssize_t n;
-    do
-        n = ::recv(sp[0], buf, sizeof buf, 0);
-    while (n < 0 && errno == EINTR);
+    SyncOutcome sync = readSync(sp[0]); // the pty master (-t), then EOF or an error
     ::close(sp[0]);
-    int code = superviseChild(helper);
+    int code;
+    {
+        RawTerminal raw(x.tty && x.interactive);
+        RelayPlan plan;
+        plan.master = sync.masterFd;
+        plan.forwardStdin = x.interactive;
+        code = sync.masterFd >= 0 ? superviseWithRelay(helper, plan) : superviseChild(helper);
+    }
+    if (sync.masterFd >= 0) ::close(sync.masterFd);
     sigprocmask(SIG_SETMASK, &old, nullptr);
-    if (n > 0) {
-        std::fprintf(stderr, "tether: %.*s\n", static_cast<int>(n - 1), buf + 1);
-        return static_cast<unsigned char>(buf[0]);
+    if (sync.code != 0) {
+        std::fprintf(stderr, "tether: %s\n", sync.message.c_str());
+        return sync.code;
     }
     return code;
 }
@@ -206,7 +230,9 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths) {
             // free lock means the launcher died first. Its cgroup and netns pin (if any) have
             // no state dir then, and go in the passes below.
             // (Also not before it is a few seconds old: `run` takes the lock right after mkdir.)
+            // Only a dir `run` marked: never the fixture registry or anything else in there.
             if (st.error().code != Code::UnknownContainer) continue;
+            if (!isStateDir(paths.stateDir(id))) continue;
             int fd = ::open(paths.stateDir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (fd < 0) continue;
             struct stat dirSt {};
@@ -230,7 +256,7 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths) {
     auto isKnown = [&](const std::string& id) {
         return std::find(known.begin(), known.end(), id) != known.end();
     };
-    for (const auto& [id, cg] : Cgroup::listUnder(paths.cgroupParent)) {
+    for (const auto& [id, cg] : Cgroup::listUnder(paths.stateRoot, paths.cgroupParent)) {
         if (isKnown(id)) continue;
         (void)cg.killAll();
         auto r = cg.remove();

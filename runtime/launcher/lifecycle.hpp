@@ -15,12 +15,30 @@ namespace tether::rt {
 std::vector<nlohmann::json> listContainerStates(const LauncherPaths& paths);
 /// state.json of `id` with "status" replaced by the live status. Unknown id: UnknownContainer.
 Expected<nlohmann::json> inspectContainer(const LauncherPaths& paths, const std::string& id);
-/// Runs `argv` inside running container `id`: joins its cgroup and every namespace (user first,
-/// mount last), applies its capabilities, user, no_new_privs and seccomp, forwards signals.
-/// Returns the exit code (128+signal when killed, 126/127 when exec failed).
+/// What `exec` runs and how.
+struct ExecOptions {
+    std::vector<std::string> argv;
+    std::vector<std::string> env; ///< on top of the container's PATH default
+    std::string workdir = "/";
+    std::string user;         ///< -u USER[:GROUP] resolved in the container's /etc; empty: its user
+    bool tty = false;         ///< a pty from the container's devpts, relayed to the caller
+    bool interactive = false; ///< stdin kept (else /dev/null)
+};
+/// Runs `x.argv` inside running container `id`: joins its cgroup and every namespace (user
+/// first, mount last), applies its capabilities, user, no_new_privs and seccomp, forwards
+/// signals. Returns the exit code (128+signal when killed, 126/127 when exec failed).
 Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
-                              const std::vector<std::string>& argv,
-                              const std::vector<std::string>& env, const std::string& workdir);
+                              const ExecOptions& x);
+/// `stop`: sends the container's stop signal to PID 1, waits up to `timeout` seconds (-1: the
+/// container's --stop-timeout) for it to exit, then SIGKILLs the cgroup, and waits for the
+/// supervisor to record the exit. Returns what happened when it was not a plain exit on the stop
+/// signal ("did not exit within 10 s of SIGTERM: killed"), else "". An exited container is
+/// success (nothing to do).
+Expected<std::string> stopContainer(const LauncherPaths& paths, const std::string& id, int timeout);
+/// `wait`: blocks until `id` has exited and its exit has been recorded; returns its exit code.
+Expected<int> waitContainer(const LauncherPaths& paths, const std::string& id);
+/// `start`: runs a created or exited container again, detached, with its recorded options.
+Status startContainer(const LauncherPaths& paths, const std::string& id);
 /// Sends `sig` to the container's PID 1. A container that is not running is an error.
 Status killContainer(const LauncherPaths& paths, const std::string& id, int sig);
 /// Freezes or thaws every process of the container (cgroup freezer).

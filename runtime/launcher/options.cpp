@@ -72,45 +72,6 @@ Expected<Volume> parseVolume(const std::string& spec) {
     return v;
 }
 
-namespace {
-std::optional<int> parsePort(const std::string& s) {
-    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos)
-        return std::nullopt;
-    int p = std::atoi(s.c_str());
-    if (p < 1 || p > 65535) return std::nullopt;
-    return p;
-}
-} // namespace
-
-Expected<nlohmann::json> parsePortMapping(const std::string& spec) {
-    std::string body = spec, proto = "tcp";
-    if (auto slash = spec.find('/'); slash != std::string::npos) {
-        body = spec.substr(0, slash);
-        proto = spec.substr(slash + 1);
-        if (proto != "tcp" && proto != "udp" && proto != "sctp")
-            return fail(Code::InvalidConfig, "-p " + spec + ": protocol must be tcp, udp or sctp");
-    }
-    std::string hostIp, hostPort, ctrPort;
-    auto last = body.rfind(':');
-    if (last == std::string::npos)
-        return fail(Code::InvalidConfig, "-p " + spec + ": expected [HOSTIP:]HOSTPORT:CTRPORT");
-    ctrPort = body.substr(last + 1);
-    auto head = body.substr(0, last);
-    if (auto c = head.rfind(':'); c != std::string::npos) {
-        hostIp = head.substr(0, c);
-        hostPort = head.substr(c + 1);
-        if (hostIp.size() > 2 && hostIp.front() == '[' && hostIp.back() == ']')
-            hostIp = hostIp.substr(1, hostIp.size() - 2);
-    } else {
-        hostPort = head;
-    }
-    auto hp = parsePort(hostPort), cp = parsePort(ctrPort);
-    if (!hp || !cp)
-        return fail(Code::InvalidConfig, "-p " + spec + ": ports must be numbers in 1..65535");
-    nlohmann::json j = {{"hostPort", *hp}, {"containerPort", *cp}, {"protocol", proto}};
-    if (!hostIp.empty()) j["hostIP"] = hostIp;
-    return j;
-}
 
 Expected<Ulimit> parseUlimit(const std::string& spec) {
     static const std::pair<const char*, int> names[] = {
@@ -239,9 +200,27 @@ Status validateRunOptions(const RunOptions& o) {
                     "--userns cannot share the host's or another container's netns");
     if (o.hostname.size() > 64)
         return fail(Code::InvalidConfig, "--hostname longer than 64 characters");
+    for (char c : o.hostname)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
+            return fail(Code::InvalidConfig,
+                        "--hostname " + o.hostname + ": only letters, digits, '-', '_' and '.'");
+    long ncpu = ::sysconf(_SC_NPROCESSORS_ONLN);
+    if (o.limits.cpus && ncpu > 0 && *o.limits.cpus > static_cast<double>(ncpu))
+        return fail(Code::InvalidConfig, "--cpus " + std::to_string(*o.limits.cpus) +
+                                             ": range of CPUs is 0.01 to " + std::to_string(ncpu) +
+                                             " (the host has " + std::to_string(ncpu) + ")");
+    if (o.limits.pids && *o.limits.pids < 1 && *o.limits.pids != -1)
+        return fail(Code::InvalidConfig, "--pids must be positive (or -1 for unlimited)");
+    if (o.limits.cpuShares && (*o.limits.cpuShares < 2 || *o.limits.cpuShares > 262144))
+        return fail(Code::InvalidConfig, "--cpu-shares must be in 2..262144");
+    if (o.stopTimeout < 0) return fail(Code::InvalidConfig, "--stop-timeout must be >= 0");
+    if ((!o.ip.empty() || !o.mac.empty()) && o.networks.size() > 1)
+        return fail(Code::InvalidConfig, "--ip/--mac-address need exactly one network");
+    if ((!o.ip.empty() || !o.mac.empty()) && o.net.kind != NsMode::Private)
+        return fail(Code::InvalidConfig, "--ip/--mac-address need a container network");
     if (!o.workdir.starts_with("/")) return fail(Code::InvalidConfig, "--workdir must be absolute");
-    if (o.limits.cpus && (*o.limits.cpus <= 0 || *o.limits.cpus > 1024))
-        return fail(Code::InvalidConfig, "--cpus must be > 0");
+    if (o.limits.cpus && *o.limits.cpus < 0.01)
+        return fail(Code::InvalidConfig, "--cpus must be at least 0.01");
     if (o.limits.memoryBytes && *o.limits.memoryBytes < (6 << 20))
         return fail(Code::InvalidConfig, "--memory must be at least 6m");
     if (o.limits.memorySwapBytes && *o.limits.memorySwapBytes >= 0 &&

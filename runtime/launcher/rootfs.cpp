@@ -93,8 +93,18 @@ Expected<int> openInRoot(int rootFd, const std::string& rel, bool file, const st
             return fail(Code::InvalidConfig, "mount target " + shown + " contains ..");
         }
         if (last && file) {
-            int f =
-                ::openat(cur, comps[i].c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+            // An existing file is opened O_PATH (no write access needed: read-only roots,
+            // files of an unmapped owner under --userns); a missing one is created.
+            int f = ::openat(cur, comps[i].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            struct stat fst {};
+            if (f >= 0 && ::fstat(f, &fst) == 0 && S_ISLNK(fst.st_mode)) {
+                ::close(f);
+                f = -1;
+                errno = ELOOP;
+            }
+            if (f < 0 && errno == ENOENT)
+                f = ::openat(cur, comps[i].c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                             0644);
             if (f < 0 && errno == EISDIR)
                 f = ::openat(cur, comps[i].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
             ::close(cur);
@@ -162,6 +172,31 @@ struct DevNode {
 };
 constexpr DevNode kDevNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                                  {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+
+/// --device nodes: made with the host node's type and numbers (bound from the host under
+/// --userns, where mknod is refused), after the default ones.
+Status makeRequestedDevices(int rootFd, const std::vector<DeviceRequest>& devices, bool userns) {
+    for (const auto& d : devices) {
+        std::string rel = d.containerPath.substr(1);
+        if (userns) {
+            TRY(mountAt(rootFd, rel, d.hostPath.c_str(), nullptr, MS_BIND, nullptr, true));
+            continue;
+        }
+        auto slash = rel.rfind('/');
+        std::string dirRel = slash == std::string::npos ? "" : rel.substr(0, slash);
+        std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+        int dir = TRY(openInRoot(rootFd, dirRel, false, "/" + dirRel));
+        mode_t kind = d.type == 'b' ? S_IFBLK : S_IFCHR;
+        mode_t old = ::umask(0);
+        ::unlinkat(dir, name.c_str(), 0); // replaces a default node of the same name
+        int rc = ::mknodat(dir, name.c_str(), kind | 0666, makedev(d.major, d.minor));
+        int err = errno;
+        ::umask(old);
+        ::close(dir);
+        if (rc != 0) return failErrno("mknod " + d.containerPath + " (--device)", err);
+    }
+    return {};
+}
 
 Status mountDev(int rootFd, bool newIpc, bool userns) {
     TRY(mountAt(rootFd, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
@@ -295,6 +330,7 @@ Status setupMounts(const MountPlan& plan) {
             TRY(mountAt(rootFd, "sys", "/sys", nullptr, MS_BIND | MS_REC, nullptr));
         }
         TRY(mountDev(rootFd, plan.newIpc, plan.userns));
+        TRY(makeRequestedDevices(rootFd, plan.devices, plan.userns));
         TRY(mountAt(rootFd, "tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
         for (const auto& v : plan.volumes) {
             struct stat st {};

@@ -32,6 +32,7 @@ struct MountPlan {
     bool newIpc = true;  ///< mount a fresh mqueue
     bool newPid = true;  ///< the /proc mounted shows only the container
     bool userns = false; ///< sysfs falls back to a read-only rbind; /dev nodes are bind mounts
+    std::vector<DeviceRequest> devices; ///< --device nodes made (bound with userns) in /dev
 };
 
 /// Runs in the container process, in its new mount namespace, as root: makes / private, mounts

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,20 @@
 #include "runtime/launcher/fs_util.hpp"
 
 namespace tether::rt {
+
+Status markStateDir(const std::string& dir) {
+    std::string mark = dir + "/" + kStateDirMark;
+    int fd = ::open(mark.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return failErrno("create " + mark, errno, Code::IoFailure);
+    ::close(fd);
+    return {};
+}
+
+bool isStateDir(const std::string& dir) {
+    struct stat st {};
+    return ::lstat((dir + "/" + kStateDirMark).c_str(), &st) == 0 ||
+           ::lstat((dir + "/state.json").c_str(), &st) == 0;
+}
 
 Status writeState(const LauncherPaths& paths, const std::string& id, const nlohmann::json& state) {
     std::string path = paths.stateDir(id) + "/state.json";
@@ -51,7 +66,11 @@ std::vector<std::string> listContainers(const LauncherPaths& paths) {
 
 std::string liveStatus(const nlohmann::json& state) {
     std::string recorded = state.value("status", "creating");
-    if (recorded == "exited") return recorded;
+    if (recorded == "exited" || recorded == "created") return recorded;
+    // The supervisor records the exit; without it the container's end was never recorded.
+    if (!processAlive(state.value("supervisorPid", 0),
+                      state.value("supervisorStartTime", uint64_t{0})))
+        return "dead";
     pid_t pid = state.value("pid", 0);
     if (pid == 0) return recorded;
     if (!processAlive(pid, state.value("pidStartTime", uint64_t{0}))) return "exited";

@@ -12,14 +12,25 @@
 
 namespace tether::rt {
 
+/// The file `run`/`create` put in a state dir right after making it: `gc` removes a state dir
+/// without state.json only when it carries this mark (a launcher that died before writing
+/// state.json), never another directory that happens to be under the state root (the fixture
+/// registry /run/tether/fixtures, anything else).
+inline constexpr const char* kStateDirMark = ".tether-container";
+/// Creates kStateDirMark in the (just made) state dir `dir`.
+Status markStateDir(const std::string& dir);
+/// True when `dir` carries kStateDirMark or has a state.json.
+bool isStateDir(const std::string& dir);
+
 /// Writes state.json via a temporary file + rename (0600).
 Status writeState(const LauncherPaths& paths, const std::string& id, const nlohmann::json& state);
 /// Reads state.json. A missing container is Code::UnknownContainer "no such container <id>".
 Expected<nlohmann::json> readState(const LauncherPaths& paths, const std::string& id);
 /// Ids of every state dir (sorted).
 std::vector<std::string> listContainers(const LauncherPaths& paths);
-/// "creating", "running", "paused" or "exited", from the recorded pid, its start time and the
-/// freezer; a recorded "exited" stays exited.
+/// "created", "creating", "running", "paused", "exited" or "dead" (the supervisor is gone
+/// without having recorded the exit), from the recorded pids, their start times and the
+/// freezer; a recorded "exited"/"created" stays so.
 std::string liveStatus(const nlohmann::json& state);
 
 /// flock(LOCK_EX) on the state dir <stateRoot>/<id> for the object's lifetime; a missing dir is

@@ -14,7 +14,7 @@ TeardownOrder teardownOrder() {
     const char* v = std::getenv("TETHER_TEARDOWN_ORDER");
     if (v && std::strcmp(v, "del-first") == 0) return TeardownOrder::DelFirst;
     if (v && std::strcmp(v, "netns-first") == 0) return TeardownOrder::NetnsFirst;
-    return TeardownOrder::NetnsFirst;
+    return TeardownOrder::DelFirst;
 }
 
 Status teardownContainer(const LauncherPaths& paths, nlohmann::json& state, bool removeStateDir) {

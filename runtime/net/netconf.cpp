@@ -19,7 +19,7 @@ namespace {
 // A config file: a regular file of at most 4 MiB (the plugins' stdin cap), never a FIFO.
 Expected<std::string> readFile(const fs::path& p) {
     auto bytes = TRY(readRegularFile(p.string(), "read", {.maxBytes = 4 << 20}));
-    return std::move(*bytes);
+    return std::move(bytes).value_or(std::string()); // never empty: missingOk is off
 }
 
 Expected<json> parseJson(const std::string& bytes, const std::string& file) {

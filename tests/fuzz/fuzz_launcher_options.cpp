@@ -23,9 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
     }
     case 1: {
-        auto p = parsePortMapping(s);
-        if (p && ((*p)["hostPort"].get<int>() < 1 || (*p)["containerPort"].get<int>() > 65535))
-            __builtin_trap();
+        if (auto v = parsePortSpec(s))
+            for (const auto& p : *v)
+                if (p["hostPort"].get<int>() < 0 || p["containerPort"].get<int>() < 1 ||
+                    p["containerPort"].get<int>() > 65535)
+                    __builtin_trap();
         break;
     }
     case 2: {

@@ -38,7 +38,8 @@ expect() { # expected-output words...
         fails=$((fails + 1))
     fi
 }
-expect "resume rm run" r
+expect "restart resume rm run" r
+expect "start stop" st
 expect "net netns" ne
 expect "--net --network" run --ne
 expect "default host lan none" run --net ""
@@ -50,4 +51,35 @@ expect "--all" net gc --a
 expect "lan" net add l
 expect "down" fixture do
 expect "--detach" run --det
+# The container lifecycle verbs: container IDs for each, their flags, values skipped.
+expect "db2 web1" stop ""
+expect "db2 web1" restart -t 3 ""
+expect "db2 web1" start web1 ""
+expect "db2" wait d
+expect "db2 web1" unpause ""
+expect "--time" stop --ti
+expect "--tail --timestamps" logs --t
+expect "web1" logs -n 5 w
+expect "" logs web1 ""
+expect "web1" exec -e K=V w
+expect "--stop-signal --stop-timeout" run --stop-
+expect "--log-opt" create --log
+expect "TERM" run --stop-signal TE
+expect "json table" ps --format ""
+expect "--no-trunc" ps --no
+# Every long flag `tether VERB --help` lists is completed for VERB (the completion cannot drift).
+for v in run create start stop restart kill wait logs ps inspect exec pause resume unpause rm gc; do
+    got=" $(complete_words "$v" --) "
+    # The option column: "  -t, --time SECONDS" (names within the first 30 characters).
+    for f in $("$build/bin/tether" "$v" --help | grep -E '^ +-' | cut -c1-30 |
+        grep -oE '(^|[ ,])--[a-z][a-z-]*' | tr -d ' ,'); do
+        [[ "$got" == *" $f "* ]] || { echo "FAIL: tether $v --: $f not completed"; fails=$((fails + 1)); }
+        # zsh: not simulated (needs zpty); the flag must at least be named in _tether.
+        grep -qE -- "(^|[ {,'*])$f([][,}]|$)" "$src/packaging/completion/_tether" ||
+            { echo "FAIL: _tether: $v $f missing"; fails=$((fails + 1)); }
+    done
+    # zsh: the verb is in the command list (NAME\:"description").
+    grep -qE "(^|[ (])$v\\\\:" "$src/packaging/completion/_tether" ||
+        { echo "FAIL: _tether: verb $v missing"; fails=$((fails + 1)); }
+done
 ((fails == 0)) || { echo "$fails failure(s)"; exit 1; }

@@ -16,18 +16,22 @@
 //   probe proc1root MARKER    -> "escaped" when MARKER is reachable through /proc/1/root
 //   probe hostpid MARKER      -> "visible" when a process whose command line contains MARKER
 //                                is in /proc, else "hidden"
-//   probe device c|b MAJ MIN  -> "mknod=<r> open=<r>" for a node made in /tmp
+//   probe device c|b MAJ MIN  -> "mknod=<r> open=<r>" for a node made in /dev (not nodev)
+//   probe dropuid UID         -> drops to UID/GID (setresuid: the kernel clears the parent-death
+//                                signal, the gosu pattern), prints "pdeathsig=N", then sleeps
 //   probe write PATH          -> open(PATH, O_WRONLY): "open-ok" or the errno name (no write)
 //   probe remount PATH        -> "ok" or errno of a read-write remount of the mount at PATH
 //   probe mkfile DIR          -> "ok" or errno of creating DIR/probe-file
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/kexec.h>
 #include <linux/reboot.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
@@ -181,13 +185,14 @@ int hostpidProbe(const std::string& marker) {
 }
 
 int deviceProbe(const std::string& type, int major, int minor) {
-    std::string node = "/tmp/probe-dev-" + std::to_string(getpid());
+    std::string node = "/dev/probe-dev-" + std::to_string(getpid());
     mode_t kind = type == "b" ? S_IFBLK : S_IFCHR;
     int rc = mknod(node.c_str(), kind | 0600, makedev(major, minor));
     std::string made = rc == 0 ? "ok" : errName(errno);
     std::string opened = "skipped";
     if (rc == 0) {
-        int fd = open(node.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        int fd = open(node.c_str(), O_RDWR | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0 && errno != EPERM) fd = open(node.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY);
         opened = fd >= 0 ? "ok" : errName(errno);
         if (fd >= 0) close(fd);
         unlink(node.c_str());
@@ -227,6 +232,17 @@ int main(int argc, char** argv) {
     if (what == "hostpid") return hostpidProbe(arg);
     if (what == "device" && argc >= 5)
         return deviceProbe(arg, std::atoi(argv[3]), std::atoi(argv[4]));
+    if (what == "dropuid") {
+        uid_t id = static_cast<uid_t>(std::atoi(arg.c_str()));
+        if (setgroups(0, nullptr) != 0 || setresgid(id, id, id) != 0 || setresuid(id, id, id) != 0)
+            return report(-1);
+        int sig = -1;
+        prctl(PR_GET_PDEATHSIG, &sig);
+        std::printf("pdeathsig=%d\n", sig);
+        std::fflush(stdout);
+        for (;;)
+            pause();
+    }
     if (what == "write") {
         int fd = open(arg.c_str(), O_WRONLY);
         std::puts(fd >= 0 ? "open-ok" : errName(errno));

@@ -39,12 +39,13 @@ struct NatNet {
     }
     /// Runs one plugin binary by hand (GC, bad configs, crafted DELs) with `conf` as this
     /// network's (name, cniVersion 1.1.0) and CNI_PATH set; returns what it printed.
-    PluginRun runPlugin(const std::string& type, const std::string& command, nlohmann::json conf,
+    PluginRun runPlugin(const std::string& type, const std::string& command,
+                        nlohmann::json pluginConf,
                         std::vector<std::pair<std::string, std::string>> env = {}) const {
-        conf["name"] = opts.name;
-        conf["cniVersion"] = "1.1.0";
+        pluginConf["name"] = opts.name;
+        pluginConf["cniVersion"] = "1.1.0";
         env.emplace_back("CNI_PATH", binDir());
-        return test::runPlugin(binDir() + "/" + type, command, env, conf.dump());
+        return test::runPlugin(binDir() + "/" + type, command, env, pluginConf.dump());
     }
     /// Rewrites the config with another NAT backend (between ADD and DEL, say).
     void setBackend(const std::string& backend) {

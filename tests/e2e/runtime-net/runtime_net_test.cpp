@@ -29,24 +29,27 @@ struct Recorded {
     std::vector<json> log() const {
         std::vector<json> out;
         std::ifstream in(dir / "log.jsonl");
-        for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+        for (std::string line; std::getline(in, line);)
+            out.push_back(json::parse(line));
         return out;
     }
     NetworkList list(const std::string& version, const std::string& failAt = "") const {
-        json plugins = json::array();
+        json entries = json::array();
         for (std::string label : {"a", "b", "c"}) {
             json p = {{"type", "recorder"}, {"label", label}, {"recordDir", dir.path().string()}};
             if (label == "b") p["capabilities"] = {{"portMappings", true}, {"mac", true}};
             if (label == failAt) p["failOn"] = "ADD";
-            plugins.push_back(p);
+            entries.push_back(p);
         }
-        json l = {{"cniVersion", version}, {"name", "rec"}, {"plugins", plugins}};
+        json l = {{"cniVersion", version}, {"name", "rec"}, {"plugins", entries}};
         return *parseNetworkList(l.dump(), "rec.conflist");
     }
 };
 
 RuntimeConf conf(const std::string& id) {
-    return {.containerId = id, .netns = "/var/run/netns/x", .ifname = "eth0",
+    return {.containerId = id,
+            .netns = "/var/run/netns/x",
+            .ifname = "eth0",
             .args = {{"IgnoreUnknown", "1"}, {"K8S_POD_NAME", "p"}},
             .capabilityArgs = {{"portMappings", json::array({{{"hostPort", 8080}}})}}};
 }
@@ -64,7 +67,8 @@ TEST_CASE("ADD chains prevResult, DEL runs in reverse with the cached result", "
     CHECK(log[0]["label"] == "a");
     CHECK(!log[0]["stdin"].contains("prevResult"));
     CHECK(log[1]["stdin"]["prevResult"]["interfaces"][0]["name"] == "a");
-    CHECK(log[1]["stdin"]["runtimeConfig"] == json{{"portMappings", json::array({{{"hostPort", 8080}}})}});
+    CHECK(log[1]["stdin"]["runtimeConfig"] ==
+          json{{"portMappings", json::array({{{"hostPort", 8080}}})}});
     CHECK(!log[0]["stdin"].contains("runtimeConfig"));
     CHECK(log[1]["stdin"]["capabilities"]["portMappings"] == true);
     CHECK(log[1]["stdin"]["name"] == "rec");
@@ -91,7 +95,8 @@ TEST_CASE("a failed ADD is followed by DEL of the whole list and nothing is cach
     Recorded r;
     auto add = addNetwork(r.paths(), r.list("1.0.0", "b"), conf("c2"));
     REQUIRE(!add);
-    CHECK(add.error().msg.find("plugin type=\"recorder\" name=\"rec\" failed (add)") != std::string::npos);
+    CHECK(add.error().msg.find("plugin type=\"recorder\" name=\"rec\" failed (add)") !=
+          std::string::npos);
     CHECK(add.error().msg.find("recorder b told to fail") != std::string::npos);
     auto log = r.log();
     REQUIRE(log.size() == 5);
@@ -139,13 +144,19 @@ TEST_CASE("GC deletes orphaned cached attachments, then sends valid attachments"
 TEST_CASE("a cache entry written by libcni drives our DEL", "[runtime]") {
     Recorded r;
     auto list = r.list("1.0.0");
-    json result = {{"cniVersion", "1.0.0"}, {"interfaces", json::array({{{"name", "from-libcni"}}})}};
+    json result = {{"cniVersion", "1.0.0"},
+                   {"interfaces", json::array({{{"name", "from-libcni"}}})}};
     fs::create_directories(r.cache.path() / "results");
-    std::ofstream(r.cache / "results/rec-ext-eth0")
-        << json{{"kind", "cniCacheV1"}, {"containerId", "ext"}, {"config", base64Encode(list.bytes)},
-                {"ifName", "eth0"}, {"networkName", "rec"}, {"netns", "/var/run/netns/x"},
-                {"cniArgs", json::array()}, {"capabilityArgs", json::object()}, {"result", result}}
-               .dump();
+    std::ofstream(r.cache / "results/rec-ext-eth0") << json{
+        {"kind", "cniCacheV1"},
+        {"containerId", "ext"},
+        {"config", base64Encode(list.bytes)},
+        {"ifName", "eth0"},
+        {"networkName", "rec"},
+        {"netns", "/var/run/netns/x"},
+        {"cniArgs", json::array()},
+        {"capabilityArgs", json::object()},
+        {"result", result}}.dump();
     REQUIRE(delNetwork(r.paths(), list, conf("ext")));
     CHECK(r.log().back()["stdin"]["prevResult"] == result);
     CHECK(!fs::exists(r.cache / "results/rec-ext-eth0"));
@@ -154,12 +165,17 @@ TEST_CASE("a cache entry written by libcni drives our DEL", "[runtime]") {
 TEST_CASE("tether net drives our bridge and host-local from a config dir", "[runtime][cli]") {
     test::TempDir conf, cache, data;
     test::ScratchNetns c;
-    std::ofstream(conf / "10-n.conflist") << json{
-        {"cniVersion", "1.0.0"},
-        {"name", "n"},
-        {"plugins", json::array({{{"type", "bridge"}, {"bridge", "trt0"}, {"isGateway", true},
-                                  {"ipam", {{"type", "host-local"}, {"subnet", "10.46.0.0/24"},
-                                            {"dataDir", data.path().string()}}}}})}}.dump();
+    std::ofstream(conf / "10-n.conflist")
+        << json{{"cniVersion", "1.0.0"},
+                {"name", "n"},
+                {"plugins", json::array({{{"type", "bridge"},
+                                          {"bridge", "trt0"},
+                                          {"isGateway", true},
+                                          {"ipam",
+                                           {{"type", "host-local"},
+                                            {"subnet", "10.46.0.0/24"},
+                                            {"dataDir", data.path().string()}}}}})}}
+               .dump();
     ::setenv("NETCONFPATH", conf.path().c_str(), 1);
     ::setenv("CNI_CACHE_DIR", cache.path().c_str(), 1);
     ::setenv("CNI_PATH", test::binDir().c_str(), 1);
@@ -168,7 +184,8 @@ TEST_CASE("tether net drives our bridge and host-local from a config dir", "[run
     INFO(add.out << add.err);
     REQUIRE(add.exitCode == 0);
     CHECK(add.json()["ips"][0]["address"] == "10.46.0.2/24");
-    CHECK(c.exec({"ip", "-4", "-o", "addr", "show", "eth0"}).out.find("10.46.0.2/24") != std::string::npos);
+    CHECK(c.exec({"ip", "-4", "-o", "addr", "show", "eth0"}).out.find("10.46.0.2/24") !=
+          std::string::npos);
     CHECK(test::execHere({tether, "net", "check", "n", c.path(), "--id", "cli1"}).exitCode == 0);
     auto ls = test::execHere({tether, "net", "ls", "--json"});
     CHECK(ls.json()["attachments"][0]["containerId"] == "cli1");
@@ -183,23 +200,33 @@ TEST_CASE("tether net drives our bridge and host-local from a config dir", "[run
     ::unsetenv("CNI_PATH");
 }
 
-TEST_CASE("the runtime drives the reference plugins (bridge, host-local, portmap)", "[runtime][reference]") {
+TEST_CASE("the runtime drives the reference plugins (bridge, host-local, portmap)",
+          "[runtime][reference]") {
     if (!fs::exists("/usr/lib/cni/portmap")) FAIL("reference plugins missing in /usr/lib/cni");
     test::TempDir conf, cache, data;
     test::ScratchNetns c;
     json list = {{"cniVersion", "1.0.0"},
                  {"name", "ref"},
-                 {"plugins",
-                  json::array({{{"type", "bridge"}, {"bridge", "tref0"}, {"isGateway", true},
-                                {"ipam", {{"type", "host-local"}, {"subnet", "10.47.0.0/24"},
-                                          {"dataDir", data.path().string()}}}},
-                               {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}}})}};
+                 {"plugins", json::array({{{"type", "bridge"},
+                                           {"bridge", "tref0"},
+                                           {"isGateway", true},
+                                           {"ipam",
+                                            {{"type", "host-local"},
+                                             {"subnet", "10.47.0.0/24"},
+                                             {"dataDir", data.path().string()}}}},
+                                          {{"type", "portmap"},
+                                           {"capabilities", {{"portMappings", true}}}}})}};
     std::ofstream(conf / "ref.conflist") << list.dump();
     NetPaths paths{.configDir = conf.path(), .cniPath = "/usr/lib/cni", .cacheDir = cache.path()};
     auto l = resolveNetwork(paths, "ref");
     REQUIRE(l);
-    RuntimeConf rt{.containerId = "refc", .netns = c.path(), .ifname = "eth0",
-                   .capabilityArgs = {{"portMappings", json::array({{{"hostPort", 18080}, {"containerPort", 80}, {"protocol", "tcp"}}})}}};
+    RuntimeConf rt{
+        .containerId = "refc",
+        .netns = c.path(),
+        .ifname = "eth0",
+        .capabilityArgs = {
+            {"portMappings",
+             json::array({{{"hostPort", 18080}, {"containerPort", 80}, {"protocol", "tcp"}}})}}};
     auto add = addNetwork(paths, *l, rt);
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);

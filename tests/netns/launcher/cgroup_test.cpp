@@ -52,7 +52,7 @@ TEST_CASE("cgroup: limits are written, a process is placed, frozen, killed, remo
     limits.pids = 7;
     limits.cpus = 0.5;
     limits.cpuShares = 512;
-    auto cg = Cgroup::create(parent, "c1", limits);
+    auto cg = Cgroup::create("/run/tether-test", parent, "c1", limits, deviceRules({}));
     REQUIRE(cg);
     auto mode = *detectCgroupMode();
     auto j = cg->toJson();
@@ -66,7 +66,8 @@ TEST_CASE("cgroup: limits are written, a process is placed, frozen, killed, remo
     }
     CHECK(slurp(j["pids"].get<std::string>() + "/pids.max") == "7\n");
 
-    CHECK(Cgroup::create(parent, "c1", {}).error().code == tether::Code::Conflict);
+    CHECK(Cgroup::create("/run/tether-test", parent, "c1", {}, deviceRules({})).error().code ==
+          tether::Code::Conflict);
 
     pid_t child = ::fork();
     if (child == 0) {
@@ -88,7 +89,7 @@ TEST_CASE("cgroup: limits are written, a process is placed, frozen, killed, remo
     REQUIRE(cg->remove());
     for (const auto& d : cg->dirs())
         CHECK(!exists(d));
-    CHECK(Cgroup::listUnder(parent).empty());
+    CHECK(Cgroup::listUnder("/run/tether-test", parent).empty());
     CHECK(cg->remove()); // idempotent
 }
 
@@ -97,8 +98,8 @@ TEST_CASE("cgroup: a limit the kernel rejects fails with no directory left", "[c
     CgroupLimits limits;
     limits.memoryBytes = 64 << 20;
     limits.pids = -5; // rejected by the kernel
-    auto cg = Cgroup::create(parent, "bad", limits);
+    auto cg = Cgroup::create("/run/tether-test", parent, "bad", limits, deviceRules({}));
     REQUIRE(!cg);
     CHECK(cg.error().msg.find("pids.max=-5") != std::string::npos);
-    CHECK(Cgroup::listUnder(parent).empty());
+    CHECK(Cgroup::listUnder("/run/tether-test", parent).empty());
 }
