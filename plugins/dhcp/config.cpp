@@ -115,8 +115,8 @@ Expected<PluginConfig> parsePluginConfig(const cni::CmdArgs& args) {
 
     cfg.request.clientId = clientIdFor(args.containerId, args.conf.name, args.ifname);
     // Option 61: type 0 (not a hardware address) followed by the ID, as the reference sends it.
-    std::vector<uint8_t> cid{0};
-    cid.insert(cid.end(), cfg.request.clientId.begin(), cfg.request.clientId.end());
+    std::vector<uint8_t> cid(cfg.request.clientId.size() + 1, 0);
+    std::copy(cfg.request.clientId.begin(), cfg.request.clientId.end(), cid.begin() + 1);
     cfg.request.provide[61] = cid;
     if (const json* list = TRY(fields::optArray(*ipam, "provide", "ipam")))
         for (size_t i = 0; i < list->size(); ++i) {
