@@ -79,8 +79,11 @@ TEST_CASE("bridge + dhcp: the container gets the server's lease, DEL releases it
             auto def = ns.exec({"ip", "-j", "-4", "route", "show", "default"}).json();
             REQUIRE(def.size() == 1);
             CHECK(def[0]["gateway"] == "10.40.0.1");
-            CHECK(r["dns"]["nameservers"] == json{"10.40.0.53", "10.40.0.54"});
-            CHECK(r["dns"]["domain"] == "example.test");
+            // Options 6/15 become the result's dns (the reference returns no dns at all).
+            if (!reference) {
+                CHECK(r["dns"]["nameservers"] == json{"10.40.0.53", "10.40.0.54"});
+                CHECK(r["dns"]["domain"] == "example.test");
+            }
             CHECK(ns.exec({"ping", "-c1", "-W2", "10.40.0.1"}).exitCode == 0);
 
             const std::string mac = macIn(ns);
@@ -101,7 +104,9 @@ TEST_CASE("bridge + dhcp: the container gets the server's lease, DEL releases it
             CHECK(hostVeths() == 0);
             leases = env.serverLeases();
             REQUIRE(leases.count(mac) == 1);
-            CHECK(leases[mac].remainingSec == -1); // RELEASE: udhcpd marks it expired
+            // RELEASE: udhcpd marks the lease expired. (The reference daemon's RELEASE fails here,
+            // "failed to release DHCP lease: no such device", so the server keeps its lease.)
+            if (!reference) CHECK(leases[mac].remainingSec == -1);
             CHECK(runPlugin(env.bridgePlugin(), "DEL", vars, conf.dump()).exitCode == 0);
         }
     }
@@ -174,7 +179,7 @@ TEST_CASE("dhcp without a daemon: a clear error, nothing left behind", "[dhcp][e
     CHECK(msg.find("DHCP daemon not running") != std::string::npos);
     CHECK(msg.find(env.socketPath()) != std::string::npos);
     CHECK(hostVeths() == 0);
-    CHECK(addressesIn(ns).empty());
+    CHECK(ns.exec({"ip", "-j", "link", "show"}).json().size() == 1); // lo only
     // DEL: no daemon means no lease to release.
     CHECK(runPlugin(env.bridgePlugin(), "DEL", vars, conf.dump()).exitCode == 0);
     auto status = runPlugin(
