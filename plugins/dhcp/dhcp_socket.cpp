@@ -140,37 +140,42 @@ Expected<DhcpSocket> DhcpSocket::open(const net::Netns& ns, const std::string& i
         sockaddr_in in{};
         in.sin_family = AF_INET;
         in.sin_port = htons(kClientPort);
-        // Port 68 when free; an ephemeral port works as well for unicast (the server answers
-        // to port 68 and the packet socket sees it either way).
+        // Best effort: only a sink for replies to the configured address (the packet socket
+        // reads them); another attachment in this netns may hold port 68 already.
         (void)::bind(s.udp_.get(), reinterpret_cast<sockaddr*>(&in), sizeof(in));
         return {};
     }));
     return s;
 }
 
-Status DhcpSocket::sendBroadcast(const std::vector<uint8_t>& payload, Ip4 src) {
-    const auto pkt = ipUdpPacket(payload, src, 0xffffffff);
+namespace {
+
+Status sendFrame(int fd, int ifindex, const std::vector<uint8_t>& pkt,
+                 const std::array<uint8_t, 6>& mac, const std::string& what) {
     sockaddr_ll ll{};
     ll.sll_family = AF_PACKET;
     ll.sll_protocol = htons(ETH_P_IP);
-    ll.sll_ifindex = ifindex_;
+    ll.sll_ifindex = ifindex;
     ll.sll_halen = 6;
-    std::memset(ll.sll_addr, 0xff, 6);
-    if (::sendto(packet_.get(), pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&ll),
-                 sizeof(ll)) < 0)
-        return failErrno("send DHCP broadcast on " + ifname_, errno);
+    std::memcpy(ll.sll_addr, mac.data(), 6);
+    if (::sendto(fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&ll), sizeof(ll)) < 0)
+        return failErrno(what, errno);
     return {};
 }
 
-Status DhcpSocket::sendUnicast(const std::vector<uint8_t>& payload, Ip4 server) {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(kServerPort);
-    to.sin_addr.s_addr = htonl(server);
-    if (::sendto(udp_.get(), payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                 sizeof(to)) < 0)
-        return failErrno("send DHCP message to " + ip4String(server) + " on " + ifname_, errno);
-    return {};
+} // namespace
+
+Status DhcpSocket::sendBroadcast(const std::vector<uint8_t>& payload, Ip4 src) {
+    std::array<uint8_t, 6> all;
+    all.fill(0xff);
+    return sendFrame(packet_.get(), ifindex_, ipUdpPacket(payload, src, 0xffffffff), all,
+                     "send DHCP broadcast on " + ifname_);
+}
+
+Status DhcpSocket::sendUnicast(const std::vector<uint8_t>& payload, Ip4 src, Ip4 dst,
+                               const std::array<uint8_t, 6>& mac) {
+    return sendFrame(packet_.get(), ifindex_, ipUdpPacket(payload, src, dst), mac,
+                     "send DHCP message to " + ip4String(dst) + " on " + ifname_);
 }
 
 std::optional<ServerMessage> DhcpSocket::receive(uint32_t xid, int64_t deadlineMs) {
@@ -190,7 +195,10 @@ std::optional<ServerMessage> DhcpSocket::receive(uint32_t xid, int64_t deadlineM
             const uint8_t* p = udpPayload(buf, size_t(n), len);
             if (!p) continue;
             auto m = decode(p, len);
-            if (m && m->xid == xid && m->chaddr == mac_) return m;
+            if (m && m->xid == xid && m->chaddr == mac_) {
+                if (from.sll_halen == 6) std::memcpy(peerMac_.data(), from.sll_addr, 6);
+                return m;
+            }
             continue;
         }
         if (n < 0 && errno == EINTR) continue;

@@ -1,8 +1,9 @@
 // The sockets one DHCP client uses inside the container's netns: a packet socket bound to the
 // interface (sends broadcasts from 0.0.0.0 and sees replies addressed to an address the
-// interface does not hold yet) and a UDP socket bound to port 68 on the interface (unicast
-// RENEW/RELEASE to the server once the address is configured). Both are created inside the
-// netns and stay there; they can then be used from any thread.
+// interface does not hold yet; unicast RENEW/RELEASE go out on it too, framed to the server's
+// MAC) and a UDP socket bound to port 68 on the interface, only so that replies to the leased
+// address find a socket (no ICMP port unreachable) once it is configured. Both are created inside
+// the netns and stay there; they can then be used from any thread.
 #pragma once
 
 #include <array>
@@ -36,13 +37,18 @@ class DhcpSocket {
     /// Sends `payload` in a UDP datagram 68 -> 67 from `src` to 255.255.255.255, Ethernet
     /// broadcast, through the packet socket.
     Status sendBroadcast(const std::vector<uint8_t>& payload, Ip4 src = 0);
-    /// Sends `payload` to server:67 through the UDP socket (the kernel routes it and picks the
-    /// source address; fails when the interface has no address yet).
-    Status sendUnicast(const std::vector<uint8_t>& payload, Ip4 server);
+    /// Sends `payload` in a UDP datagram 68 -> 67 from `src` to `dst`, in an Ethernet frame to
+    /// `mac` (the server's, or its relay's, as seen on its last reply): no route, ARP or
+    /// configured address needed, so it works before the runtime configures the address and
+    /// while the interface is being torn down.
+    Status sendUnicast(const std::vector<uint8_t>& payload, Ip4 src, Ip4 dst,
+                       const std::array<uint8_t, 6>& mac);
 
     /// The next server reply for transaction `xid` sent to our hardware address, or nullopt
     /// when none arrives before `deadlineMs` (monotonicMs()). Other packets are skipped.
     std::optional<ServerMessage> receive(uint32_t xid, int64_t deadlineMs);
+    /// Link-layer source of the last message receive() returned.
+    [[nodiscard]] const std::array<uint8_t, 6>& lastPeerMac() const { return peerMac_; }
 
   private:
     DhcpSocket() = default;
@@ -51,6 +57,7 @@ class DhcpSocket {
     int ifindex_ = 0;
     std::string ifname_;
     std::array<uint8_t, 6> mac_{};
+    std::array<uint8_t, 6> peerMac_{};
 };
 
 } // namespace tether::dhcp

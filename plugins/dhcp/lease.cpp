@@ -93,10 +93,12 @@ Expected<std::unique_ptr<Lease>> Lease::acquire(const LeaseParams& params) {
     auto ns = TRY(net::Netns::open(params.netns));
     auto sock = TRY(DhcpSocket::open(ns, params.ifname, params.timeoutMs));
     auto lease = std::unique_ptr<Lease>(new Lease(params, std::move(sock), {}));
-    int gapMs = 1000;
+    // The first DISCOVER often goes out before the runtime has attached the host side of the
+    // link: start retransmitting quickly (250 ms, doubling up to resendMaxMs).
+    int gapMs = 250;
     auto nextWait = [&] {
         int w = gapMs;
-        gapMs = std::min(gapMs * 2, std::max(params.resendMaxMs, 1000));
+        gapMs = std::min(gapMs * 2, std::max(params.resendMaxMs, 250));
         return int(std::min<int64_t>(w, std::max<int64_t>(deadline - monotonicMs(), 0)));
     };
     while (monotonicMs() < deadline) {
@@ -119,7 +121,7 @@ Expected<std::unique_ptr<Lease>> Lease::acquire(const LeaseParams& params) {
         req.requestedIp = offer->yiaddr;
         req.serverId = offer->address(opt::ServerId).value_or(offer->siaddr);
         const auto request = encode(req);
-        gapMs = 1000;
+        gapMs = 500;
         std::optional<ServerMessage> answer;
         for (int attempt = 0; attempt < 4 && !answer && monotonicMs() < deadline; ++attempt) {
             TRY(lease->sock_.sendBroadcast(request));
@@ -132,6 +134,7 @@ Expected<std::unique_ptr<Lease>> Lease::acquire(const LeaseParams& params) {
         }
         if (answer && answer->type == MsgType::Ack && answer->yiaddr) {
             lease->state_ = stateOf(*answer);
+            lease->state_.serverMac = lease->sock_.lastPeerMac();
             logf(params, "leased " + ip4String(answer->yiaddr) + " from " +
                              ip4String(lease->state_.server) + " for " +
                              std::to_string(lease->state_.leaseSec) + " s");
@@ -139,7 +142,7 @@ Expected<std::unique_ptr<Lease>> Lease::acquire(const LeaseParams& params) {
             return lease;
         }
         if (answer) logf(params, "NAK from the server, discovering again");
-        gapMs = 1000;
+        gapMs = 250;
     }
     return fail(Code::TryAgainLater,
                 "no DHCP lease for " + params.ifname + " in " + params.netns + " within " +
@@ -165,9 +168,11 @@ bool Lease::refresh(bool rebind, int waitMs) {
     auto m = message(MsgType::Request, xid);
     m.ciaddr = s.address;
     const auto bytes = encode(m);
-    // RENEWING: unicast to the server; when that cannot be sent (no address on the interface
-    // yet, no route) fall back to a broadcast as in REBINDING.
-    if (rebind || !sock_.sendUnicast(bytes, s.server)) (void)sock_.sendBroadcast(bytes, s.address);
+    // RENEWING: unicast to the server; REBINDING: broadcast to any server.
+    if (rebind)
+        (void)sock_.sendBroadcast(bytes, s.address);
+    else
+        (void)sock_.sendUnicast(bytes, s.address, s.server, s.serverMac);
     const int64_t until = monotonicMs() + waitMs;
     while (auto reply = sock_.receive(xid, until)) {
         if (reply->type == MsgType::Nak) {
@@ -185,6 +190,7 @@ bool Lease::refresh(bool rebind, int waitMs) {
         }
         std::lock_guard lock(mu_);
         state_ = stateOf(*reply);
+        state_.serverMac = sock_.lastPeerMac();
         ++renewals_;
         return true;
     }
@@ -243,7 +249,8 @@ void Lease::release() {
     m.ciaddr = state_.address;
     m.serverId = state_.server;
     const auto bytes = encode(m);
-    if (!sock_.sendUnicast(bytes, state_.server)) (void)sock_.sendBroadcast(bytes, state_.address);
+    if (auto st = sock_.sendUnicast(bytes, state_.address, state_.server, state_.serverMac); !st)
+        logf(params_, "RELEASE not sent: " + st.error().msg);
     logf(params_, "released " + ip4String(state_.address));
 }
 

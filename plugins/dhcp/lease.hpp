@@ -37,7 +37,8 @@ struct LeaseState {
     ServerMessage ack;
     Ip4 address = 0;
     Ip4 server = 0;
-    int64_t acquiredMs = 0; ///< monotonicMs() of the ACK
+    std::array<uint8_t, 6> serverMac{}; ///< link-layer source of the ACK
+    int64_t acquiredMs = 0;             ///< monotonicMs() of the ACK
     uint32_t leaseSec = 0, t1Sec = 0, t2Sec = 0;
 };
 
@@ -48,7 +49,7 @@ cni::Result resultOf(const ServerMessage& ack);
 class Lease {
   public:
     /// Opens the sockets in `params.netns` (waiting for the interface) and runs
-    /// DISCOVER/OFFER/REQUEST/ACK, retransmitting with exponential backoff (1 s doubling, at
+    /// DISCOVER/OFFER/REQUEST/ACK, retransmitting with exponential backoff (250 ms doubling, at
     /// most resendMaxMs) until `timeoutMs`. A NAK restarts from DISCOVER. Errors: no lease in
     /// time -> code 11 "no DHCP lease for <ifname> in <netns> within <n> ms"; netns/interface
     /// errors as DhcpSocket::open. On success the renewal thread is running.
@@ -60,7 +61,7 @@ class Lease {
     Lease& operator=(const Lease&) = delete;
 
     /// Stops the renewal thread and, while the lease is alive, sends a RELEASE to the server
-    /// (unicast, and broadcast when unicast fails). Idempotent.
+    /// (unicast, framed to the server's MAC). Idempotent.
     void release();
 
     /// False once the lease was lost (NAK, expiry, changed address) or released.

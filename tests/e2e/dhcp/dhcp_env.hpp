@@ -49,6 +49,8 @@ class DhcpEnv {
     [[nodiscard]] std::string dhcpPlugin() const { return dir_ / "bin/dhcp"; }
     /// What the daemon printed so far.
     [[nodiscard]] std::string daemonLog() const;
+    /// Ends udhcpd (the DHCP server goes away; leases can no longer be renewed).
+    void stopServer() { server_->stop(); }
     /// The server's lease table keyed by MAC: udhcpd writes it on SIGUSR1.
     std::map<std::string, ServerLease> serverLeases();
 

@@ -221,3 +221,67 @@ TEST_CASE("dhcp rejects a bad config with code 7 before anything happens", "[dhc
     CHECK(env.serverLeases().empty());
     CHECK(env.daemonLog().find("leased") == std::string::npos);
 }
+
+TEST_CASE("dhcp waits for an interface that appears after the request", "[dhcp]") {
+    DhcpEnv env("tbr-dh6");
+    ScratchNetns ns;
+    json conf = {{"cniVersion", "1.1.0"},
+                 {"name", "dnet"},
+                 {"type", "dhcp"},
+                 {"ipam", {{"type", "dhcp"}, {"daemonSocketPath", env.socketPath()}}}};
+    conf["ipam"]["timeout"] = 8;
+    const auto vars = cniEnv(env, ns, "dh6");
+    std::optional<PluginRun> add;
+    std::thread t([&] { add = runPlugin(env.dhcpPlugin(), "ADD", vars, conf.dump()); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    // eth0 arrives a second later and down: the daemon sets it up itself.
+    CHECK(execHere({"ip", "link", "add", "vdh6", "type", "veth", "peer", "name", "eth0", "netns",
+                    ns.path()})
+              .exitCode == 0);
+    CHECK(execHere({"ip", "link", "set", "vdh6", "master", "tbr-dh6", "up"}).exitCode == 0);
+    t.join();
+    INFO(add->out << add->err << env.daemonLog());
+    REQUIRE(add->exitCode == 0);
+    REQUIRE(add->json);
+    const std::string cidr = (*add->json)["ips"][0]["address"];
+    CHECK(cidr.starts_with("10.40.0.1"));
+    CHECK((*add->json)["routes"] == json::parse(R"([{"dst":"0.0.0.0/0","gw":"10.40.0.1"}])"));
+    const std::string mac = macIn(ns);
+    auto leases = env.serverLeases();
+    REQUIRE(leases.count(mac) == 1);
+    CHECK(leases[mac].ip + "/24" == cidr);
+    CHECK(runPlugin(env.dhcpPlugin(), "DEL", vars, conf.dump()).exitCode == 0);
+    leases = env.serverLeases();
+    CHECK(leases[mac].remainingSec == -1);
+    execHere({"ip", "link", "del", "vdh6"});
+
+    // An interface that never appears: code 11 naming it, after the configured timeout.
+    conf["ipam"]["timeout"] = 1;
+    auto never = runPlugin(env.dhcpPlugin(), "ADD", cniEnv(env, ns, "dh6b"), conf.dump());
+    CHECK(never.exitCode == 1);
+    REQUIRE(never.json);
+    CHECK((*never.json)["code"] == 11);
+    CHECK((*never.json)["msg"].get<std::string>().find("interface eth0 not found") !=
+          std::string::npos);
+}
+
+TEST_CASE("dhcp: a lease the server stops renewing is lost", "[dhcp][renew]") {
+    DhcpEnv env("tbr-dh7");
+    ScratchNetns ns;
+    json conf = bridgeConf(env, "tbr-dh7");
+    const auto vars = cniEnv(env, ns, "dh7");
+    auto add = runPlugin(env.bridgePlugin(), "ADD", vars, conf.dump());
+    INFO(add.out << add.err);
+    REQUIRE(add.exitCode == 0);
+    env.stopServer();
+    std::this_thread::sleep_for(std::chrono::seconds(12)); // past the 10 s lease
+    INFO(env.daemonLog());
+    CHECK(env.daemonLog().find("expired") != std::string::npos);
+    conf["prevResult"] = *add.json;
+    auto check = runPlugin(env.dhcpPlugin(), "CHECK", vars, conf.dump());
+    CHECK(check.exitCode == 1);
+    REQUIRE(check.json);
+    CHECK((*check.json)["msg"].get<std::string>().find("was lost") != std::string::npos);
+    CHECK(runPlugin(env.bridgePlugin(), "DEL", vars, conf.dump()).exitCode == 0);
+    CHECK(hostVeths() == 0);
+}
