@@ -49,8 +49,10 @@ set(CPACK_DEBIAN_PLUGINS_PACKAGE_DEPENDS "libnftables1")
 set(CPACK_DEBIAN_PLUGINS_PACKAGE_RECOMMENDS "iptables")
 set(CPACK_DEBIAN_PLUGINS_DESCRIPTION
     "CNI plugins compatible with the reference containernetworking plugins\n\
-bridge, veth (ptp), loopback, host-local, portmap, tuning, bandwidth, macvlan, host-device, static, sbr, tap\n\
-and masquerade:\n\
+bridge, veth (ptp), loopback, host-local, static, portmap, tuning, bandwidth, macvlan, host-device,
+\
+sbr, tap, firewall, dhcp (IPAM; run `dhcp daemon`) and masquerade:
+\
 drop-in replacements for the reference plugins (spec 0.1.0-1.1.0), with NAT on\n\
 nftables sets and maps. Installed in their own directory (${TETHER_CNI_DIR} below /usr).")
 # The plugins' own directory shares no file with containernetworking-plugins, so both install

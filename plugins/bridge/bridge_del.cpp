@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "cni/invoke.hpp"
-#include "plugins/iface/teardown.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
@@ -12,6 +11,7 @@
 #include "plugins/bridge/spoofcheck.hpp"
 #include "plugins/iface/nat.hpp"
 #include "plugins/iface/pending_ipam.hpp"
+#include "plugins/iface/teardown.hpp"
 
 namespace tether::bridge {
 
@@ -23,18 +23,24 @@ Status cmdDel(const cni::CmdArgs& args) {
     // host-side state goes at the same time on a second thread: the IPAM lease (always, even
     // without a netns), the spoof-check rules, the NAT elements. None depends on the link.
     std::vector<Status> hostSide;
+    // Except dhcp: its daemon sends the RELEASE through the container's interface, so that
+    // lease goes before the link does (the reference's order for every IPAM).
+    const bool ipamFirst = args.conf.ipamType == "dhcp";
+    if (ipamFirst) hostSide.push_back(cni::delegateDel(args.conf.ipamType, args.stdinData));
     std::thread side([&] {
-        if (!args.conf.ipamType.empty())
+        if (!args.conf.ipamType.empty() && !ipamFirst)
             hostSide.push_back(cni::delegateDel(args.conf.ipamType, args.stdinData));
         if (c && c->macspoofchk)
-            hostSide.push_back(teardownSpoofCheck({.containerId = args.containerId, .ifname = args.ifname}));
+            hostSide.push_back(
+                teardownSpoofCheck({.containerId = args.containerId, .ifname = args.ifname}));
         if (c && c->ipMasq) hostSide.push_back(plugin::teardownNat(args, c->nat()));
     });
     Status link = plugin::deleteContainerLink(args);
     side.join();
     plugin::ErrorCollector errors;
     errors.add(link);
-    for (const auto& st : hostSide) errors.add(st);
+    for (const auto& st : hostSide)
+        errors.add(st);
     return errors.result("DEL");
 }
 

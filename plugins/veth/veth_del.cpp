@@ -2,12 +2,12 @@
 #include <vector>
 
 #include "cni/invoke.hpp"
-#include "plugins/iface/teardown.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
+#include "plugins/iface/teardown.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace tether::veth {
@@ -18,15 +18,20 @@ Status cmdDel(const cni::CmdArgs& args) {
     // (always, even without a netns; the reference ptp releases it first) and the NAT elements go
     // at the same time on a second thread.
     std::vector<Status> hostSide;
+    // Except dhcp: its daemon sends the RELEASE through the container's interface, so that
+    // lease goes before the link does (the reference's order for every IPAM).
+    const bool ipamFirst = args.conf.ipamType == "dhcp";
+    if (ipamFirst) hostSide.push_back(cni::delegateDel(args.conf.ipamType, args.stdinData));
     std::thread side([&] {
-        if (!args.conf.ipamType.empty())
+        if (!args.conf.ipamType.empty() && !ipamFirst)
             hostSide.push_back(cni::delegateDel(args.conf.ipamType, args.stdinData));
         if (c && c->nat.ipMasq) hostSide.push_back(plugin::teardownNat(args, c->nat));
     });
     Status link = plugin::deleteContainerLink(args);
     side.join();
     plugin::ErrorCollector errors;
-    for (const auto& st : hostSide) errors.add(st);
+    for (const auto& st : hostSide)
+        errors.add(st);
     errors.add(link);
     return errors.result("DEL");
 }
