@@ -29,11 +29,21 @@ PmHosts::PmHosts() : ScopedFixture(load()), inHost_(nodeNetns(fixture(), "host")
     if (!inHost_.ok()) FAIL("enter fixture host: " << inHost_.error().text());
 }
 
-const net::Netns& PmHosts::remote() const { return nodeNetns(fixture(), "remote"); }
-const net::Netns& PmHosts::host() const { return nodeNetns(fixture(), "host"); }
+const net::Netns& PmHosts::remote() const {
+    return nodeNetns(fixture(), "remote");
+}
+const net::Netns& PmHosts::host() const {
+    return nodeNetns(fixture(), "host");
+}
 
-std::string iptNat4() { return execHere({"iptables-save", "-t", "nat"}).out; }
-std::string iptNat6() { return execHere({"ip6tables-save", "-t", "nat"}).out; }
-std::string nftRuleset() { return execHere({"nft", "list", "ruleset"}).out; }
+std::string iptNat4() {
+    return execHere({"iptables-save", "-t", "nat"}).out;
+}
+std::string iptNat6() {
+    return execHere({"ip6tables-save", "-t", "nat"}).out;
+}
+std::string nftRuleset() {
+    return execHere({"nft", "list", "ruleset"}).out;
+}
 
 } // namespace tether::test

@@ -49,16 +49,16 @@ struct PmNet {
           const nlohmann::json& bridgeKeys = nlohmann::json::object())
         : name(std::move(netName)) {
         paths = {.configDir = conf.path(), .cniPath = binDir(), .cacheDir = cache.path()};
-        nlohmann::json ranges = nlohmann::json::array({nlohmann::json::array({{{"subnet", subnet4}}})});
+        nlohmann::json ranges =
+            nlohmann::json::array({nlohmann::json::array({{{"subnet", subnet4}}})});
         if (!subnet6.empty()) ranges.push_back(nlohmann::json::array({{{"subnet", subnet6}}}));
-        nlohmann::json br = {{"type", "bridge"},
-                             {"bridge", bridge},
-                             {"isDefaultGateway", true},
-                             {"ipMasq", true},
-                             {"ipam",
-                              {{"type", "host-local"},
-                               {"ranges", ranges},
-                               {"dataDir", data.path().string()}}}};
+        nlohmann::json br = {
+            {"type", "bridge"},
+            {"bridge", bridge},
+            {"isDefaultGateway", true},
+            {"ipMasq", true},
+            {"ipam",
+             {{"type", "host-local"}, {"ranges", ranges}, {"dataDir", data.path().string()}}}};
         br.update(bridgeKeys);
         portmap["type"] = "portmap";
         portmap["capabilities"] = {{"portMappings", true}};

@@ -18,12 +18,13 @@ using nlohmann::json;
 namespace {
 
 /// The peer address the container's listener on `cport` saw for a connection from `from` to
-/// ip:port, or "" when no connection arrived (the connect itself may still have failed).
-std::string reach(const net::Netns& from, const ScratchNetns& ctr, const std::string& ip,
-                  int port, int cport = 80) {
+/// ip:port, or "" when no connection arrived (the connect itself may still have failed). The
+/// connect waits 3 s: long enough for a SYN retransmit while IPv6 neighbours are resolved.
+std::string reach(const net::Netns& from, const ScratchNetns& ctr, const std::string& ip, int port,
+                  int cport = 80) {
     const bool v6 = ip.find(':') != std::string::npos;
-    auto peer = acceptOnce(ctr.netns(), cport, 1500, v6);
-    bool connected = connectFrom(from, ip, port, 1000);
+    auto peer = acceptOnce(ctr.netns(), cport, 3500, v6);
+    bool connected = connectFrom(from, ip, port, 3000);
     std::string seen = peer.get();
     return connected ? seen : std::string();
 }
@@ -115,8 +116,7 @@ TEST_CASE("hostIP 0.0.0.0 maps IPv4 only, :: IPv6 only, an address only that add
     requireClean("pmhip");
 }
 
-TEST_CASE("a repeated ADD of the same attachment replaces its own mappings",
-          "[portmap][readd]") {
+TEST_CASE("a repeated ADD of the same attachment replaces its own mappings", "[portmap][readd]") {
     const std::string backend = GENERATE(as<std::string>{}, "nftables", "iptables");
     INFO("backend " << backend);
     PmHosts world;
@@ -153,7 +153,7 @@ TEST_CASE("a repeated ADD of the same attachment replaces its own mappings",
     if (backend == "iptables")
         CHECK(count(state, "--dport 8080 -m comment --comment \"pmre/c1/eth0\" -j DNAT") == 1);
     else
-        CHECK(count(state, "tcp . 8080 : 10.82.0.2 . 80") == 1);
+        CHECK(count(state, "tcp . 8080 comment \"pmre/c1/eth0\" : 10.82.0.2 . 80") == 1);
     CHECK(reach(world.remote(), c, kHost4, 8080) == kRemote4);
 
     json second = json::array({{{"hostPort", 9090}, {"containerPort", 80}}});
