@@ -34,15 +34,17 @@ std::vector<std::string> portSets(const Expected<Config>& c, const std::string& 
     return sets;
 }
 
-// The container's first IPv4 and IPv6 address: IPs whose interface is CNI_IFNAME in a sandbox.
+// The container's first IPv4 and IPv6 address, as the reference picks them: IPs of prevResult
+// except those whose `interface` names a known interface that is not CNI_IFNAME in a sandbox (an
+// IP without `interface`, or with an index outside `interfaces`, counts).
 std::vector<IpPrefix> containerIps(const cni::CmdArgs& args, const cni::Result& prev) {
     std::vector<IpPrefix> out;
     bool have4 = false, have6 = false;
     for (const auto& ip : prev.ips) {
-        if (!ip.interface || *ip.interface < 0 || size_t(*ip.interface) >= prev.interfaces.size())
-            continue;
-        const auto& itf = prev.interfaces[size_t(*ip.interface)];
-        if (itf.name != args.ifname || itf.sandbox.empty()) continue;
+        if (ip.interface && *ip.interface >= 0 && size_t(*ip.interface) < prev.interfaces.size()) {
+            const auto& itf = prev.interfaces[size_t(*ip.interface)];
+            if (itf.name != args.ifname || itf.sandbox.empty()) continue;
+        }
         auto p = IpPrefix::parse(ip.address);
         if (!p) continue;
         bool& have = p->family() == Family::V4 ? have4 : have6;
