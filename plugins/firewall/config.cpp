@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cni/json_fields.hpp"
+#include "nat/backend.hpp"
 #include "nat/firewall_dbus.hpp"
 #include "nat/firewall_ipt.hpp"
 #include "nat/nat_table.hpp"
@@ -104,7 +105,10 @@ Expected<nat::fw::Attachment> attachment(const cni::CmdArgs& args, const Config&
 Backend resolve(Backend b) {
     if (b != Backend::Auto) return b;
     if (systemBusExists() && nat::fw::firewalldAvailable()) return Backend::Firewalld;
-    return Backend::Nftables;
+    // nftables where it is usable, else iptables (said once on stderr), as the reference picks.
+    auto automatic = nat::resolveBackend("", "backend"); // "" cannot be invalid
+    return automatic && *automatic == nat::Backend::Iptables ? Backend::Iptables
+                                                             : Backend::Nftables;
 }
 
 } // namespace tether::firewall

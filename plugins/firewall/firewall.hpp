@@ -15,9 +15,9 @@ namespace tether::firewall {
 enum class Backend { Auto, Nftables, Iptables, Firewalld };
 
 struct Config {
-    Backend backend = Backend::Auto; ///< `backend`; absent: firewalld if running, else nftables
-    std::string adminChain = "CNI-ADMIN";           ///< `iptablesAdminChainName`
-    std::string zone = "trusted";                   ///< `firewalldZone`
+    Backend backend = Backend::Auto;      ///< `backend`; absent: firewalld, nftables or iptables
+    std::string adminChain = "CNI-ADMIN"; ///< `iptablesAdminChainName`
+    std::string zone = "trusted";         ///< `firewalldZone`
     nat::fw::Policy policy = nat::fw::Policy::Open; ///< `ingressPolicy`
 };
 
@@ -32,7 +32,8 @@ Expected<nat::fw::Attachment> attachment(const cni::CmdArgs& args, const Config&
                                          const cni::Result& prev);
 
 /// The backend to use for ADD/CHECK/STATUS: the configured one; Auto resolves to Firewalld when
-/// org.fedoraproject.FirewallD1 has an owner on the system bus, else Nftables.
+/// org.fedoraproject.FirewallD1 has an owner on the system bus, else Nftables where nftables is
+/// usable and Iptables where it is not (nat::resolveBackend: said once on stderr).
 Backend resolve(Backend b);
 
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args);

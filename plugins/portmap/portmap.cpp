@@ -34,15 +34,17 @@ std::vector<std::string> portSets(const Expected<Config>& c, const std::string& 
     return sets;
 }
 
-// The container's first IPv4 and IPv6 address: IPs whose interface is CNI_IFNAME in a sandbox.
+// The container's first IPv4 and IPv6 address, as the reference picks them: IPs of prevResult
+// except those whose `interface` names a known interface that is not CNI_IFNAME in a sandbox (an
+// IP without `interface`, or with an index outside `interfaces`, counts).
 std::vector<IpPrefix> containerIps(const cni::CmdArgs& args, const cni::Result& prev) {
     std::vector<IpPrefix> out;
     bool have4 = false, have6 = false;
     for (const auto& ip : prev.ips) {
-        if (!ip.interface || *ip.interface < 0 || size_t(*ip.interface) >= prev.interfaces.size())
-            continue;
-        const auto& itf = prev.interfaces[size_t(*ip.interface)];
-        if (itf.name != args.ifname || itf.sandbox.empty()) continue;
+        if (ip.interface && *ip.interface >= 0 && size_t(*ip.interface) < prev.interfaces.size()) {
+            const auto& itf = prev.interfaces[size_t(*ip.interface)];
+            if (itf.name != args.ifname || itf.sandbox.empty()) continue;
+        }
         auto p = IpPrefix::parse(ip.address);
         if (!p) continue;
         bool& have = p->family() == Family::V4 ? have4 : have6;
@@ -194,16 +196,40 @@ Status addIptables(const Config& c, const std::vector<IpPrefix>& ips, const std:
     return nat::ipt::addPortmap(owner, iptSpec(c, ips));
 }
 
+// Whether the attachment has elements already (a repeated ADD, maybe with other mappings): its
+// SNAT-after-DNAT keys — each container address with its subnet (snat) or with 0/0 (masqAll) —
+// are looked up by key, a few requests, so a first ADD does not depend on how many containers
+// exist. (An earlier ADD with neither snat nor masqAll left no such key: then only a mapping it
+// shares with this ADD is found, by the EEXIST below.)
+Expected<bool> hasOwnElements(const std::vector<IpPrefix>& ips, const std::string& owner) {
+    std::vector<nat::Element> keys;
+    for (const auto& ip : ips)
+        for (const IpPrefix& src : {ip.masked(), IpPrefix(ip.address(), 0).masked()})
+            keys.push_back(
+                {.set = std::string("pmsnat") + (ip.family() == Family::V4 ? "4" : "6"),
+                 .key = net::ConcatBuilder().addr(src.network()).addr(ip.address()).bytes(),
+                 .keyEnd = net::ConcatBuilder().addr(src.last()).addr(ip.address()).bytes()});
+    auto held = net::getSetElements(NFPROTO_INET, nat::kTableName, keys);
+    if (!held)
+        return held.error().errnum == ENOENT ? Expected<bool>(false)
+                                             : std::unexpected(held.error());
+    for (const auto& e : *held)
+        if (e.comment == owner) return true;
+    return false;
+}
+
 // Adds the mappings to table inet tether in one transaction: either every element is installed
-// or none. Creates the config's condition objects when a set is missing. A key held by the same
-// attachment (a repeated ADD) replaces everything the attachment had; one held by another owner
-// is the conflict.
+// or none. Creates the config's condition objects when a set is missing. A repeated ADD of the
+// same attachment replaces everything the attachment had (in the same transaction); a key held
+// by another owner is the conflict.
 Status addNftables(const Config& c, const std::vector<IpPrefix>& ips, const std::string& network,
                    const std::string& owner) {
     TRY(nat::ensureTable());
     const CondObjects cond = condObjects(c, network);
     net::SetChanges changes = plan(c, ips, owner, cond);
     const std::string what = "add port mappings for " + owner;
+    if (TRY(hasOwnElements(ips, owner)))
+        changes.del = TRY(nat::ownedElements(portSets(c, network), owner));
     auto st = nat::commit(changes, what);
     if (!st && st.error().errnum == ENOENT && !cond.chain.empty()) {
         TRY(ensureCondObjects(c, network));
