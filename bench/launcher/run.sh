@@ -83,6 +83,14 @@ print("%.1f" % (r[int(sys.argv[3])]["median"] / r[int(sys.argv[2])]["median"]))'
 echo
 echo "runc / tether (overlay): $(ratio "$WORK/start.json" 0 2)x; runc / tether (bind): $(ratio "$WORK/start.json" 1 2)x (medians)"
 echo
+# The same commands interleaved (one run of each in turn), with the CPU time each used including
+# the children it waited for: on a machine shared with other builds CPU time is the stable number.
+echo "## interleaved, with CPU time (user + sys, waited children included; $RUNS runs each)"
+python3 "$ROOT/bench/launcher/interleave.py" "$RUNS" \
+    "tether run --net none=$BIN/tether run --net none /bin/true" \
+    "runc run=runc --root /run/runc run -b $WORK/bundle bench" \
+    ${FLOOR:+"C floor=$FLOOR $ROOTFS /bin/true"}
+echo
 echo "crun: $(crun --root /run/crun run -b "$WORK/bundle" bench2 2>&1 | head -1 || true)"
 echo
 

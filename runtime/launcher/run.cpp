@@ -175,7 +175,7 @@ Expected<int> launch(const LauncherPaths& paths, RunOptions opts, bool reuse) {
     report(0, opts.id);
     pid_t watcher = startCgroupWatcher(Cgroup::fromJson(l.state["cgroup"]));
     int code = supervise(l, *started, outR.fd, errR.fd);
-    stopCgroupWatcher(watcher); // reaped after teardown: its exit needs a CPU, teardown does not
+    stopCgroupWatcher(watcher);
     if (code == 128 + SIGSYS && opts.seccomp)
         std::fprintf(stderr,
                      "tether: container process killed by its seccomp filter (SIGSYS): a syscall "
@@ -189,7 +189,6 @@ Expected<int> launch(const LauncherPaths& paths, RunOptions opts, bool reuse) {
     l.state["oomKilled"] = oom;
     l.state["finishedAt"] = std::time(nullptr);
     auto st = teardownContainer(paths, l.state, !opts.detach || opts.rm);
-    reapCgroupWatcher(watcher);
     if (!st)
         std::fprintf(stderr, "tether: teardown of %s: %s\n", opts.id.c_str(),
                      st.error().text().c_str());

@@ -66,10 +66,6 @@ pid_t startCgroupWatcher(const Cgroup& cg) {
 void stopCgroupWatcher(pid_t watcher) {
     if (watcher <= 0) return;
     ::kill(watcher, SIGKILL);
-}
-
-void reapCgroupWatcher(pid_t watcher) {
-    if (watcher <= 0) return;
     while (::waitpid(watcher, nullptr, 0) < 0 && errno == EINTR) {
     }
 }

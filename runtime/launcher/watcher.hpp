@@ -22,11 +22,7 @@ namespace tether::rt {
 /// signals blocked, named "tether-watch"). Returns its pid, or -1 when fork failed (the
 /// container then only has PID 1's own parent-death signal).
 pid_t startCgroupWatcher(const Cgroup& cg);
-/// SIGKILLs the watcher (the container has ended; nothing to kill). Once kill() returns the
-/// watcher can no longer run its own code (a SIGKILL marks the group as exiting when it is sent),
-/// so the caller may go on with teardown and reap it afterwards, while it exits. -1 is a no-op.
+/// SIGKILLs and reaps the watcher (the container has ended; nothing to kill). -1 is a no-op.
 void stopCgroupWatcher(pid_t watcher);
-/// Reaps a watcher stopped by stopCgroupWatcher (waits for its exit). -1 is a no-op.
-void reapCgroupWatcher(pid_t watcher);
 
 } // namespace tether::rt
