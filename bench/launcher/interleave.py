@@ -27,7 +27,7 @@ def main():
         for name, cmd in cmds:
             argv = shlex.split(cmd)
             t0 = time.monotonic()
-            pid = os.posix_spawn(argv[0], argv, os.environ)
+            pid = os.posix_spawnp(argv[0], argv, os.environ)
             _, status, ru = os.wait4(pid, 0)
             t1 = time.monotonic()
             if status != 0:
