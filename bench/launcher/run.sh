@@ -4,8 +4,8 @@
 # teardown order (CNI DEL before vs after unpinning the netns) with the reference bridge plugin,
 # and the default-network run when our plugins are built, side by side with `podman run` on a
 # CNI network of the reference plugins (bridge + host-local + portmap). Everything runs inside a
-# scratch network + mount namespace; state, rootfs cache, netns pins and all of podman's storage
-# and state live in a temp dir, and /run, /var/lib and /dev/shm are tmpfs inside that mount
+# scratch network + mount namespace; the rootfs cache and podman's storage live in a temp dir,
+# runtime state and netns pins in /run, and /run, /var/lib and /dev/shm are tmpfs inside that mount
 # namespace, so nothing podman or runc writes to their default places reaches the host.
 #   bench/launcher/run.sh [RUNS]        (BIN=build/bin by default; results to stdout)
 set -eu
@@ -20,8 +20,12 @@ fi
 
 WORK=$(mktemp -d /tmp/tether-bench-launcher.XXXXXX)
 chmod 711 "$WORK"
-export TETHER_STATE_DIR=$WORK/state TETHER_LIB_DIR=$WORK/lib TETHER_NETNS_DIR=$WORK/netns
-export TETHER_CGROUP_PARENT=tether-bench-$$ CNI_PATH=$BIN CNI_CACHE_DIR=$WORK/cni-cache
+# Runtime state where each runtime keeps it by default: on tmpfs (/run, the private one mounted
+# below; /var/lib/cni for libcni's cache is tmpfs here too). On the temp dir's ext4 every state
+# file's inode allocation scans the recently deleted inodes of the runs before (ext4
+# recently_deleted: a quarter of tether's CPU per run), which no deployment pays.
+export TETHER_STATE_DIR=/run/tether TETHER_LIB_DIR=$WORK/lib TETHER_NETNS_DIR=/run/tether-netns
+export TETHER_CGROUP_PARENT=tether-bench-$$ CNI_PATH=$BIN CNI_CACHE_DIR=/var/lib/cni-tether
 export NETCONFPATH=$WORK/net.d
 PODMAN_CGROUP=tether-bench-podman-$$
 cleanup() {
@@ -64,7 +68,7 @@ for r in json.load(open(sys.argv[1]))["results"]:
 hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$WORK/start.json" \
     -n "tether run --net none (overlay on default rootfs)" "$BIN/tether run --net none /bin/true" \
     -n "tether run --net none --rootfs (bind)" "$BIN/tether run --net none --rootfs $ROOTFS /bin/true" \
-    -n "runc run (same rootfs)" "runc --root $WORK/runc run -b $WORK/bundle bench" \
+    -n "runc run (same rootfs)" "runc --root /run/runc run -b $WORK/bundle bench" \
     -n "unshare -fmpuin --mount-proc chroot" "unshare -fmpuin --mount-proc=$ROOTFS/proc chroot $ROOTFS /bin/true" \
     ${FLOOR:+-n "C floor (clone CLONE_NEW* + chroot + exec)" "$FLOOR $ROOTFS /bin/true"} \
     >/dev/null
@@ -79,7 +83,15 @@ print("%.1f" % (r[int(sys.argv[3])]["median"] / r[int(sys.argv[2])]["median"]))'
 echo
 echo "runc / tether (overlay): $(ratio "$WORK/start.json" 0 2)x; runc / tether (bind): $(ratio "$WORK/start.json" 1 2)x (medians)"
 echo
-echo "crun: $(crun --root "$WORK/crun" run -b "$WORK/bundle" bench2 2>&1 | head -1 || true)"
+# The same commands interleaved (one run of each in turn), with the CPU time each used including
+# the children it waited for: on a machine shared with other builds CPU time is the stable number.
+echo "## interleaved, with CPU time (user + sys, waited children included; $RUNS runs each)"
+python3 "$ROOT/bench/launcher/interleave.py" "$RUNS" \
+    "tether run --net none=$BIN/tether run --net none /bin/true" \
+    "runc run=runc --root /run/runc run -b $WORK/bundle bench" \
+    ${FLOOR:+"C floor=$FLOOR $ROOTFS /bin/true"}
+echo
+echo "crun: $(crun --root /run/crun run -b "$WORK/bundle" bench2 2>&1 | head -1 || true)"
 echo
 
 if [ -x "$REF/bridge" ]; then
@@ -154,7 +166,7 @@ CONF
 [storage]
 driver = "overlay"
 graphroot = "$PW/storage"
-runroot = "$PW/run"
+runroot = "/run/prun"
 CONF
     cat >"$PW/net.d/pbench.conflist" <<JSON
 {"cniVersion":"1.0.0","name":"pbench","plugins":[{"type":"bridge","bridge":"pbench0","isGateway":true,
@@ -164,7 +176,7 @@ JSON
     export CONTAINERS_CONF=$PW/containers.conf CONTAINERS_STORAGE_CONF=$PW/storage.conf
     export CONTAINERS_REGISTRIES_CONF=$PW/registries.conf TMPDIR=$PW/tmp
     : >"$PW/registries.conf"
-    P="podman --root $PW/storage --runroot $PW/run --tmpdir $PW/libpod-tmp"
+    P="podman --root $PW/storage --runroot /run/prun --tmpdir /run/ptmp"
     P="$P --cgroup-manager cgroupfs --events-backend none --runtime runc --network-config-dir $PW/net.d"
     tar -C "$ROOTFS" -cf "$PW/rootfs.tar" . &&
         $P import -q "$PW/rootfs.tar" localhost/tether-bench-busybox >/dev/null &&
