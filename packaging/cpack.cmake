@@ -49,10 +49,8 @@ set(CPACK_DEBIAN_PLUGINS_PACKAGE_DEPENDS "libnftables1")
 set(CPACK_DEBIAN_PLUGINS_PACKAGE_RECOMMENDS "iptables")
 set(CPACK_DEBIAN_PLUGINS_DESCRIPTION
     "CNI plugins compatible with the reference containernetworking plugins\n\
-bridge, veth (ptp), loopback, host-local, static, portmap, tuning, bandwidth, macvlan, host-device,
-\
-sbr, tap, firewall, dhcp (IPAM; run `dhcp daemon`) and masquerade:
-\
+bridge, veth (ptp), loopback, host-local, static, portmap, tuning, bandwidth, macvlan, host-device,\n\
+sbr, tap, firewall, dhcp (IPAM; run `dhcp daemon`) and masquerade:\n\
 drop-in replacements for the reference plugins (spec 0.1.0-1.1.0), with NAT on\n\
 nftables sets and maps. Installed in their own directory (${TETHER_CNI_DIR} below /usr).")
 # The plugins' own directory shares no file with containernetworking-plugins, so both install
