@@ -8,7 +8,7 @@
 # Also checks `tether net gc --all` there. Usage: package_test.sh BUILD_DIR (as root)
 set -euo pipefail
 build=$(cd "$1" && pwd)
-cmake --build "$build" -j2 --target tether tether-cni masquerade tether-man >/dev/null
+cmake --build "$build" -j2 --target tether tether-cni masquerade firewall dhcp tether-man >/dev/null
 work=$(mktemp -d /tmp/tether-package.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 0711 "$work"
@@ -44,6 +44,9 @@ for f in /usr/bin/tether /usr/share/man/man1/tether.1 /usr/share/man/man1/tether
 done
 for f in /usr/lib/tether/cni/tether-cni /usr/lib/tether/cni/bridge /usr/lib/tether/cni/host-local \
     /usr/lib/tether/cni/portmap /usr/lib/tether/cni/ptp /usr/lib/tether/cni/masquerade \
+    /usr/lib/tether/cni/static /usr/lib/tether/cni/macvlan /usr/lib/tether/cni/host-device \
+    /usr/lib/tether/cni/tap /usr/lib/tether/cni/sbr /usr/lib/tether/cni/tuning \
+    /usr/lib/tether/cni/bandwidth /usr/lib/tether/cni/firewall /usr/lib/tether/cni/dhcp \
     /usr/share/doc/tether-cni-plugins/copyright; do
     grep -qx "$f" "$work/plugins.files" || fail "tether-cni-plugins lacks $f"
 done
