@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/digest.hpp"
 #include "runtime/net/net_ops.hpp"
 #include "runtime/net/result_cache.hpp"
 #include "tests/support/scratch_netns.hpp"
