@@ -1,13 +1,14 @@
 #include <thread>
 #include <vector>
 
+#include "base/error_list.hpp"
 #include "cni/invoke.hpp"
-#include "plugins/iface/teardown.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
+#include "plugins/iface/teardown.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace tether::veth {
@@ -25,8 +26,9 @@ Status cmdDel(const cni::CmdArgs& args) {
     });
     Status link = plugin::deleteContainerLink(args);
     side.join();
-    plugin::ErrorCollector errors;
-    for (const auto& st : hostSide) errors.add(st);
+    ErrorList errors;
+    for (const auto& st : hostSide)
+        errors.add(st);
     errors.add(link);
     return errors.result("DEL");
 }
