@@ -3,7 +3,7 @@
 // No root, no kernel.
 #include <algorithm>
 
-#include <catch2/catch_test_macros.hpp>
+#include <catch2/catch.hpp>
 
 #include "nat/memory_store.hpp"
 #include "nat/nat_table.hpp"
