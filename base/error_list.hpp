@@ -15,6 +15,10 @@ class ErrorList {
     template <class T> void add(const Expected<T>& step) {
         if (!step) errors_.push_back(step.error());
     }
+    /// Records a failed step with what it was doing ("remove cgroup": Error::wrap).
+    template <class T> void add(const Expected<T>& step, std::string_view context) {
+        if (!step) errors_.push_back(step.error().wrap(context));
+    }
     /// Records an error.
     void add(Error e) { errors_.push_back(std::move(e)); }
     [[nodiscard]] bool empty() const { return errors_.empty(); }

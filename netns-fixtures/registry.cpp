@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/error_list.hpp"
 #include "libnet/netns.hpp"
 #include "runtime/net/attach.hpp"
 
@@ -54,8 +55,8 @@ Expected<Record> fromJson(const json& j, const std::string& stateDir) {
     }
 }
 
-void note(std::string& errors, const Status& st) {
-    if (!st) errors += (errors.empty() ? "" : "; ") + st.error().text();
+void note(ErrorList& errors, const Status& st) {
+    errors.add(st);
 }
 
 Status detachContainer(const ContainerRecord& c) {
@@ -63,7 +64,8 @@ Status detachContainer(const ContainerRecord& c) {
     if (!host) return std::unexpected(host.error());
     if (!*host) return {}; // the plugins' namespace is gone, and with it what they made there
     rt::NetPaths paths{.configDir = c.configDir, .cniPath = c.cniPath, .cacheDir = c.cacheDir};
-    rt::AttachRequest req{.containerId = c.containerId, .netnsPath = c.netns, .networks = {c.network}};
+    rt::AttachRequest req{
+        .containerId = c.containerId, .netnsPath = c.netns, .networks = {c.network}};
     return net::inNetns(**host, [&]() -> Status { return rt::detachNetworks(paths, req); });
 }
 
@@ -94,7 +96,8 @@ Status claimRecord(const Record& rec) {
     if (::mkdir(rec.dir().c_str(), 0700) != 0) {
         int err = errno;
         if (err == EEXIST)
-            return fail(Code::Conflict, "fixture " + rec.name + " already exists (" + rec.dir() + ")");
+            return fail(Code::Conflict,
+                        "fixture " + rec.name + " already exists (" + rec.dir() + ")");
         return failErrno("create " + rec.dir(), err);
     }
     auto st = writeRecord(rec);
@@ -109,7 +112,8 @@ Status writeRecord(const Record& rec) {
         out << toJson(rec).dump(2) << '\n';
         if (!out.flush()) return fail(Code::IoFailure, "write " + tmp);
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return failErrno("rename " + tmp, errno, Code::IoFailure);
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+        return failErrno("rename " + tmp, errno, Code::IoFailure);
     return {};
 }
 
@@ -136,12 +140,13 @@ std::vector<Record> listRecords(const std::string& stateDir) {
 }
 
 Status teardownRecord(const Record& rec) {
-    std::string errors;
+    ErrorList errors;
     for (auto it = rec.containers.rbegin(); it != rec.containers.rend(); ++it)
         if (auto st = detachContainer(*it); !st)
             note(errors, std::unexpected(st.error().wrap("detach container " + it->name)));
     std::vector<std::string> paths;
-    for (const auto& [_, path] : rec.netns) paths.push_back(path);
+    for (const auto& [_, path] : rec.netns)
+        paths.push_back(path);
     // Files of this fixture not in the record (there should be none) are removed as well.
     std::error_code ec;
     std::string prefix = rec.name + "-";
@@ -156,13 +161,12 @@ Status teardownRecord(const Record& rec) {
             note(errors, std::unexpected(r.error().wrap("remove netns " + path)));
     fs::remove_all(rec.dir(), ec);
     if (ec) note(errors, failErrno("remove " + rec.dir(), ec.value(), Code::IoFailure));
-    if (!errors.empty()) return fail(Code::Internal, "teardown of fixture " + rec.name + ": " + errors);
-    return {};
+    return errors.result("teardown of fixture " + rec.name);
 }
 
 Expected<GcReport> gc(const std::string& stateDir, const std::string& netnsDir, bool all) {
     GcReport report;
-    std::string errors;
+    ErrorList errors;
     std::vector<std::string> owned;
     for (const auto& rec : listRecords(stateDir)) {
         if (!all && rec.ownerAlive()) {
@@ -188,7 +192,7 @@ Expected<GcReport> gc(const std::string& stateDir, const std::string& netnsDir, 
                 report.strayNetns.push_back(entry.path().string());
         }
     }
-    if (!errors.empty()) return fail(Code::Internal, "gc: " + errors);
+    TRY(errors.result("gc"));
     return report;
 }
 

@@ -7,13 +7,14 @@
 
 #include <algorithm>
 
+#include "base/error_list.hpp"
+#include "base/undo_stack.hpp"
 #include "libnet/link.hpp"
 #include "libnet/link_extra.hpp"
 #include "libnet/netns.hpp"
 #include "libnet/tc.hpp"
 #include "plugins/iface/nat.hpp"
 #include "plugins/iface/teardown.hpp"
-#include "plugins/iface/undo.hpp"
 
 namespace tether::bandwidth {
 
@@ -129,7 +130,7 @@ Status checkShaper(net::NetlinkSocket& sock, int ifindex, const std::string& dev
 
 // Host veth ingress -> IFB egress redirect, and the IFB's shaper.
 Status shapeEgress(const cni::CmdArgs& args, const Limits& l, double ticks,
-                   net::NetlinkSocket& host, const net::LinkInfo& veth, plugin::UndoStack& undo,
+                   net::NetlinkSocket& host, const net::LinkInfo& veth, UndoStack& undo,
                    cni::Result& result) {
     const std::string name = ifbName(args.conf.name, args.containerId);
     std::string alias = ownerAlias(args.conf.name, args.containerId);
@@ -159,7 +160,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto host = TRY(net::NetlinkSocket::open());
     const net::LinkInfo veth = TRY(hostVeth(args, result, host));
 
-    plugin::UndoStack undo;
+    UndoStack undo;
     if (l.ingress()) {
         TRY(shape(host, veth.index, l.ingressRate, l.ingressBurst, ticks, l, tc::Match::Source));
         undo.push([&host, i = veth.index] { (void)tc::deleteQdisc(host, i, tc::kRootParent); });
@@ -200,7 +201,7 @@ Status cmdGc(const cni::CmdArgs& args) {
     auto host = TRY(net::NetlinkSocket::open());
     const std::string prefix = "tether-bandwidth:" + args.conf.name + ":";
     auto valid = plugin::validAttachments(args.conf.raw);
-    plugin::ErrorCollector errors;
+    ErrorList errors;
     for (const auto& l : TRY(net::listLinksOfKind(host, "ifb"))) {
         if (!l.alias.starts_with(prefix)) continue;
         bool keep = false;

@@ -2,6 +2,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/addr.hpp"
 #include "libnet/bridge.hpp"
@@ -14,7 +15,6 @@
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/nat.hpp"
 #include "plugins/iface/pending_ipam.hpp"
-#include "plugins/iface/undo.hpp"
 
 namespace tether::bridge {
 
@@ -203,7 +203,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto cns = TRY(net::Netns::open(args.netns));
     auto host = TRY(net::NetlinkSocket::open());
     auto csock = TRY(net::NetlinkSocket::openIn(cns));
-    plugin::UndoStack undo;
+    UndoStack undo;
 
     const auto br =
         TRY(net::ensureBridge(host, {.name = c.bridge,

@@ -2,6 +2,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/error_list.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
@@ -37,7 +38,7 @@ Status cmdDel(const cni::CmdArgs& args) {
     });
     Status link = plugin::deleteContainerLink(args);
     side.join();
-    plugin::ErrorCollector errors;
+    ErrorList errors;
     errors.add(link);
     for (const auto& st : hostSide)
         errors.add(st);
@@ -50,7 +51,7 @@ Status cmdStatus(const cni::CmdArgs& args) {
 }
 
 Status cmdGc(const cni::CmdArgs& args) {
-    plugin::ErrorCollector errors;
+    ErrorList errors;
     if (!args.conf.ipamType.empty())
         errors.add(cni::delegateGc(args.conf.ipamType, args.stdinData));
     errors.add(plugin::gcNat(args));

@@ -1,16 +1,16 @@
 #include "plugins/bridge/config.hpp"
 
 #include "cni/args.hpp"
+#include "cni/conf_fields.hpp"
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
-#include "plugins/iface/conf_fields.hpp"
 #include "nat/backend.hpp"
 #include "plugins/iface/nat.hpp"
 
 namespace tether::bridge {
 
-using plugin::boolField;
-using plugin::intField;
+using cni::fields::boolField;
+using cni::fields::intField;
 
 namespace {
 

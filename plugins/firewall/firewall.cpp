@@ -1,5 +1,6 @@
 #include "plugins/firewall/firewall.hpp"
 
+#include "base/error_list.hpp"
 #include "libnet/nft.hpp"
 #include "nat/firewall_dbus.hpp"
 #include "nat/firewall_ipt.hpp"
@@ -83,19 +84,14 @@ Status cmdDel(const cni::CmdArgs& args) {
     std::optional<Attachment> hint;
     if (c && args.conf.prevResult)
         if (auto a = attachment(args, *c, *args.conf.prevResult)) hint = *a;
-    std::vector<Error> errors;
-    if (auto st = nat::fw::nftRemove(owner, hint); !st) errors.push_back(st.error());
-    if (auto st = nat::fw::iptRemove(owner); !st) errors.push_back(st.error());
+    ErrorList errors;
+    errors.add(nat::fw::nftRemove(owner, hint));
+    errors.add(nat::fw::iptRemove(owner));
     if (c && hint &&
         (c->backend == Backend::Firewalld ||
          (c->backend == Backend::Auto && resolve(Backend::Auto) == Backend::Firewalld)))
-        if (auto st = nat::fw::firewalldRemove(c->zone, hint->ips); !st)
-            errors.push_back(st.error());
-    if (errors.empty()) return {};
-    Error e = errors.front();
-    for (size_t i = 1; i < errors.size(); ++i)
-        e.details += (e.details.empty() ? "" : "; ") + errors[i].text();
-    return std::unexpected(e);
+        errors.add(nat::fw::firewalldRemove(c->zone, hint->ips));
+    return errors.result();
 }
 
 Status cmdCheck(const cni::CmdArgs& args) {

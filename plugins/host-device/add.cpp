@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
 #include "cni/version.hpp"
 #include "libnet/addr.hpp"
@@ -11,7 +12,6 @@
 #include "plugins/host-device/restore.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
-#include "plugins/iface/undo.hpp"
 
 namespace tether::hostdevice {
 
@@ -67,7 +67,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                       .up = dev.up,
                       .addresses = TRY(hostAddresses(host, dev.index))};
     const std::string path = statePath(c, args);
-    plugin::UndoStack undo;
+    UndoStack undo;
     std::optional<plugin::PendingIpamAdd> ipam;
     if (l3) ipam.emplace(args);
     TRY(writeSaved(path, saved));

@@ -1,3 +1,4 @@
+#include "base/error_list.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/link.hpp"
 #include "libnet/link_dump.hpp"
@@ -61,7 +62,7 @@ Expected<bool> returnDevice(const cni::CmdArgs& args, net::NetlinkSocket& host,
 } // namespace
 
 Status cmdDel(const cni::CmdArgs& args) {
-    plugin::ErrorCollector errors;
+    ErrorList errors;
     Config c;
     if (auto parsed = parseConfig(args)) c = *parsed; // the default dataDir otherwise
     if (c.pciBusId.empty() || !hasDpdkDriver(c.pciBusId)) {

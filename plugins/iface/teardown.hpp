@@ -5,13 +5,9 @@
 #include <string>
 
 #include "base/error.hpp"
-#include "base/error_list.hpp"
 #include "cni/skel.hpp"
 
 namespace tether::plugin {
-
-/// The plugins' name for the teardown error list (base/error_list.hpp).
-using ErrorCollector = tether::ErrorList;
 
 /// Deletes CNI_IFNAME inside CNI_NETNS. An empty or missing netns, or a missing link, means it
 /// is already gone (success).

@@ -1,8 +1,8 @@
 #include "cni/args.hpp"
+#include "cni/conf_fields.hpp"
 #include "cni/invoke.hpp"
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
-#include "plugins/iface/conf_fields.hpp"
 #include "plugins/macvlan/macvlan.hpp"
 
 namespace tether::macvlan {
@@ -21,16 +21,16 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
                     "unknown macvlan mode \"" + c.modeText +
                         "\": must be bridge, private, vepa, passthru or source");
     c.mode = *mode;
-    c.mtu = TRY(plugin::intField(raw, "mtu", 0, INT32_MIN, INT32_MAX));
+    c.mtu = TRY(cni::fields::intField(raw, "mtu", 0, INT32_MIN, INT32_MAX));
     if (c.mtu < 0)
         return fail(Code::InvalidConfig,
                     "invalid MTU " + std::to_string(c.mtu) + ", must be [0, master MTU]");
     if (c.mtu != 0 && c.mtu < 68)
         return fail(Code::InvalidConfig,
                     "invalid MTU " + std::to_string(c.mtu) + ": the minimum is 68");
-    c.linkInContainer = TRY(plugin::boolField(raw, "linkInContainer"));
+    c.linkInContainer = TRY(cni::fields::boolField(raw, "linkInContainer"));
     if (raw.contains("bcqueuelen") && !raw["bcqueuelen"].is_null())
-        c.bcQueueLen = uint32_t(TRY(plugin::intField(raw, "bcqueuelen", 0, 0, UINT32_MAX)));
+        c.bcQueueLen = uint32_t(TRY(cni::fields::intField(raw, "bcqueuelen", 0, 0, UINT32_MAX)));
     if (auto m = TRY(cni::fields::optString(raw, "mac", ""))) c.mac = *m;
     auto pairs = TRY(cni::parseCniArgs(args.args, {"MAC"}));
     if (auto* m = cni::findArg(pairs, "MAC"); m && !m->empty()) c.mac = *m;

@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "base/error_list.hpp"
+#include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
 #include "cni/version.hpp"
 #include "libnet/arp.hpp"
@@ -10,7 +12,6 @@
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
 #include "plugins/iface/teardown.hpp"
-#include "plugins/iface/undo.hpp"
 
 namespace tether::macvlan {
 
@@ -87,7 +88,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         return fail(Code::Conflict,
                     "interface " + args.ifname + " already exists in " + args.netns);
 
-    plugin::UndoStack undo;
+    UndoStack undo;
     // IPAM (another process unless it is our own host-local) runs while the device is made.
     // Declared after `undo`, it goes first: a lease of an ADD that fails is released.
     std::optional<plugin::PendingIpamAdd> ipam;
@@ -124,7 +125,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 Status cmdDel(const cni::CmdArgs& args) {
     // Nothing of the config but `ipam` matters here: a master that is gone, or a config that no
     // longer validates, must not keep the lease and the device alive.
-    plugin::ErrorCollector errors;
+    ErrorList errors;
     if (!args.conf.ipamType.empty())
         errors.add(cni::delegateDel(args.conf.ipamType, args.stdinData));
     errors.add(plugin::deleteContainerLink(args));

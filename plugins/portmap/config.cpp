@@ -1,5 +1,5 @@
+#include "cni/conf_fields.hpp"
 #include "cni/json_fields.hpp"
-#include "plugins/iface/conf_fields.hpp"
 #include "plugins/portmap/portmap.hpp"
 
 namespace tether::portmap {
@@ -77,8 +77,8 @@ Expected<Conditions> parseConditions(const nlohmann::json& raw, const std::strin
 Expected<Config> parseConfig(const cni::CmdArgs& args) {
     const auto& raw = args.conf.raw;
     Config c;
-    c.snat = TRY(plugin::boolField(raw, "snat", true));
-    c.masqAll = TRY(plugin::boolField(raw, "masqAll", false));
+    c.snat = TRY(cni::fields::boolField(raw, "snat", true));
+    c.masqAll = TRY(cni::fields::boolField(raw, "masqAll", false));
     if (auto b = TRY(cni::fields::optString(raw, "backend", ""))) c.backend = *b;
     TRY(nat::parseBackend(c.backend, "backend"));
     auto bit = TRY(cni::fields::optInt(raw, "markMasqBit", ""));

@@ -1,16 +1,11 @@
 #include "plugins/portmap/portmap.hpp"
 
-#include <cerrno>
-
 #include <netinet/in.h>
 #include <unistd.h>
 
 #include "libnet/conntrack.hpp"
-#include <linux/netfilter.h>
-
-#include "libnet/nft_set.hpp"
 #include "libnet/sysctl.hpp"
-#include "nat/ipt_nat.hpp"
+#include "nat/nat_backend.hpp"
 #include "nat/nat_table.hpp"
 #include "plugins/iface/nat.hpp"
 
@@ -20,19 +15,6 @@ using net::Family;
 using net::IpPrefix;
 
 namespace {
-
-const std::vector<std::string> kPortSets = {"pm4",     "pm4ip", "pm6",    "pm6ip", "pmsnat4",
-                                            "pmsnat6", "pmc4",  "pmc4ip", "pmc6",  "pmc6ip"};
-
-// Every set that may hold the attachment's elements: ours, and the current config's condition
-// sets (a config that does not parse: ours only).
-std::vector<std::string> portSets(const Expected<Config>& c, const std::string& network) {
-    std::vector<std::string> sets = kPortSets;
-    if (c)
-        for (auto& s : condObjects(*c, network).sets())
-            sets.push_back(std::move(s));
-    return sets;
-}
 
 // The container's first IPv4 and IPv6 address, as the reference picks them: IPs of prevResult
 // except those whose `interface` names a known interface that is not CNI_IFNAME in a sandbox (an
@@ -53,84 +35,6 @@ std::vector<IpPrefix> containerIps(const cni::CmdArgs& args, const cni::Result& 
         out.push_back(*p);
     }
     return out;
-}
-
-uint8_t protoNumber(const std::string& proto) {
-    return proto == "udp" ? IPPROTO_UDP : proto == "sctp" ? IPPROTO_SCTP : IPPROTO_TCP;
-}
-
-/// The map element key of a mapping: [hostIP .] proto . hostPort, in pm4/pm6 or pm4ip/pm6ip.
-nat::Element mappingKey(const Mapping& m, Family family) {
-    net::ConcatBuilder key;
-    if (m.hostIP) key.addr(*m.hostIP);
-    key.proto(protoNumber(m.protocol)).port(uint16_t(m.hostPort));
-    std::string fam = family == Family::V4 ? "4" : "6";
-    return {.set = "pm" + fam + (m.hostIP ? "ip" : ""), .key = key.bytes()};
-}
-
-/// What ADD installs: the mappings (must be new: another owner's host port is a conflict), the
-/// SNAT entries (shared keys are fine) and, for a family with conditions, each mapping's key in
-/// the config's condition set and in pmc4/pmc6[ip] (see nft_conditions.cpp).
-net::SetChanges plan(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner,
-                     const CondObjects& cond) {
-    net::SetChanges p;
-    for (const auto& ip : ips) {
-        const bool v4 = ip.family() == Family::V4;
-        const bool conditioned = !(v4 ? cond.set4 : cond.set6).empty();
-        bool mapped = false;
-        for (const auto& m : c.mappings) {
-            if (!m.applies(ip.family())) continue;
-            mapped = true;
-            nat::Element e = mappingKey(m, ip.family());
-            if (conditioned) {
-                const std::string& own =
-                    m.hostIP ? (v4 ? cond.set4ip : cond.set6ip) : (v4 ? cond.set4 : cond.set6);
-                p.add.push_back({.set = own, .key = e.key, .comment = owner});
-                p.add.push_back({.set = "pmc" + e.set.substr(2), .key = e.key, .comment = owner});
-            }
-            e.data =
-                net::ConcatBuilder().addr(ip.address()).port(uint16_t(m.containerPort)).bytes();
-            e.comment = owner;
-            p.create.push_back(std::move(e));
-        }
-        if (!mapped || !(c.snat || c.masqAll)) continue;
-        // Source range . container address: hairpin (own subnet) or everything (masqAll).
-        IpPrefix src = c.masqAll ? IpPrefix(ip.address(), 0).masked() : ip.masked();
-        p.add.push_back({.set = std::string("pmsnat") + (v4 ? "4" : "6"),
-                         .key = net::ConcatBuilder().addr(src.network()).addr(ip.address()).bytes(),
-                         .keyEnd = net::ConcatBuilder().addr(src.last()).addr(ip.address()).bytes(),
-                         .comment = owner});
-    }
-    return p;
-}
-
-// Removes the attachment's elements; with the mappings and prevResult of the DEL, found by key.
-Status removeOwned(const cni::CmdArgs& args, const Expected<Config>& c, const std::string& owner) {
-    std::vector<nat::Element> expected;
-    if (c && args.conf.prevResult) {
-        net::SetChanges p = plan(*c, containerIps(args, *args.conf.prevResult), owner,
-                                 condObjects(*c, args.conf.name));
-        expected = std::move(p.create);
-        expected.insert(expected.end(), p.add.begin(), p.add.end());
-    }
-    return nat::removeOwned(portSets(c, args.conf.name), owner, expected,
-                            "remove port mappings of " + owner);
-}
-
-// Explains an EEXIST from creating the mappings: which mapping, and who owns it.
-Error conflict(const Config& c, const std::vector<IpPrefix>& ips, const Error& original) {
-    for (const auto& ip : ips)
-        for (const auto& m : c.mappings) {
-            if (!m.applies(ip.family())) continue;
-            auto owner =
-                net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())});
-            if (owner && !owner->empty())
-                return Error{Code::Conflict,
-                             "host port " + m.text() + " is already mapped by " +
-                                 (*owner)[0].comment,
-                             original.details, EEXIST};
-        }
-    return original;
 }
 
 // Connections from the host to 127.0.0.1:hostPort must be routable to the container network.
@@ -172,78 +76,20 @@ nat::ipt::PortmapSpec iptSpec(const Config& c, const std::vector<IpPrefix>& ips)
     return spec;
 }
 
-// A host port mapped by another owner in table inet tether: its conflict error. Used by the
-// iptables backend, so a port is not mapped twice across backends.
-Status refuseNftTaken(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
-    for (const auto& ip : ips)
-        for (const auto& m : c.mappings) {
-            if (!m.applies(ip.family())) continue;
-            auto have =
-                net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())});
-            if (have && !have->empty() && (*have)[0].comment != owner)
-                return std::unexpected(
-                    Error{Code::Conflict,
-                          "host port " + m.text() + " is already mapped by " + (*have)[0].comment,
-                          {},
-                          EEXIST});
-        }
-    return {};
+nat::ConditionSets conditionSets(const CondObjects& o) {
+    return {.set4 = o.set4, .set4ip = o.set4ip, .set6 = o.set6, .set6ip = o.set6ip};
 }
 
-// Adds the mappings with the iptables backend (nat/ipt_nat.hpp).
-Status addIptables(const Config& c, const std::vector<IpPrefix>& ips, const std::string& owner) {
-    TRY(refuseNftTaken(c, ips, owner));
-    return nat::ipt::addPortmap(owner, iptSpec(c, ips));
-}
-
-// Whether the attachment has elements already (a repeated ADD, maybe with other mappings): its
-// SNAT-after-DNAT keys — each container address with its subnet (snat) or with 0/0 (masqAll) —
-// are looked up by key, a few requests, so a first ADD does not depend on how many containers
-// exist. (An earlier ADD with neither snat nor masqAll left no such key: then only a mapping it
-// shares with this ADD is found, by the EEXIST below.)
-Expected<bool> hasOwnElements(const std::vector<IpPrefix>& ips, const std::string& owner) {
-    std::vector<nat::Element> keys;
-    for (const auto& ip : ips)
-        for (const IpPrefix& src : {ip.masked(), IpPrefix(ip.address(), 0).masked()})
-            keys.push_back(
-                {.set = std::string("pmsnat") + (ip.family() == Family::V4 ? "4" : "6"),
-                 .key = net::ConcatBuilder().addr(src.network()).addr(ip.address()).bytes(),
-                 .keyEnd = net::ConcatBuilder().addr(src.last()).addr(ip.address()).bytes()});
-    auto held = net::getSetElements(NFPROTO_INET, nat::kTableName, keys);
-    if (!held)
-        return held.error().errnum == ENOENT ? Expected<bool>(false)
-                                             : std::unexpected(held.error());
-    for (const auto& e : *held)
-        if (e.comment == owner) return true;
-    return false;
-}
-
-// Adds the mappings to table inet tether in one transaction: either every element is installed
-// or none. Creates the config's condition objects when a set is missing. A repeated ADD of the
-// same attachment replaces everything the attachment had (in the same transaction); a key held
-// by another owner is the conflict.
-Status addNftables(const Config& c, const std::vector<IpPrefix>& ips, const std::string& network,
-                   const std::string& owner) {
-    TRY(nat::ensureTable());
+// The request for either backend: the mappings of `c` for the container addresses `ips`; the
+// nftables condition objects are created on first use. `c` and `network` must outlive it.
+nat::PortmapRequest request(const Config& c, const std::vector<IpPrefix>& ips,
+                            const std::string& network) {
     const CondObjects cond = condObjects(c, network);
-    net::SetChanges changes = plan(c, ips, owner, cond);
-    const std::string what = "add port mappings for " + owner;
-    if (TRY(hasOwnElements(ips, owner)))
-        changes.del = TRY(nat::ownedElements(portSets(c, network), owner));
-    auto st = nat::commit(changes, what);
-    if (!st && st.error().errnum == ENOENT && !cond.chain.empty()) {
-        TRY(ensureCondObjects(c, network));
-        st = nat::commit(changes, what);
-    }
-    if (!st && st.error().errnum == EEXIST) {
-        auto held = TRY(net::getSetElements(NFPROTO_INET, nat::kTableName, changes.create));
-        for (const auto& e : held)
-            if (e.comment != owner) return std::unexpected(conflict(c, ips, st.error()));
-        changes.del = TRY(nat::ownedElements(portSets(c, network), owner));
-        st = nat::commit(changes, what);
-    }
-    if (!st && st.error().errnum == EEXIST) return std::unexpected(conflict(c, ips, st.error()));
-    return st;
+    nat::PortmapRequest req{
+        .spec = iptSpec(c, ips), .cond = conditionSets(cond), .createConditions = {}};
+    if (!cond.chain.empty())
+        req.createConditions = [&c, &network] { return ensureCondObjects(c, network); };
+    return req;
 }
 
 } // namespace
@@ -257,12 +103,12 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto ips = containerIps(args, prev);
     if (ips.empty()) return prev; // no address on CNI_IFNAME: nothing to map (as the reference)
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
-    if (TRY(chooseBackend(c)) == nat::Backend::Iptables) {
-        TRY(addIptables(c, ips, owner));
-    } else {
-        TRY(nat::ipt::refuseTaken(owner, iptSpec(c, ips))); // mapped with iptables by another
-        TRY(addNftables(c, ips, args.conf.name, owner));
-    }
+    const nat::Backend kind = TRY(chooseBackend(c));
+    const nat::Backend other =
+        kind == nat::Backend::Iptables ? nat::Backend::Nftables : nat::Backend::Iptables;
+    const nat::PortmapRequest req = request(c, ips, args.conf.name);
+    TRY(nat::backendFor(other).refuseTaken(owner, req)); // a host port is mapped once, anywhere
+    TRY(nat::backendFor(kind).addPortmap(owner, req));
     if (c.snat) allowLocalnet(prev);
     forgetUdpFlows(c);
     return prev;
@@ -272,9 +118,17 @@ Status cmdDel(const cni::CmdArgs& args) {
     // Both backends, whatever the config names now (it may have named the other one at ADD);
     // iptables is only exec'ed when one of the attachment's chains exists.
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
-    Status ipt = nat::ipt::remove(nat::ipt::Kind::Portmap, owner);
     auto c = parseConfig(args);
-    Status nft = removeOwned(args, c, owner);
+    // What DEL knows of the ADD: the mappings (config) and addresses (prevResult), to find the
+    // nftables elements by key; the condition sets of the config. A bad config: nothing known.
+    nat::PortmapRequest known;
+    if (c)
+        known = request(*c,
+                        args.conf.prevResult ? containerIps(args, *args.conf.prevResult)
+                                             : std::vector<IpPrefix>{},
+                        args.conf.name);
+    Status ipt = nat::backendFor(nat::Backend::Iptables).removePortmap(owner, known);
+    Status nft = nat::backendFor(nat::Backend::Nftables).removePortmap(owner, known);
     TRY(ipt);
     TRY(nft);
     if (c) forgetUdpFlows(*c);
@@ -287,18 +141,9 @@ Status cmdCheck(const cni::CmdArgs& args) {
         return fail(Code::InvalidConfig, "portmap CHECK requires a prevResult");
     if (c.mappings.empty()) return {};
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
-    if (TRY(chooseBackend(c)) == nat::Backend::Iptables)
-        return nat::ipt::checkPortmap(owner, iptSpec(c, containerIps(args, *args.conf.prevResult)));
-    for (const auto& ip : containerIps(args, *args.conf.prevResult))
-        for (const auto& m : c.mappings) {
-            if (!m.applies(ip.family())) continue;
-            auto have = TRY(
-                net::getSetElements(NFPROTO_INET, nat::kTableName, {mappingKey(m, ip.family())}));
-            if (have.empty() || have[0].comment != owner)
-                return fail(Code::Internal,
-                            "port mapping " + m.text() + " of " + owner + " is missing");
-        }
-    return {};
+    const auto ips = containerIps(args, *args.conf.prevResult);
+    return nat::backendFor(TRY(chooseBackend(c)))
+        .checkPortmap(owner, request(c, ips, args.conf.name));
 }
 
 Status cmdGc(const cni::CmdArgs& args) {
@@ -306,17 +151,11 @@ Status cmdGc(const cni::CmdArgs& args) {
     std::vector<std::string> keep;
     for (const auto& [cid, ifname] : valid)
         keep.push_back(nat::ownerTag(args.conf.name, cid, ifname));
-    TRY(nat::ipt::gc(nat::ipt::Kind::Portmap, args.conf.name, keep));
-    auto all = TRY(nat::listElements(portSets(parseConfig(args), args.conf.name)));
-    std::vector<nat::Element> stale;
-    for (auto& e : all) {
-        if (!e.comment.starts_with(nat::networkPrefix(args.conf.name))) continue;
-        bool ok = false;
-        for (const auto& k : keep)
-            ok = ok || k == e.comment;
-        if (!ok) stale.push_back(std::move(e));
-    }
-    return nat::commit({.del = std::move(stale)}, "gc port mappings of network " + args.conf.name);
+    TRY(nat::backendFor(nat::Backend::Iptables).gcPortmap(args.conf.name, keep, {}));
+    auto c = parseConfig(args);
+    const nat::ConditionSets cond =
+        c ? conditionSets(condObjects(*c, args.conf.name)) : nat::ConditionSets{};
+    return nat::backendFor(nat::Backend::Nftables).gcPortmap(args.conf.name, keep, cond);
 }
 
 cni::PluginFuncs pluginFuncs() {

@@ -5,7 +5,7 @@
 #include "cni/invoke.hpp"
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
-#include "plugins/iface/conf_fields.hpp"
+#include "cni/conf_fields.hpp"
 #include "plugins/tap/tap.hpp"
 
 namespace tether::tap {
@@ -30,7 +30,7 @@ const nlohmann::json* anyCase(const nlohmann::json& obj, std::string_view key) {
 
 Expected<std::optional<uint32_t>> idField(const nlohmann::json& raw, std::string_view key) {
     if (!raw.contains(key) || raw[std::string(key)].is_null()) return std::nullopt;
-    return uint32_t(TRY(plugin::intField(raw, key, 0, 0, kMaxId)));
+    return uint32_t(TRY(cni::fields::intField(raw, key, 0, 0, kMaxId)));
 }
 
 } // namespace
@@ -38,8 +38,8 @@ Expected<std::optional<uint32_t>> idField(const nlohmann::json& raw, std::string
 Expected<Config> parseConfig(const cni::CmdArgs& args) {
     const nlohmann::json& raw = args.conf.raw;
     Config c;
-    c.multiQueue = TRY(plugin::boolField(raw, "multiQueue"));
-    c.mtu = TRY(plugin::intField(raw, "mtu", 0, INT32_MIN, INT32_MAX));
+    c.multiQueue = TRY(cni::fields::boolField(raw, "multiQueue"));
+    c.mtu = TRY(cni::fields::intField(raw, "mtu", 0, INT32_MIN, INT32_MAX));
     if (c.mtu != 0 && (c.mtu < 68 || c.mtu > 65535))
         return fail(Code::InvalidConfig,
                     "invalid mtu " + std::to_string(c.mtu) + ": must be 0 or between 68 and 65535");

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "base/error_list.hpp"
+#include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
 #include "cni/version.hpp"
 #include "libnet/link.hpp"
@@ -10,7 +12,6 @@
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
 #include "plugins/iface/teardown.hpp"
-#include "plugins/iface/undo.hpp"
 
 namespace tether::tap {
 
@@ -53,7 +54,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         return fail(Code::Conflict,
                     "interface " + args.ifname + " already exists in " + args.netns);
 
-    plugin::UndoStack undo;
+    UndoStack undo;
     std::optional<plugin::PendingIpamAdd> ipam; // after `undo`: released first on failure
     if (l3) ipam.emplace(args);
     TRY(net::createTap(cns, {.name = args.ifname,
@@ -92,7 +93,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 
 Status cmdDel(const cni::CmdArgs& args) {
     // Only `ipam` matters: a config that no longer validates must not keep lease and device.
-    plugin::ErrorCollector errors;
+    ErrorList errors;
     if (!args.conf.ipamType.empty())
         errors.add(cni::delegateDel(args.conf.ipamType, args.stdinData));
     errors.add(plugin::deleteContainerLink(args));

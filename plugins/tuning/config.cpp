@@ -7,9 +7,9 @@
 #include <set>
 
 #include "cni/args.hpp"
+#include "cni/conf_fields.hpp"
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
-#include "plugins/iface/conf_fields.hpp"
 #include "plugins/tuning/tuning.hpp"
 
 namespace tether::tuning {
@@ -147,17 +147,17 @@ Status linkKeys(Config& c, const json& obj, const std::string& prefix) {
     auto label = [&](const char* k) { return prefix.empty() ? std::string(k) : prefix + "." + k; };
     if (auto mac = TRY(fields::optString(obj, "mac", prefix)); mac && !mac->empty())
         c.mac = TRY(macField(*mac, label("mac")));
-    if (fields::get(obj, "promisc")) c.promisc = TRY(plugin::boolField(obj, "promisc"));
+    if (fields::get(obj, "promisc")) c.promisc = TRY(cni::fields::boolField(obj, "promisc"));
     if (fields::get(obj, "mtu")) {
-        auto mtu = TRY(plugin::intField(obj, "mtu", 0, 0, 65535));
+        auto mtu = TRY(cni::fields::intField(obj, "mtu", 0, 0, 65535));
         if (mtu > 0 && mtu < 68)
             return fail(Code::InvalidConfig,
                         "invalid " + label("mtu") + " " + std::to_string(mtu) + ": below 68");
         c.mtu = mtu ? std::optional<uint32_t>(uint32_t(mtu)) : std::nullopt;
     }
     if (fields::get(obj, "txQLen"))
-        c.txQLen = uint32_t(TRY(plugin::intField(obj, "txQLen", 0, 0, 4294967295LL)));
-    if (fields::get(obj, "allmulti")) c.allmulti = TRY(plugin::boolField(obj, "allmulti"));
+        c.txQLen = uint32_t(TRY(cni::fields::intField(obj, "txQLen", 0, 0, 4294967295LL)));
+    if (fields::get(obj, "allmulti")) c.allmulti = TRY(cni::fields::boolField(obj, "allmulti"));
     return {};
 }
 

@@ -9,12 +9,13 @@
 
 #include <cstring>
 
+#include "base/error_list.hpp"
+#include "base/undo_stack.hpp"
 #include "libnet/link.hpp"
 #include "libnet/link_extra.hpp"
 #include "libnet/sysctl.hpp"
 #include "plugins/iface/nat.hpp"
 #include "plugins/iface/teardown.hpp"
-#include "plugins/iface/undo.hpp"
 #include "plugins/tuning/state.hpp"
 
 namespace tether::tuning {
@@ -68,7 +69,7 @@ Saved originals(const cni::CmdArgs& args, const Config& c, const net::LinkTuning
 
 // Applies the link changes of `c`, pushing the reversal of each.
 Status applyLink(net::NetlinkSocket& sock, int index, const Config& c, const net::LinkTuning& orig,
-                 plugin::UndoStack& undo) {
+                 UndoStack& undo) {
     if (!c.mac.empty()) {
         TRY(net::setLinkMac(sock, index, c.mac));
         undo.push([&sock, index, m = orig.mac] { (void)net::setLinkMac(sock, index, m); });
@@ -95,7 +96,7 @@ Status applyLink(net::NetlinkSocket& sock, int index, const Config& c, const net
 
 // Puts back what a state file recorded; every step runs, failures are collected.
 Status restore(const net::Netns& ns, net::NetlinkSocket& sock, int index, const Saved& s) {
-    plugin::ErrorCollector errors;
+    ErrorList errors;
     auto wrap = [](Status st, const std::string& what) -> Status {
         if (!st) return std::unexpected(std::move(st).error().wrap(what));
         return {};
@@ -131,7 +132,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto values = TRY(net::inNetns(ns, [&] { return readAll(c.sysctls); }));
 
     const std::string file = backupPath(c.dataDir, args.containerId, args.ifname);
-    plugin::UndoStack undo;
+    UndoStack undo;
     // A repeated ADD of the same attachment keeps the values saved by the first one: those are
     // the originals DEL must put back, not the values the first ADD set.
     auto earlier = readSaved(file);
@@ -216,7 +217,7 @@ Status cmdGc(const cni::CmdArgs& args) {
     auto valid = plugin::validAttachments(args.conf.raw);
     DIR* dir = ::opendir(dataDir.c_str());
     if (!dir) return {}; // nothing saved yet
-    plugin::ErrorCollector errors;
+    ErrorList errors;
     while (dirent* e = ::readdir(dir)) {
         std::string name = e->d_name;
         if (name.starts_with(".") || !name.ends_with(".json")) continue;

@@ -1,5 +1,6 @@
 #include <cerrno>
 
+#include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/addr.hpp"
 #include "libnet/link.hpp"
@@ -8,7 +9,6 @@
 #include "libnet/veth.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
-#include "plugins/iface/undo.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace tether::veth {
@@ -60,7 +60,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto cns = TRY(net::Netns::open(args.netns));
     auto host = TRY(net::NetlinkSocket::open());
     auto csock = TRY(net::NetlinkSocket::openIn(cns));
-    plugin::UndoStack undo;
+    UndoStack undo;
     // IPAM is another process: it runs while the veth is created. Declared after `undo`, it is
     // destroyed first: a lease granted to an ADD that fails is released.
     plugin::PendingIpamAdd ipam(args);

@@ -1,7 +1,7 @@
+#include "cni/conf_fields.hpp"
 #include "cni/invoke.hpp"
 #include "cni/json_fields.hpp"
 #include "nat/backend.hpp"
-#include "plugins/iface/conf_fields.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace tether::veth {
@@ -12,12 +12,12 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     if (args.conf.ipamType.empty())
         return fail(Code::InvalidConfig,
                     "ipam must be specified (the veth plugin needs addresses)");
-    c.nat.ipMasq = TRY(plugin::boolField(raw, "ipMasq"));
+    c.nat.ipMasq = TRY(cni::fields::boolField(raw, "ipMasq"));
     if (auto b = TRY(cni::fields::optString(raw, "ipMasqBackend", ""))) c.nat.backend = *b;
     TRY(nat::parseBackend(c.nat.backend, "ipMasqBackend"));
     if (c.nat.ipMasq && !plugin::natAvailable())
         return fail(Code::UnsupportedField, "unsupported field ipMasq: true (built without NAT)");
-    c.mtu = uint32_t(TRY(plugin::intField(raw, "mtu", 0, 0, 65535)));
+    c.mtu = uint32_t(TRY(cni::fields::intField(raw, "mtu", 0, 0, 65535)));
     if (c.mtu != 0 && c.mtu < 68)
         return fail(Code::InvalidConfig,
                     "invalid mtu " + std::to_string(c.mtu) +

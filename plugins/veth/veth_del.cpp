@@ -1,6 +1,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/error_list.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
@@ -29,7 +30,7 @@ Status cmdDel(const cni::CmdArgs& args) {
     });
     Status link = plugin::deleteContainerLink(args);
     side.join();
-    plugin::ErrorCollector errors;
+    ErrorList errors;
     for (const auto& st : hostSide)
         errors.add(st);
     errors.add(link);

@@ -1,6 +1,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/error_list.hpp"
 #include "libnet/netns.hpp"
 #include "runtime/launcher/cgroup.hpp"
 #include "runtime/launcher/container.hpp"
@@ -20,10 +21,8 @@ TeardownOrder teardownOrder() {
 Status teardownContainer(const LauncherPaths& paths, nlohmann::json& state, bool removeStateDir) {
     std::string id = state.value("id", "");
     StateLock lock(paths, id);
-    std::string errors;
-    auto note = [&](const Status& st, const std::string& what) {
-        if (!st) errors += (errors.empty() ? "" : "; ") + what + ": " + st.error().text();
-    };
+    ErrorList errors;
+    auto note = [&](const Status& st, const std::string& what) { errors.add(st, what); };
     std::optional<Cgroup> cg;
     if (state.contains("cgroup")) {
         cg = Cgroup::fromJson(state["cgroup"]);
@@ -62,8 +61,7 @@ Status teardownContainer(const LauncherPaths& paths, nlohmann::json& state, bool
         state.erase("cgroup");
         note(writeState(paths, id, state), "write state");
     }
-    if (!errors.empty()) return fail(Code::Internal, errors);
-    return {};
+    return errors.result();
 }
 
 } // namespace tether::rt

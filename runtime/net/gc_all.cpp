@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "base/error_list.hpp"
 #include "runtime/net/net_ops.hpp"
 #include "runtime/net/result_cache.hpp"
 
@@ -50,7 +51,7 @@ Expected<std::vector<std::string>> gcAllNetworks(const NetPaths& paths) {
         }
     }
 
-    std::string errors;
+    ErrorList errors;
     for (const auto& list : lists) {
         std::vector<std::pair<std::string, std::string>> valid;
         size_t stale = 0;
@@ -69,9 +70,9 @@ Expected<std::vector<std::string>> gcAllNetworks(const NetPaths& paths) {
         report.push_back("network " + list.name + ": " + std::to_string(stale) +
                          " stale attachment(s) removed, " + std::to_string(valid.size()) + " kept" +
                          (st ? "" : " (" + st.error().text() + ")"));
-        if (!st) errors += (errors.empty() ? "" : "; ") + list.name + ": " + st.error().text();
+        errors.add(st, list.name);
     }
-    if (!errors.empty()) return fail(Code::Internal, "gc --all: " + errors);
+    TRY(errors.result("gc --all"));
     return report;
 }
 

@@ -1,4 +1,4 @@
-// Small typed readers for plugin config keys the cni::fields helpers do not cover (booleans,
+// Typed readers for plugin config keys that json_fields.hpp does not cover (booleans,
 // bounded integers), with errors naming the key.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 #include "base/error.hpp"
 
-namespace tether::plugin {
+namespace tether::cni::fields {
 
 /// The boolean at `key` (exact, then case-insensitive), `def` when absent or null.
 /// A non-boolean is code 6 "<key> must be a boolean".
@@ -20,4 +20,4 @@ Expected<bool> boolField(const nlohmann::json& obj, std::string_view key, bool d
 Expected<int64_t> intField(const nlohmann::json& obj, std::string_view key, int64_t def, int64_t lo,
                            int64_t hi);
 
-} // namespace tether::plugin
+} // namespace tether::cni::fields

@@ -1,0 +1,253 @@
+#include "nat/nft_backend.hpp"
+
+#include <cerrno>
+
+#include <netinet/in.h>
+
+#include "nat/nat_table.hpp"
+
+namespace tether::nat {
+
+using net::Family;
+using net::IpPrefix;
+using net::SetElem;
+
+namespace {
+
+const std::vector<std::string> kMasqSets = {"masq4", "masq6", "nomasq4", "nomasq6"};
+const std::vector<std::string> kPortSets = {"pm4",     "pm4ip", "pm6",    "pm6ip", "pmsnat4",
+                                            "pmsnat6", "pmc4",  "pmc4ip", "pmc6",  "pmc6ip"};
+
+bool applies(const ipt::PortMap& m, Family f) {
+    return !m.family || *m.family == f;
+}
+
+uint8_t protoNumber(const std::string& proto) {
+    return proto == "udp" ? IPPROTO_UDP : proto == "sctp" ? IPPROTO_SCTP : IPPROTO_TCP;
+}
+
+bool kept(const std::vector<std::string>& keep, const std::string& owner) {
+    for (const auto& k : keep)
+        if (k == owner) return true;
+    return false;
+}
+
+} // namespace
+
+std::vector<std::string> ConditionSets::names() const {
+    std::vector<std::string> out;
+    for (const auto* s : {&set4, &set4ip, &set6, &set6ip})
+        if (!s->empty()) out.push_back(*s);
+    return out;
+}
+
+std::vector<SetElem> masqElements(const std::vector<IpPrefix>& ips, const std::string& owner) {
+    std::vector<SetElem> out;
+    for (const auto& p : ips) {
+        std::string fam = p.family() == Family::V4 ? "4" : "6";
+        out.push_back({.set = "masq" + fam,
+                       .key = net::ConcatBuilder().addr(p.address()).bytes(),
+                       .comment = owner});
+        out.push_back({.set = "nomasq" + fam,
+                       .key = net::ConcatBuilder().addr(p.address()).addr(p.network()).bytes(),
+                       .keyEnd = net::ConcatBuilder().addr(p.address()).addr(p.last()).bytes(),
+                       .comment = owner});
+    }
+    return out;
+}
+
+SetElem mappingKey(const ipt::PortMap& m, Family family) {
+    net::ConcatBuilder key;
+    if (m.hostIP) key.addr(*m.hostIP);
+    key.proto(protoNumber(m.protocol)).port(uint16_t(m.hostPort));
+    std::string fam = family == Family::V4 ? "4" : "6";
+    return {.set = "pm" + fam + (m.hostIP ? "ip" : ""), .key = key.bytes()};
+}
+
+net::SetChanges portmapPlan(const PortmapRequest& req, const std::string& owner) {
+    const ipt::PortmapSpec& c = req.spec;
+    const ConditionSets& cond = req.cond;
+    net::SetChanges p;
+    for (const auto& ip : c.ips) {
+        const bool v4 = ip.family() == Family::V4;
+        const bool conditioned = !(v4 ? cond.set4 : cond.set6).empty();
+        bool mapped = false;
+        for (const auto& m : c.mappings) {
+            if (!applies(m, ip.family())) continue;
+            mapped = true;
+            SetElem e = mappingKey(m, ip.family());
+            if (conditioned) {
+                // The key in the config's own condition set, and in pmc4/pmc6[ip] (which
+                // sends the mapping through the condition chain: docs/nftables.md).
+                const std::string& own =
+                    m.hostIP ? (v4 ? cond.set4ip : cond.set6ip) : (v4 ? cond.set4 : cond.set6);
+                p.add.push_back({.set = own, .key = e.key, .comment = owner});
+                p.add.push_back({.set = "pmc" + e.set.substr(2), .key = e.key, .comment = owner});
+            }
+            e.data =
+                net::ConcatBuilder().addr(ip.address()).port(uint16_t(m.containerPort)).bytes();
+            e.comment = owner;
+            p.create.push_back(std::move(e));
+        }
+        if (!mapped || !(c.snat || c.masqAll)) continue;
+        // Source range . container address: hairpin (own subnet) or everything (masqAll).
+        IpPrefix src = c.masqAll ? IpPrefix(ip.address(), 0).masked() : ip.masked();
+        p.add.push_back({.set = std::string("pmsnat") + (v4 ? "4" : "6"),
+                         .key = net::ConcatBuilder().addr(src.network()).addr(ip.address()).bytes(),
+                         .keyEnd = net::ConcatBuilder().addr(src.last()).addr(ip.address()).bytes(),
+                         .comment = owner});
+    }
+    return p;
+}
+
+std::vector<std::string> portmapSets(const ConditionSets& cond) {
+    std::vector<std::string> sets = kPortSets;
+    for (auto& s : cond.names())
+        sets.push_back(std::move(s));
+    return sets;
+}
+
+Status NftBackend::removeOwned(const std::vector<std::string>& sets, const std::string& owner,
+                               const std::vector<SetElem>& expected, std::string_view what) {
+    if (!expected.empty()) {
+        auto found = store_.get(expected);
+        if (!found && found.error().errnum == ENOENT) return {}; // no table: nothing of ours
+        bool allOwned = found && found->size() == expected.size();
+        for (size_t i = 0; allOwned && i < found->size(); ++i)
+            allOwned = (*found)[i].comment == owner;
+        // Deleted by the keys as ADD made them (an interval element by its start and end).
+        if (allOwned && store_.commit({.del = expected}, what)) return {};
+    }
+    std::vector<SetElem> mine;
+    for (auto& e : TRY(store_.list(sets)))
+        if (e.comment == owner) mine.push_back(std::move(e));
+    return store_.commit({.del = std::move(mine)}, what);
+}
+
+Status NftBackend::sweep(const std::vector<std::string>& sets, const std::string& network,
+                         const std::vector<std::string>& keep, std::string_view what) {
+    std::vector<SetElem> stale;
+    for (auto& e : TRY(store_.list(sets)))
+        if (e.comment.starts_with(networkPrefix(network)) && !kept(keep, e.comment))
+            stale.push_back(std::move(e));
+    return store_.commit({.del = std::move(stale)}, what);
+}
+
+Status NftBackend::addMasq(const std::string& owner, const std::vector<IpPrefix>& ips) {
+    TRY(store_.ensure());
+    return store_.commit({.add = masqElements(ips, owner)}, "add masquerade for " + owner);
+}
+
+Status NftBackend::removeMasq(const std::string& owner, const std::vector<IpPrefix>& ips) {
+    return removeOwned(kMasqSets, owner, masqElements(ips, owner), "remove masquerade of " + owner);
+}
+
+Status NftBackend::checkMasq(const std::string& owner, const std::vector<IpPrefix>& ips) {
+    for (const auto& p : ips) {
+        SetElem want{.set = p.family() == Family::V4 ? "masq4" : "masq6",
+                     .key = net::ConcatBuilder().addr(p.address()).bytes()};
+        auto have = TRY(store_.get({want}));
+        if (have.empty() || have[0].comment != owner)
+            return fail(Code::Internal, "masquerade entry for " + p.address().str() + " (" + owner +
+                                            ") missing from table inet tether");
+    }
+    return {};
+}
+
+Status NftBackend::gcMasq(const std::string& network, const std::vector<std::string>& keep) {
+    return sweep(kMasqSets, network, keep, "gc masquerade of network " + network);
+}
+
+Status NftBackend::taken(const PortmapRequest& req, const std::string& owner,
+                         const Error* original) {
+    for (const auto& ip : req.spec.ips)
+        for (const auto& m : req.spec.mappings) {
+            if (!applies(m, ip.family())) continue;
+            auto have = store_.get({mappingKey(m, ip.family())});
+            if (have && !have->empty() && (*have)[0].comment != owner)
+                return std::unexpected(
+                    Error{Code::Conflict,
+                          "host port " + m.text() + " is already mapped by " + (*have)[0].comment,
+                          original ? original->details : std::string(), EEXIST});
+        }
+    if (original) return std::unexpected(*original);
+    return {};
+}
+
+Status NftBackend::refuseTaken(const std::string& owner, const PortmapRequest& req) {
+    return taken(req, owner, nullptr);
+}
+
+Expected<bool> NftBackend::hasOwnElements(const PortmapRequest& req, const std::string& owner) {
+    std::vector<SetElem> keys;
+    for (const auto& ip : req.spec.ips)
+        for (const IpPrefix& src : {ip.masked(), IpPrefix(ip.address(), 0).masked()})
+            keys.push_back(
+                {.set = std::string("pmsnat") + (ip.family() == Family::V4 ? "4" : "6"),
+                 .key = net::ConcatBuilder().addr(src.network()).addr(ip.address()).bytes(),
+                 .keyEnd = net::ConcatBuilder().addr(src.last()).addr(ip.address()).bytes()});
+    auto held = store_.get(keys);
+    if (!held)
+        return held.error().errnum == ENOENT ? Expected<bool>(false)
+                                             : std::unexpected(held.error());
+    for (const auto& e : *held)
+        if (e.comment == owner) return true;
+    return false;
+}
+
+Status NftBackend::addPortmap(const std::string& owner, const PortmapRequest& req) {
+    TRY(store_.ensure());
+    net::SetChanges changes = portmapPlan(req, owner);
+    const std::string what = "add port mappings for " + owner;
+    // A repeated ADD of the attachment, maybe with other mappings: everything it had goes in
+    // the same transaction. Found by its SNAT-after-DNAT keys (a few lookups, whatever the
+    // number of containers); an earlier ADD that made no such key (neither snat nor masqAll) is
+    // only found through a mapping it shares with this one, by the EEXIST below.
+    if (TRY(hasOwnElements(req, owner)))
+        for (auto& e : TRY(store_.list(portmapSets(req.cond))))
+            if (e.comment == owner) changes.del.push_back(std::move(e));
+    auto st = store_.commit(changes, what);
+    if (!st && st.error().errnum == ENOENT && req.createConditions) {
+        TRY(req.createConditions());
+        st = store_.commit(changes, what);
+    }
+    if (!st && st.error().errnum == EEXIST) {
+        // Held by this attachment only (a repeated ADD): replace everything it had, in the same
+        // transaction. Held by another owner: the conflict, nothing changed.
+        auto held = TRY(store_.get(changes.create));
+        for (const auto& e : held)
+            if (e.comment != owner) return taken(req, owner, &st.error());
+        for (auto& e : TRY(store_.list(portmapSets(req.cond))))
+            if (e.comment == owner) changes.del.push_back(std::move(e));
+        st = store_.commit(changes, what);
+    }
+    if (!st && st.error().errnum == EEXIST) return taken(req, owner, &st.error());
+    return st;
+}
+
+Status NftBackend::removePortmap(const std::string& owner, const PortmapRequest& known) {
+    net::SetChanges p = portmapPlan(known, owner);
+    std::vector<SetElem> expected = std::move(p.create);
+    expected.insert(expected.end(), p.add.begin(), p.add.end());
+    return removeOwned(portmapSets(known.cond), owner, expected,
+                       "remove port mappings of " + owner);
+}
+
+Status NftBackend::checkPortmap(const std::string& owner, const PortmapRequest& req) {
+    for (const auto& ip : req.spec.ips)
+        for (const auto& m : req.spec.mappings) {
+            if (!applies(m, ip.family())) continue;
+            auto have = TRY(store_.get({mappingKey(m, ip.family())}));
+            if (have.empty() || have[0].comment != owner)
+                return fail(Code::Internal,
+                            "port mapping " + m.text() + " of " + owner + " is missing");
+        }
+    return {};
+}
+
+Status NftBackend::gcPortmap(const std::string& network, const std::vector<std::string>& keep,
+                             const ConditionSets& cond) {
+    return sweep(portmapSets(cond), network, keep, "gc port mappings of network " + network);
+}
+
+} // namespace tether::nat
