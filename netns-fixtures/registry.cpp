@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "libnet/netns.hpp"
-#include "runtime/net/attach.hpp"
+#include "libcni/attach.hpp"
 
 namespace tether::fixture {
 

@@ -1,5 +1,5 @@
 // SHA-512 (FIPS 180-4), for the reference-compatible IFB device name. A copy of
-// runtime/net/sha512: plugins do not depend on the runtime.
+// libcni/sha512: plugins do not depend on the runtime side of CNI.
 #pragma once
 
 #include <string>

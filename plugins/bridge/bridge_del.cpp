@@ -2,8 +2,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/log.hpp"
 #include "cni/invoke.hpp"
-#include "plugins/iface/teardown.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
@@ -12,6 +12,7 @@
 #include "plugins/bridge/spoofcheck.hpp"
 #include "plugins/iface/nat.hpp"
 #include "plugins/iface/pending_ipam.hpp"
+#include "plugins/iface/teardown.hpp"
 
 namespace tether::bridge {
 
@@ -27,14 +28,18 @@ Status cmdDel(const cni::CmdArgs& args) {
         if (!args.conf.ipamType.empty())
             hostSide.push_back(cni::delegateDel(args.conf.ipamType, args.stdinData));
         if (c && c->macspoofchk)
-            hostSide.push_back(teardownSpoofCheck({.containerId = args.containerId, .ifname = args.ifname}));
+            hostSide.push_back(
+                teardownSpoofCheck({.containerId = args.containerId, .ifname = args.ifname}));
         if (c && c->ipMasq) hostSide.push_back(plugin::teardownNat(args, c->nat()));
     });
+    log::debug("deleting {} in {}; releasing lease ({}), NAT and spoof-check state", args.ifname,
+               args.netns.empty() ? "(no netns)" : args.netns, args.conf.ipamType);
     Status link = plugin::deleteContainerLink(args);
     side.join();
     plugin::ErrorCollector errors;
     errors.add(link);
-    for (const auto& st : hostSide) errors.add(st);
+    for (const auto& st : hostSide)
+        errors.add(st);
     return errors.result("DEL");
 }
 

@@ -17,9 +17,9 @@
 #include "plugins/loopback/loopback.hpp"
 #include "plugins/macvlan/macvlan.hpp"
 #include "plugins/portmap/portmap.hpp"
-#include "plugins/tuning/tuning.hpp"
 #include "plugins/sbr/sbr.hpp"
 #include "plugins/static/static_ipam.hpp"
+#include "plugins/tuning/tuning.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace {
@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
     }
     for (const auto& e : kPlugins)
         if (e.name == "host-local" || e.name == "static")
-            tether::cni::registerBuiltinPlugin(e.name, e.funcs(), {.about = e.about});
-    return tether::cni::pluginMain(entry->funcs(),
-                                   {.about = entry->about, .versions = entry->versions});
+            tether::cni::registerBuiltinPlugin(e.name, e.funcs(),
+                                               {.about = e.about, .name = e.name});
+    return tether::cni::pluginMain(
+        entry->funcs(), {.about = entry->about, .versions = entry->versions, .name = entry->name});
 }

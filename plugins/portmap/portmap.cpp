@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "base/log.hpp"
 #include "libnet/conntrack.hpp"
 #include <linux/netfilter.h>
 
@@ -227,15 +228,23 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     if (!args.conf.prevResult)
         return fail(Code::InvalidConfig, "must be called as chained plugin (no prevResult)");
     const cni::Result& prev = *args.conf.prevResult;
-    if (c.mappings.empty()) return prev; // nothing to do, touch nothing
+    if (c.mappings.empty()) {
+        log::debug("no port mappings: nothing to do");
+        return prev; // nothing to do, touch nothing
+    }
     auto ips = containerIps(args, prev);
-    if (ips.empty()) return prev; // no address on CNI_IFNAME: nothing to map (as the reference)
+    if (ips.empty()) {
+        log::debug("no address on {} in prevResult: nothing to map", args.ifname);
+        return prev; // no address on CNI_IFNAME: nothing to map (as the reference)
+    }
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
     if (TRY(chooseBackend(c)) == nat::Backend::Iptables) {
         TRY(addIptables(c, ips, owner));
+        log::debug("{} mapping(s) added with iptables (owner {})", c.mappings.size(), owner);
     } else {
         TRY(nat::ipt::refuseTaken(owner, iptSpec(c, ips))); // mapped with iptables by another
         TRY(addNftables(c, ips, args.conf.name, owner));
+        log::debug("{} mapping(s) added with nftables (owner {})", c.mappings.size(), owner);
     }
     if (c.snat) allowLocalnet(prev);
     forgetUdpFlows(c);
@@ -249,6 +258,9 @@ Status cmdDel(const cni::CmdArgs& args) {
     Status ipt = nat::ipt::remove(nat::ipt::Kind::Portmap, owner);
     auto c = parseConfig(args);
     Status nft = removeOwned(args, c, owner);
+    if (log::enabled(log::Level::Debug))
+        log::debug("mappings of owner {} removed (iptables: {}, nftables: {})", owner,
+                   ipt ? "ok" : ipt.error().text(), nft ? "ok" : nft.error().text());
     TRY(ipt);
     TRY(nft);
     if (c) forgetUdpFlows(*c);

@@ -1,13 +1,14 @@
 #include <thread>
 #include <vector>
 
+#include "base/log.hpp"
 #include "cni/invoke.hpp"
-#include "plugins/iface/teardown.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
+#include "plugins/iface/teardown.hpp"
 #include "plugins/veth/veth_plugin.hpp"
 
 namespace tether::veth {
@@ -23,10 +24,13 @@ Status cmdDel(const cni::CmdArgs& args) {
             hostSide.push_back(cni::delegateDel(args.conf.ipamType, args.stdinData));
         if (c && c->nat.ipMasq) hostSide.push_back(plugin::teardownNat(args, c->nat));
     });
+    log::debug("deleting {} in {}; releasing lease ({}) and NAT state", args.ifname,
+               args.netns.empty() ? "(no netns)" : args.netns, args.conf.ipamType);
     Status link = plugin::deleteContainerLink(args);
     side.join();
     plugin::ErrorCollector errors;
-    for (const auto& st : hostSide) errors.add(st);
+    for (const auto& st : hostSide)
+        errors.add(st);
     errors.add(link);
     return errors.result("DEL");
 }

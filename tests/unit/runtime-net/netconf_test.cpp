@@ -3,9 +3,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "runtime/net/list_exec.hpp"
-#include "runtime/net/netconf.hpp"
-#include "runtime/net/sha512.hpp"
+#include "libcni/list_exec.hpp"
+#include "libcni/netconf.hpp"
+#include "libcni/sha512.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace tether;

@@ -1,4 +1,4 @@
-#include "runtime/net/sha512.hpp"
+#include "libcni/sha512.hpp"
 
 #include <array>
 #include <cstdint>

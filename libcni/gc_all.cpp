@@ -1,4 +1,4 @@
-#include "runtime/net/gc_all.hpp"
+#include "libcni/gc_all.hpp"
 
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <map>
 
-#include "runtime/net/net_ops.hpp"
-#include "runtime/net/result_cache.hpp"
+#include "libcni/net_ops.hpp"
+#include "libcni/result_cache.hpp"
 
 namespace tether::rt {
 
