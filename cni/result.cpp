@@ -286,4 +286,14 @@ json dnsToJson(const Dns& d) {
     return j;
 }
 
+std::string addressList(const Result& r) {
+    std::string out;
+    for (const auto& ip : r.ips) {
+        if (!out.empty()) out += ", ";
+        out += ip.address;
+        if (!ip.gateway.empty()) out += " gw " + ip.gateway;
+    }
+    return out.empty() ? "no addresses" : out;
+}
+
 } // namespace tether::cni

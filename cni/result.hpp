@@ -15,22 +15,22 @@ namespace tether::cni {
 
 struct Interface {
     std::string name;
-    std::string mac;                 ///< empty = omitted
-    std::optional<unsigned> mtu;     ///< 1.1.0 only
-    std::string sandbox;             ///< netns path; empty = host
-    std::string socketPath;          ///< 1.1.0 only
-    std::string pciID;               ///< 1.1.0 only
+    std::string mac;             ///< empty = omitted
+    std::optional<unsigned> mtu; ///< 1.1.0 only
+    std::string sandbox;         ///< netns path; empty = host
+    std::string socketPath;      ///< 1.1.0 only
+    std::string pciID;           ///< 1.1.0 only
 };
 
 struct IpConfig {
-    std::string address;             ///< CIDR, e.g. "10.1.0.5/16"
-    std::string gateway;             ///< empty = omitted
-    std::optional<int> interface;    ///< index into interfaces; absent != 0
+    std::string address;          ///< CIDR, e.g. "10.1.0.5/16"
+    std::string gateway;          ///< empty = omitted
+    std::optional<int> interface; ///< index into interfaces; absent != 0
 };
 
 struct Route {
-    std::string dst;                 ///< CIDR
-    std::string gw;                  ///< empty = omitted
+    std::string dst;                                        ///< CIDR
+    std::string gw;                                         ///< empty = omitted
     std::optional<int> mtu, advmss, priority, table, scope; ///< 1.1.0 only
 };
 
@@ -45,7 +45,7 @@ struct Dns {
 };
 
 struct Result {
-    std::string cniVersion;          ///< version the result was read in (informational)
+    std::string cniVersion; ///< version the result was read in (informational)
     std::vector<Interface> interfaces;
     std::vector<IpConfig> ips;
     std::vector<Route> routes;
@@ -68,5 +68,8 @@ Expected<nlohmann::json> toJson(const Result& r, std::string_view version);
 /// Parses `dns` keys (nameservers/domain/search/options); code 6 on wrong types.
 Expected<Dns> parseDns(const nlohmann::json& j);
 nlohmann::json dnsToJson(const Dns& d);
+
+/// The result's addresses for log lines: "10.1.0.5/16 gw 10.1.0.1, fd00::5/64" ("no addresses").
+std::string addressList(const Result& r);
 
 } // namespace tether::cni

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 
+#include "base/log.hpp"
 #include "base/unique_fd.hpp"
 #include "cni/args.hpp"
 #include "cni/json_limits.hpp"
@@ -66,7 +68,8 @@ Status checkNetns(const std::string& path, bool del, bool allowOwn) {
         return failErrno("CNI_NETNS " + path, err, Code::InvalidNetns);
     }
     struct statfs fs {};
-    if (fstatfs(fd.get(), &fs) != 0) return failErrno("CNI_NETNS " + path, errno, Code::InvalidNetns);
+    if (fstatfs(fd.get(), &fs) != 0)
+        return failErrno("CNI_NETNS " + path, errno, Code::InvalidNetns);
     if (static_cast<unsigned long>(fs.f_type) != NSFS_MAGIC)
         return fail(Code::InvalidNetns, "CNI_NETNS " + path + " is not a network namespace");
     int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
@@ -171,6 +174,70 @@ Expected<std::string> dispatch(const PluginFuncs& funcs, const CmdArgs& a) {
     return call(funcs.gc);
 }
 
+/// The stderr level from TETHER_LOG_LEVEL (unset or empty: off).
+Expected<log::Level> stderrLevel(const SkelIo& io) {
+    auto v = io.getenv("TETHER_LOG_LEVEL");
+    if (!v || v->empty()) return log::Level::Off;
+    auto level = log::parseLevel(*v, "TETHER_LOG_LEVEL");
+    if (!level) return fail(Code::InvalidEnv, level.error().msg);
+    return *level;
+}
+
+/// The file sink from the config's logFile/logLevel keys (absent: none).
+Status fileOptions(const NetConf& conf, log::Options& o) {
+    const json* file = findKey(conf.raw, "logFile");
+    const json* level = findKey(conf.raw, "logLevel");
+    if (file && !file->is_null()) {
+        if (!file->is_string()) return fail(Code::DecodeFailure, "logFile must be a string");
+        o.file = file->get<std::string>();
+        if (!o.file.empty() && o.file.front() != '/')
+            return fail(Code::InvalidConfig, "logFile \"" + o.file + "\" must be an absolute path");
+    }
+    if (level && !level->is_null()) {
+        if (!level->is_string()) return fail(Code::DecodeFailure, "logLevel must be a string");
+        o.fileLevel = TRY(log::parseLevel(level->get<std::string>(), "logLevel"));
+    }
+    return {};
+}
+
+Expected<std::string> runLogged(const PluginFuncs& funcs, const PluginInfo& info, SkelIo& io,
+                                CmdArgs& a, std::string& errVersion) {
+    TRY(readConfig(info, a, errVersion));
+    log::Options o = log::current();
+    TRY(fileOptions(a.conf, o));
+    log::ScopedOptions withFile(o);
+    if (!withFile.status())
+        io.err += "tether: " + withFile.status().error().text() + " (logging to it skipped)\n";
+    std::string_view name = info.name.empty() ? std::string_view(a.conf.type) : info.name;
+    log::ScopedContext context(log::active() ? fmt::format("{} {} container={} ifname={}", name,
+                                                           a.command, a.containerId, a.ifname)
+                                             : std::string());
+    auto start = std::chrono::steady_clock::now();
+    log::debug("netns={} network={} cniVersion={}", a.netns, a.conf.name, a.conf.cniVersion);
+    log::trace("config: {}", a.stdinData);
+    auto finish = [&](const Expected<std::string>& out) {
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
+        if (out)
+            log::info("succeeded in {:.2f} ms", ms);
+        else
+            log::error("failed in {:.2f} ms: code {}: {}", ms,
+                       static_cast<unsigned>(out.error().code), out.error().text());
+        return out;
+    };
+    if (!a.netns.empty() && (a.command == "ADD" || a.command == "CHECK" || a.command == "DEL")) {
+        auto netnsOk =
+            checkNetns(a.netns, a.command == "DEL", truthy(io.getenv("CNI_NETNS_OVERRIDE")));
+        if (!netnsOk) return finish(std::unexpected(netnsOk.error()));
+    }
+    try {
+        return finish(dispatch(funcs, a));
+    } catch (const std::exception& e) {
+        return finish(fail(Code::Internal, e.what()));
+    }
+}
+
 Expected<std::string> run(const PluginFuncs& funcs, const PluginInfo& info, SkelIo& io,
                           const std::string& command, std::string& errVersion) {
     bool known = false;
@@ -179,18 +246,14 @@ Expected<std::string> run(const PluginFuncs& funcs, const PluginInfo& info, Skel
     if (!known) return fail(Code::InvalidEnv, "unknown CNI_COMMAND: " + command);
     if (command == "VERSION") return versionJson(info, io.stdinData);
 
+    log::Options o = log::current();
+    o.stderrLevel = TRY(stderrLevel(io));
+    log::ScopedOptions withStderr(o);
     CmdArgs a;
     a.command = command;
     TRY(readEnv(io, info, a));
     a.stdinData = std::move(io.stdinData);
-    TRY(readConfig(info, a, errVersion));
-    if (!a.netns.empty() && (command == "ADD" || command == "CHECK" || command == "DEL"))
-        TRY(checkNetns(a.netns, command == "DEL", truthy(io.getenv("CNI_NETNS_OVERRIDE"))));
-    try {
-        return dispatch(funcs, a);
-    } catch (const std::exception& e) {
-        return fail(Code::Internal, e.what());
-    }
+    return runLogged(funcs, info, io, a, errVersion);
 }
 
 void writeAll(int fd, std::string_view data) {

@@ -47,6 +47,7 @@ struct PluginInfo {
     std::string_view about;                          ///< printed when CNI_COMMAND is unset
     std::span<const std::string_view> versions = {}; ///< empty = supportedVersions()
     bool netnsRequiredOnDel = false;                 ///< reference: never required
+    std::string_view name = {};                      ///< in log lines; empty = the config's type
 };
 
 /// Runs the plugin and returns the process exit code (0 or 1). Maximum stdin: 4 MiB (code 5).
@@ -57,6 +58,11 @@ struct PluginInfo {
 /// does not exist passes. Error JSON carries cniVersion, code, msg and details (omitted when
 /// empty). CNI_COMMAND unset: about text and versions on stderr, exit 0. VERSION: echoes the stdin
 /// cniVersion when supported, else 1.1.0; bad stdin is ignored. Unknown command: code 4.
+/// Logging (docs/logging.md): TETHER_LOG_LEVEL sets the stderr level (default off; an invalid
+/// level is code 4), the config keys logFile (absolute path) and logLevel (default info; code 6
+/// for a non-string, code 7 for an invalid value) add a file; a log file that cannot be opened is
+/// reported on stderr and skipped. Every line is prefixed "<name> <command> container=<id>
+/// ifname=<ifname>".
 int pluginMain(const PluginFuncs& funcs, const PluginInfo& info);
 
 /// Same as pluginMain but with explicit environment and I/O, for unit tests.

@@ -40,7 +40,7 @@
 #include "netns-fixtures/fixture_state.hpp"
 #include "netns-fixtures/nl_batch.hpp"
 #include "netns-fixtures/overlay.hpp"
-#include "runtime/net/attach.hpp"
+#include "libcni/attach.hpp"
 
 namespace tether::fixture {
 

@@ -15,7 +15,7 @@
 #include "netns-fixtures/fixture.hpp"
 #include "netns-fixtures/registry.hpp"
 #include "netns-fixtures/topology.hpp"
-#include "runtime/commands.hpp"
+#include "netns-fixtures/commands_fixture.hpp"
 
 namespace tether::fixture {
 

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <random>
 
+#include "libcni/attach.hpp"
 #include "libnet/addr.hpp"
 #include "libnet/link.hpp"
 #include "netns-fixtures/fixture_state.hpp"
@@ -24,10 +25,12 @@ namespace tether::fixture {
 
 namespace {
 
+/// The container's cniPath, else the one resolver `tether net` and `tether run` use too
+/// ($CNI_PATH, else the plugins beside the running binary, the install tree's, the compiled-in
+/// dir).
 std::string cniPathFor(const ContainerSpec& c) {
     if (!c.cniPath.empty()) return c.cniPath;
-    const char* env = std::getenv("CNI_PATH");
-    return env && *env ? env : "/opt/cni/bin";
+    return rt::NetPaths::fromEnv().cniPath;
 }
 
 /// The record of what `up` will create, with every path decided before anything exists.
@@ -40,7 +43,8 @@ Record planRecord(const Topology& t, const Options& o, const std::string& name) 
         r.ownerPid = ::getpid();
         r.ownerStart = processStartTime(r.ownerPid);
     }
-    for (const auto& node : t.namespaceNames()) r.netns[node] = o.netnsDir + "/" + name + "-" + node;
+    for (const auto& node : t.namespaceNames())
+        r.netns[node] = o.netnsDir + "/" + name + "-" + node;
     for (const auto& c : t.containers) {
         std::string network = c.conflist["name"].get<std::string>();
         r.containers.push_back({.name = c.name,
@@ -96,7 +100,8 @@ Fixture& Fixture::operator=(Fixture&& other) noexcept {
 }
 
 Fixture::~Fixture() {
-    if (auto st = down(); !st) std::fprintf(stderr, "tether fixture: %s\n", st.error().text().c_str());
+    if (auto st = down(); !st)
+        std::fprintf(stderr, "tether fixture: %s\n", st.error().text().c_str());
 }
 
 Expected<Fixture> Fixture::up(const Topology& topology, const Options& options) {
@@ -109,7 +114,7 @@ Expected<Fixture> Fixture::up(const Topology& topology, const Options& options) 
     state->record = planRecord(topology, options, name);
     state->sharedNetnsDir = options.netnsDir == "/run/netns";
     for (const auto& [node, path] : state->record.netns) {
-        struct stat st{};
+        struct stat st {};
         if (::lstat(path.c_str(), &st) == 0)
             return fail(Code::Conflict, "netns file " + path + " for " + node + " already exists");
     }
@@ -122,7 +127,8 @@ Expected<Fixture> Fixture::up(const Topology& topology, const Options& options) 
     }
     if (auto st = bringUp(*fx.state_); !st) {
         auto err = std::move(st).error().wrap("bring up fixture " + name);
-        if (auto td = fx.down(); !td) err.details += (err.details.empty() ? "" : "; ") + td.error().text();
+        if (auto td = fx.down(); !td)
+            err.details += (err.details.empty() ? "" : "; ") + td.error().text();
         return std::unexpected(std::move(err));
     }
     fx.state_->sockets.clear();
@@ -138,16 +144,23 @@ Status Fixture::down() {
     return teardownRecord(rec);
 }
 
-void Fixture::release() { state_.reset(); }
+void Fixture::release() {
+    state_.reset();
+}
 
-const std::string& Fixture::name() const { return state_->record.name; }
-const Topology& Fixture::topology() const { return state_->topology; }
+const std::string& Fixture::name() const {
+    return state_->record.name;
+}
+const Topology& Fixture::topology() const {
+    return state_->topology;
+}
 
 Expected<std::string> Fixture::netnsPath(std::string_view node) const {
     if (!state_) return fail(Code::UnknownContainer, "fixture is down");
     auto it = state_->record.netns.find(std::string(node));
     if (it == state_->record.netns.end())
-        return fail(Code::UnknownContainer, "fixture " + name() + " has no host \"" + std::string(node) + "\"");
+        return fail(Code::UnknownContainer,
+                    "fixture " + name() + " has no host \"" + std::string(node) + "\"");
     return it->second;
 }
 
@@ -155,7 +168,8 @@ Expected<const net::Netns*> Fixture::netns(std::string_view node) const {
     if (!state_) return fail(Code::UnknownContainer, "fixture is down");
     auto it = state_->netns.find(node);
     if (it == state_->netns.end())
-        return fail(Code::UnknownContainer, "fixture " + name() + " has no host \"" + std::string(node) + "\"");
+        return fail(Code::UnknownContainer,
+                    "fixture " + name() + " has no host \"" + std::string(node) + "\"");
     return &it->second;
 }
 
@@ -177,7 +191,8 @@ Expected<net::IpAddress> Fixture::address(std::string_view node, std::string_vie
         if (!ip.isV4() && ip.bytes()[0] == 0xfe && (ip.bytes()[1] & 0xc0) == 0x80) continue;
         return ip;
     }
-    return fail(Code::UnknownContainer, std::string("no IPv") + (family == net::Family::V4 ? "4" : "6") +
+    return fail(Code::UnknownContainer, std::string("no IPv") +
+                                            (family == net::Family::V4 ? "4" : "6") +
                                             " address on " + where);
 }
 
@@ -196,12 +211,14 @@ Expected<ExecResult> runCommand(const net::Netns* ns, const std::vector<std::str
         return failErrno("pipe", err);
     }
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid < 0) {
         int err = errno;
-        for (int fd : {outPipe[0], outPipe[1], errPipe[0], errPipe[1]}) ::close(fd);
+        for (int fd : {outPipe[0], outPipe[1], errPipe[0], errPipe[1]})
+            ::close(fd);
         return failErrno("fork", err);
     }
     if (pid == 0) {

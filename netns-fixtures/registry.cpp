@@ -12,7 +12,7 @@
 
 #include "base/error_list.hpp"
 #include "libnet/netns.hpp"
-#include "runtime/net/attach.hpp"
+#include "libcni/attach.hpp"
 
 namespace tether::fixture {
 

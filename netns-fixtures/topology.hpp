@@ -70,7 +70,7 @@ struct ContainerSpec {
     std::string name;
     std::string host;
     nlohmann::json conflist; ///< the network list (object with "name" and "plugins")
-    std::string cniPath;     ///< plugin search path; empty = $CNI_PATH or /opt/cni/bin
+    std::string cniPath;     ///< plugin search path; empty = rt::NetPaths::fromEnv().cniPath
 };
 
 /// One node of an overlay: a host, its underlay interface (whose first IPv4 address is the VTEP

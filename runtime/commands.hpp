@@ -24,8 +24,3 @@ std::string launcherVerbHelp();
 /// error, as podman).
 int runLauncherVerb(const std::vector<std::string>& args);
 } // namespace tether::rt
-
-namespace tether::fixture {
-/// `tether fixture up|exec|ls|down|gc` (netns-fixtures/).
-void addFixtureCommands(CLI::App& app);
-} // namespace tether::fixture

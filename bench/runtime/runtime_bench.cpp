@@ -20,7 +20,7 @@
 #include "bench/common/stats.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/netns.hpp"
-#include "runtime/net/net_ops.hpp"
+#include "libcni/net_ops.hpp"
 
 using namespace tether;
 using Clock = std::chrono::steady_clock;

@@ -2,6 +2,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/log.hpp"
 #include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/addr.hpp"
@@ -192,6 +193,8 @@ Expected<cni::Result> configureContainer(const Config& c, const cni::CmdArgs& ar
 
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
+    log::debug("bridge={} ipam={} isGateway={} ipMasq={} mtu={}", c.bridge, args.conf.ipamType,
+               c.isGateway, c.ipMasq, c.mtu);
     // IPAM runs first, on its own thread (in-process for our host-local, else a process), while
     // the bridge and the veth are made. Declared before `undo`, it outlives it: a lease granted
     // to an ADD that fails before take() is released by its destructor.
@@ -212,6 +215,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                                      .vlanFiltering = c.vlan != 0 || !c.vlanTrunk.empty()}));
     // Pin the bridge MAC: otherwise the kernel gives the bridge the lowest MAC of its ports and
     // it changes as containers come and go (the reference does the same).
+    log::debug("bridge {} ready (index {})", br.name, br.index);
     const bool macPinned = c.isGateway && !br.mac.empty();
     if (macPinned) TRY(net::setLinkMac(host, br.index, br.mac));
     auto pair = TRY(net::createVeth(host, csock,
@@ -220,6 +224,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                                      .mtu = c.mtu,
                                      .containerMac = c.mac}));
     const int hostIndex = pair.host.index;
+    log::debug("veth {} <-> {} created", pair.host.name, args.ifname);
     undo.push([&host, hostIndex] { (void)net::deleteLink(host, hostIndex); });
 
     // The two namespaces are configured at once: the container side (after IPAM) on a thread,
@@ -260,6 +265,8 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     std::optional<net::LinkInfo> vlanGateway;
     if (ipam) {
         result = TRY(std::move(*containerSide));
+        if (log::enabled(log::Level::Debug))
+            log::debug("container side configured: {}", cni::addressList(result));
         if (c.isGateway && c.vlan != 0) {
             vlanGateway = TRY(ensureVlanGateway(host, c, br));
             TRY(ensureGatewayAddresses(host, c, *vlanGateway, result));
@@ -268,6 +275,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         }
         if (c.ipMasq) {
             TRY(plugin::setupNat(args, c.nat(), result));
+            log::debug("masquerade set up");
             undo.push([&args, &c] { (void)plugin::teardownNat(args, c.nat()); });
         }
     } else if (!c.disableContainerInterface) {

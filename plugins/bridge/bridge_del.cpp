@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "base/error_list.hpp"
+#include "base/log.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
@@ -36,6 +37,8 @@ Status cmdDel(const cni::CmdArgs& args) {
                 teardownSpoofCheck({.containerId = args.containerId, .ifname = args.ifname}));
         if (c && c->ipMasq) hostSide.push_back(plugin::teardownNat(args, c->nat()));
     });
+    log::debug("deleting {} in {}; releasing lease ({}), NAT and spoof-check state", args.ifname,
+               args.netns.empty() ? "(no netns)" : args.netns, args.conf.ipamType);
     Status link = plugin::deleteContainerLink(args);
     side.join();
     ErrorList errors;

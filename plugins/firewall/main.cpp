@@ -9,6 +9,7 @@ constexpr std::string_view kVersions[] = {"0.4.0", "1.0.0", "1.1.0"};
 }
 
 int main() {
-    return tether::cni::pluginMain(tether::firewall::pluginFuncs(),
-                                   {.about = "tether firewall plugin", .versions = kVersions});
+    return tether::cni::pluginMain(
+        tether::firewall::pluginFuncs(),
+        {.about = "tether firewall plugin", .versions = kVersions, .name = "firewall"});
 }

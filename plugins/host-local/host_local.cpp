@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <memory>
 
+#include "base/log.hpp"
 #include "cni/json_fields.hpp"
 #include "ipam/allocator.hpp"
 #include "ipam/disk_store.hpp"
@@ -72,6 +73,8 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                 got.error().wrap("failed to allocate for range " + std::to_string(i)));
         }
         done.push_back(*got);
+        log::debug("range set {}: leased {} (store {}/{})", i, got->address.str(), cfg.dataDir,
+                   cfg.name);
     }
     if (!requested.empty()) {
         undo();
@@ -91,8 +94,13 @@ Status cmdDel(const cni::CmdArgs& args) {
     // Release never depends on the ranges: a config edited since ADD must not leak addresses.
     Config cfg = TRY(parseStoreLocation(args.conf.raw, args.conf.cniVersion));
     auto store = TRY(openExisting(cfg));
-    if (!store) return {};
+    if (!store) {
+        log::debug("no store in {}/{}: nothing to release", cfg.dataDir, cfg.name);
+        return {};
+    }
     TRY(store->releaseOwner(Owner{args.containerId, args.ifname}));
+    log::debug("leases of {}/{} released (store {}/{})", args.containerId, args.ifname, cfg.dataDir,
+               cfg.name);
     return {};
 }
 

@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
     }
     for (const auto& e : kPlugins)
         if (e.name == "host-local" || e.name == "static")
-            tether::cni::registerBuiltinPlugin(e.name, e.funcs(), {.about = e.about});
-    return tether::cni::pluginMain(entry->funcs(),
-                                   {.about = entry->about, .versions = entry->versions});
+            tether::cni::registerBuiltinPlugin(e.name, e.funcs(),
+                                               {.about = e.about, .name = e.name});
+    return tether::cni::pluginMain(
+        entry->funcs(), {.about = entry->about, .versions = entry->versions, .name = entry->name});
 }

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "base/log.hpp"
 #include "libnet/conntrack.hpp"
 #include "libnet/sysctl.hpp"
 #include "nat/nat_backend.hpp"
@@ -99,9 +100,15 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     if (!args.conf.prevResult)
         return fail(Code::InvalidConfig, "must be called as chained plugin (no prevResult)");
     const cni::Result& prev = *args.conf.prevResult;
-    if (c.mappings.empty()) return prev; // nothing to do, touch nothing
+    if (c.mappings.empty()) {
+        log::debug("no port mappings: nothing to do");
+        return prev; // nothing to do, touch nothing
+    }
     auto ips = containerIps(args, prev);
-    if (ips.empty()) return prev; // no address on CNI_IFNAME: nothing to map (as the reference)
+    if (ips.empty()) {
+        log::debug("no address on {} in prevResult: nothing to map", args.ifname);
+        return prev; // no address on CNI_IFNAME: nothing to map (as the reference)
+    }
     const std::string owner = nat::ownerTag(args.conf.name, args.containerId, args.ifname);
     const nat::Backend kind = TRY(chooseBackend(c));
     const nat::Backend other =
@@ -109,6 +116,8 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const nat::PortmapRequest req = request(c, ips, args.conf.name);
     TRY(nat::backendFor(other).refuseTaken(owner, req)); // a host port is mapped once, anywhere
     TRY(nat::backendFor(kind).addPortmap(owner, req));
+    log::debug("{} mapping(s) added with {} (owner {})", c.mappings.size(),
+               kind == nat::Backend::Iptables ? "iptables" : "nftables", owner);
     if (c.snat) allowLocalnet(prev);
     forgetUdpFlows(c);
     return prev;
@@ -129,6 +138,9 @@ Status cmdDel(const cni::CmdArgs& args) {
                         args.conf.name);
     Status ipt = nat::backendFor(nat::Backend::Iptables).removePortmap(owner, known);
     Status nft = nat::backendFor(nat::Backend::Nftables).removePortmap(owner, known);
+    if (log::enabled(log::Level::Debug))
+        log::debug("mappings of owner {} removed (iptables: {}, nftables: {})", owner,
+                   ipt ? "ok" : ipt.error().text(), nft ? "ok" : nft.error().text());
     TRY(ipt);
     TRY(nft);
     if (c) forgetUdpFlows(*c);

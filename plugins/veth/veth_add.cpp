@@ -1,5 +1,6 @@
 #include <cerrno>
 
+#include "base/log.hpp"
 #include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/addr.hpp"
@@ -67,6 +68,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto pair = TRY(net::createVeth(
         host, csock, {.containerName = args.ifname, .containerNetns = &cns, .mtu = c.mtu}));
     const int hostIndex = pair.host.index;
+    log::debug("veth {} <-> {} created (ipam {})", pair.host.name, args.ifname, args.conf.ipamType);
     undo.push([&host, hostIndex] { (void)net::deleteLink(host, hostIndex); });
     (void)net::setAcceptRa(pair.host.name, 0);
     // Routed point-to-point end: duplicate address detection would only delay the first packets.
@@ -75,6 +77,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     cni::Result result = TRY(ipam.take());
     undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
     if (result.ips.empty()) return fail(Code::Internal, "IPAM plugin returned no IP addresses");
+    if (log::enabled(log::Level::Debug)) log::debug("IPAM: {}", cni::addressList(result));
     std::vector<std::pair<IpPrefix, IpAddress>> ips;
     for (auto& ip : result.ips) {
         ip.interface = kContainerIndex;
@@ -104,8 +107,10 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         TRY(hostSide(host, pair.host, ip, gw));
     }
     TRY(plugin::addResultRoutes(csock, cns, result, ifc));
+    log::debug("addresses and routes configured on both ends");
     if (c.nat.ipMasq) {
         TRY(plugin::setupNat(args, c.nat, result));
+        log::debug("masquerade set up");
         undo.push([&args, &c] { (void)plugin::teardownNat(args, c.nat); });
     }
 

@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "base/error_list.hpp"
+#include "base/log.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
@@ -28,6 +29,8 @@ Status cmdDel(const cni::CmdArgs& args) {
             hostSide.push_back(cni::delegateDel(args.conf.ipamType, args.stdinData));
         if (c && c->nat.ipMasq) hostSide.push_back(plugin::teardownNat(args, c->nat));
     });
+    log::debug("deleting {} in {}; releasing lease ({}) and NAT state", args.ifname,
+               args.netns.empty() ? "(no netns)" : args.netns, args.conf.ipamType);
     Status link = plugin::deleteContainerLink(args);
     side.join();
     ErrorList errors;

@@ -25,7 +25,7 @@
 #include "runtime/launcher/seccomp_profile.hpp"
 #include "runtime/launcher/security.hpp"
 #include "runtime/launcher/state.hpp"
-#include "runtime/net/attach.hpp"
+#include "libcni/attach.hpp"
 
 namespace tether::rt {
 namespace {

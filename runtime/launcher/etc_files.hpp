@@ -10,7 +10,7 @@
 
 #include "base/error.hpp"
 #include "runtime/launcher/options.hpp"
-#include "runtime/net/attach.hpp"
+#include "libcni/attach.hpp"
 
 namespace tether::rt {
 

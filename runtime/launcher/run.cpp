@@ -22,7 +22,7 @@
 #include "runtime/launcher/state.hpp"
 #include "runtime/launcher/tty.hpp"
 #include "runtime/launcher/watcher.hpp"
-#include "runtime/net/net_ops.hpp"
+#include "libcni/net_ops.hpp"
 
 namespace tether::rt {
 namespace {

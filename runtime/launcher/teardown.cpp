@@ -7,7 +7,7 @@
 #include "runtime/launcher/container.hpp"
 #include "runtime/launcher/fs_util.hpp"
 #include "runtime/launcher/state.hpp"
-#include "runtime/net/attach.hpp"
+#include "libcni/attach.hpp"
 
 namespace tether::rt {
 

@@ -10,10 +10,10 @@
 #include "cni/version.hpp"
 #include "libnet/netns.hpp"
 #include "runtime/commands.hpp"
-#include "runtime/net/gc_all.hpp"
-#include "runtime/net/net_ops.hpp"
-#include "runtime/net/result_cache.hpp"
 #include "base/digest.hpp"
+#include "libcni/gc_all.hpp"
+#include "libcni/net_ops.hpp"
+#include "libcni/result_cache.hpp"
 
 namespace tether::rt {
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "cni/version.hpp"
-#include "runtime/net/netconf.hpp"
+#include "libcni/netconf.hpp"
 
 using namespace tether::rt;
 

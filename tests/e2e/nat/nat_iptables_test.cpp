@@ -9,7 +9,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "runtime/net/net_ops.hpp"
+#include "libcni/net_ops.hpp"
 #include "tests/e2e/nat/nat_hosts.hpp"
 #include "tests/e2e/nat/nat_net.hpp"
 #include "tests/e2e/nat/tcp_probe.hpp"

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/net/net_ops.hpp"
+#include "libcni/net_ops.hpp"
 #include "tests/support/plugin_runner.hpp"
 #include "tests/support/scratch_netns.hpp"
 #include "tests/support/temp_dir.hpp"

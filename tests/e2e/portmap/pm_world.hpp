@@ -11,7 +11,7 @@
 
 #include "libnet/netns.hpp"
 #include "netns-fixtures/scoped_fixture.hpp"
-#include "runtime/net/net_ops.hpp"
+#include "libcni/net_ops.hpp"
 #include "tests/support/scratch_netns.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -5,7 +5,7 @@
 // real (TCP, both families) and ends with DEL leaving nothing of the network behind.
 #include <catch2/catch.hpp>
 
-#include "runtime/net/net_ops.hpp"
+#include "libcni/net_ops.hpp"
 #include "tests/e2e/nat/tcp_probe.hpp"
 #include "tests/e2e/portmap/pm_world.hpp"
 #include "tests/support/plugin_runner.hpp"

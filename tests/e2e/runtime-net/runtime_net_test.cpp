@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include "base/digest.hpp"
-#include "runtime/net/net_ops.hpp"
-#include "runtime/net/result_cache.hpp"
+#include "libcni/net_ops.hpp"
+#include "libcni/result_cache.hpp"
 #include "tests/support/scratch_netns.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/digest.hpp"
-#include "runtime/net/result_cache.hpp"
+#include "libcni/result_cache.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace tether;

@@ -3,9 +3,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "runtime/net/list_exec.hpp"
-#include "runtime/net/netconf.hpp"
 #include "base/digest.hpp"
+#include "libcni/list_exec.hpp"
+#include "libcni/netconf.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace tether;

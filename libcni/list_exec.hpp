@@ -15,7 +15,7 @@
 
 #include "base/error.hpp"
 #include "cni/result.hpp"
-#include "runtime/net/netconf.hpp"
+#include "libcni/netconf.hpp"
 
 namespace tether::rt {
 

@@ -1,4 +1,4 @@
-#include "runtime/net/net_ops.hpp"
+#include "libcni/net_ops.hpp"
 
 #include "base/error_list.hpp"
 
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "runtime/net/result_cache.hpp"
+#include "libcni/result_cache.hpp"
 #include "tether/install_paths.hpp"
 
 namespace tether::rt {

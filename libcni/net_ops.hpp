@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
-#include "runtime/net/attach.hpp"
-#include "runtime/net/list_exec.hpp"
-#include "runtime/net/netconf.hpp"
+#include "libcni/attach.hpp"
+#include "libcni/list_exec.hpp"
+#include "libcni/netconf.hpp"
 
 namespace tether::rt {
 

@@ -1,4 +1,4 @@
-#include "runtime/net/gc_all.hpp"
+#include "libcni/gc_all.hpp"
 
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -8,8 +8,8 @@
 #include <map>
 
 #include "base/error_list.hpp"
-#include "runtime/net/net_ops.hpp"
-#include "runtime/net/result_cache.hpp"
+#include "libcni/net_ops.hpp"
+#include "libcni/result_cache.hpp"
 
 namespace tether::rt {
 

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
-#include "runtime/net/list_exec.hpp"
-#include "runtime/net/netconf.hpp"
+#include "libcni/list_exec.hpp"
+#include "libcni/netconf.hpp"
 
 namespace tether::rt {
 

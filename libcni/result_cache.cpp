@@ -1,4 +1,4 @@
-#include "runtime/net/result_cache.hpp"
+#include "libcni/result_cache.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

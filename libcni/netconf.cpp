@@ -1,4 +1,4 @@
-#include "runtime/net/netconf.hpp"
+#include "libcni/netconf.hpp"
 
 #include <algorithm>
 #include <cctype>

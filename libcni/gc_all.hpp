@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "base/error.hpp"
-#include "runtime/net/attach.hpp"
+#include "libcni/attach.hpp"
 
 namespace tether::rt {
 

@@ -1,8 +1,12 @@
-#include "runtime/net/list_exec.hpp"
+#include "libcni/list_exec.hpp"
 
 #include "base/error_list.hpp"
+#include "base/log.hpp"
 
 #include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
 
 #include "cni/args.hpp"
 #include "cni/invoke.hpp"
@@ -43,9 +47,27 @@ Expected<std::string> run(const std::string& command, const NetworkList& list, c
         req.env.emplace_back("CNI_IFNAME", rt->ifname);
         req.env.emplace_back("CNI_ARGS", joinArgs(rt->args));
     }
+    // A caller logging at debug or finer asks the plugins for the same (unless the environment
+    // names a level already: inherited as is).
+    const char* envLevel = std::getenv("TETHER_LOG_LEVEL");
+    if (log::enabled(log::Level::Debug) && !(envLevel && *envLevel)) {
+        auto level = log::enabled(log::Level::Trace) ? log::Level::Trace : log::Level::Debug;
+        req.env.emplace_back("TETHER_LOG_LEVEL", std::string(log::levelName(level)));
+    }
     req.stdinData = stdinJson.dump();
     req.timeout = env.timeout;
+    const bool logging = log::enabled(log::Level::Debug);
+    auto start =
+        logging ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    if (logging)
+        log::debug("{} {} (network {}, container {}, ifname {}): {}", command, pluginType(plugin),
+                   list.name, rt ? rt->containerId : "-", rt ? rt->ifname : "-", req.pluginPath);
     auto raw = TRY(cni::execPluginRaw(req));
+    if (logging)
+        log::debug(
+            "{} {} exited {} after {:.2f} ms", command, pluginType(plugin), raw.exitCode,
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
     if (!raw.err.empty()) {
         std::string prefix = "[" + list.name + "/" + pluginType(plugin) + "] ";
         std::string text = prefix + raw.err + (raw.err.back() == '\n' ? "" : "\n");
