@@ -2,6 +2,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/fault_point.hpp"
 #include "cni/invoke.hpp"
 #include "libnet/addr.hpp"
 #include "libnet/bridge.hpp"
@@ -185,6 +186,7 @@ Expected<cni::Result> configureContainer(const Config& c, const cni::CmdArgs& ar
                             .dad = c.enableDad};
     containerLinkConf(csock, container.index, result);
     TRY(plugin::configureIface(csock, cns, result, ifc));
+    TETHER_FAULT_POINT("bridge.after-address");
     return result;
 }
 
@@ -214,6 +216,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     // it changes as containers come and go (the reference does the same).
     const bool macPinned = c.isGateway && !br.mac.empty();
     if (macPinned) TRY(net::setLinkMac(host, br.index, br.mac));
+    TETHER_FAULT_POINT("bridge.after-bridge");
     auto pair = TRY(net::createVeth(host, csock,
                                     {.containerName = args.ifname,
                                      .containerNetns = &cns,
@@ -221,6 +224,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                                      .containerMac = c.mac}));
     const int hostIndex = pair.host.index;
     undo.push([&host, hostIndex] { (void)net::deleteLink(host, hostIndex); });
+    TETHER_FAULT_POINT("bridge.after-veth");
 
     // The two namespaces are configured at once: the container side (after IPAM) on a thread,
     // the host side (port, spoof check) here. Each uses its own netlink socket.
@@ -239,6 +243,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         }
     } joiner{containerThread};
     Status hostSide = configurePort(host, c, br, pair.host);
+    TETHER_FAULT_POINT("bridge.after-port");
     if (!hostSide)
         hostSide =
             std::unexpected(hostSide.error().wrap("attach " + pair.host.name + " to " + c.bridge));
@@ -268,6 +273,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         }
         if (c.ipMasq) {
             TRY(plugin::setupNat(args, c.nat(), result));
+            TETHER_FAULT_POINT("bridge.after-masq");
             undo.push([&args, &c] { (void)plugin::teardownNat(args, c.nat()); });
         }
     } else if (!c.disableContainerInterface) {
@@ -284,6 +290,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         result.interfaces.push_back({.name = vlanGateway->name, .mac = vlanGateway->mac});
     if (args.conf.dns && !args.conf.dns->empty()) result.dns = *args.conf.dns;
     result.cniVersion = args.conf.cniVersion;
+    TETHER_FAULT_POINT("bridge.before-result");
     undo.commit();
     return result;
 }

@@ -1,4 +1,5 @@
 #include "plugins/host-local/host_local.hpp"
+#include "base/fault_point.hpp"
 
 #include "base/error_list.hpp"
 
@@ -72,6 +73,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
                 got.error().wrap("failed to allocate for range " + std::to_string(i)));
         }
         done.push_back(*got);
+        TETHER_FAULT_POINT("host-local.after-reserve");
     }
     if (!requested.empty()) {
         undo();

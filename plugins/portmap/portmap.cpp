@@ -1,4 +1,5 @@
 #include "plugins/portmap/portmap.hpp"
+#include "base/fault_point.hpp"
 
 #include <cerrno>
 
@@ -237,6 +238,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         TRY(nat::ipt::refuseTaken(owner, iptSpec(c, ips))); // mapped with iptables by another
         TRY(addNftables(c, ips, args.conf.name, owner));
     }
+    TETHER_FAULT_POINT("portmap.after-rules");
     if (c.snat) allowLocalnet(prev);
     forgetUdpFlows(c);
     return prev;
