@@ -71,11 +71,12 @@ worker() { # k
         if [ $rc -ne 0 ]; then
             echo "ADD $cid: rc=$rc $out" >>"$work/fail/$k"
         else
-            ip=$(echo "$out" | jq -r '.ips[0].address' | cut -d/ -f1)
-            echo "$ip" >"$work/live/$cid"
+            ip=${out#*\"address\": \"}
+            ip=${ip%%/*}
+            echo "$ip" >"$work/live/.$cid" && mv "$work/live/.$cid" "$work/live/$cid"
         fi
         echo >>"$work/ops/$k"
-        sleep "0.0$((RANDOM % 10))"
+        sleep "$((RANDOM % 2)).$((RANDOM % 10))" # live long enough for the checker to see it
         rm -f "$work/live/$cid"
         out=$("$tether" net del soaknet /run/netns/$ns --id "$cid" 2>&1) ||
             echo "DEL $cid: $out" >>"$work/fail/$k"
@@ -118,7 +119,10 @@ check_once() {
         [ -n "$ip" ] || continue
         n=$(echo "$ruleset" | awk -v t="soaknet/$cid/eth0" '$2==t {print $1}')
         [ "${n:-0}" -eq "$perAttach" ] || violation "$cid live with ${n:-0} nft elements (want $perAttach)"
-        grep -qs "^$cid" "$work/ipam/soaknet/$ip" || violation "$cid live but lease $ip names $(head -c 40 "$work/ipam/soaknet/$ip" 2>/dev/null)"
+        # (a failure counts only when the attachment is still live afterwards: its DEL may
+        # have started since the snapshot)
+        grep -qs "^$cid" "$work/ipam/soaknet/$ip" || [ ! -e "$work/live/$cid" ] ||
+            violation "$cid live but lease $ip names $(head -c 40 "$work/ipam/soaknet/$ip" 2>/dev/null)"
         if ping -c1 -W1 -q "$ip" >/dev/null 2>&1; then
             pings=$((pings + 1))
         elif [ -e "$work/live/$cid" ]; then # still live after the ping failed
@@ -131,7 +135,9 @@ check_once() {
         cid=${tag#soaknet/}
         cid=${cid%/eth0}
         [ "$cid" = soak-probe ] && continue
-        if [ -e "$work/done/$cid" ] && [ "$(cat "$work/done/$cid")" -lt "$t0" ]; then
+        local doneAt
+        doneAt=$(cat "$work/done/$cid" 2>/dev/null)
+        if [ -n "$doneAt" ] && [ "$doneAt" -lt "$t0" ]; then
             violation "$cid: $count nft elements after its DEL"
         fi
     done <<<"$ruleset"
