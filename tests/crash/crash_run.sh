@@ -186,10 +186,13 @@ for ((i = 0; i < kills; i++)); do
         rc=$?
         [ $rc -eq 137 ] || step=random-late # the ADD finished before the kill
     else
-        TETHER_FAULT_POINT=$step "$tether" net add "$net" /run/netns/$ns --id "$cid" --cap "$cap" \
-            >/dev/null 2>&1
+        { TETHER_FAULT_POINT=$step "$tether" net add "$net" /run/netns/$ns --id "$cid" --cap "$cap" \
+            >/dev/null 2>"$work/add.err"; } 2>/dev/null
         rc=$?
-        [ $rc -ne 0 ] || echo "crash_run: fault point $step never fired (built without it?)" >&2
+        # fired: the runtime itself was killed (137), or it reports its plugin killed by SIGKILL
+        if [ $rc -ne 137 ] && ! grep -q "killed by signal 9" "$work/add.err"; then
+            leak fault-not-fired "$cid" "rc=$rc $(head -c 300 "$work/add.err")"
+        fi
     fi
     stepCount[$step]=$((${stepCount[$step]:-0} + 1))
     # Whatever the crash left: no resident address given to this container.
