@@ -4,6 +4,7 @@
 // its whole process group (the plugins it is running included). `tether gc` must then leave no
 // state dir, cgroup, mount, pinned netns, host veth, lease, cache file or nft element of ours.
 // TETHER_LAUNCHER_KILLS sets the number of kills (default 30).
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
