@@ -50,6 +50,7 @@ Expected<std::vector<std::string>> gcAllNetworks(const NetPaths& paths) {
         }
     }
 
+    pruneCacheTemps(paths.cacheDir, ""); // left by an ADD killed while writing its cache
     std::string errors;
     for (const auto& list : lists) {
         std::vector<std::pair<std::string, std::string>> valid;
