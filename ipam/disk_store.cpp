@@ -1,4 +1,5 @@
 #include "ipam/disk_store.hpp"
+#include "base/fault_point.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -87,16 +88,16 @@ Expected<std::unique_ptr<DiskStore>> DiskStore::open(const DiskStoreOptions& opt
         dir.reset(raw);
     }
     // O_NONBLOCK: a FIFO planted as `lock` must not block the open; it is refused just below.
-    raw = ::openat(dir.get(), "lock", O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-                   0600);
+    raw =
+        ::openat(dir.get(), "lock", O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
     if (raw < 0)
         return failErrno("open lock " + opts.dataDir + "/" + opts.network + "/lock", errno,
                          Code::IoFailure);
     UniqueFd lock(raw);
     struct stat lockStat {};
     if (::fstat(lock.get(), &lockStat) != 0 || !S_ISREG(lockStat.st_mode))
-        return fail(Code::IoFailure, "lock " + opts.dataDir + "/" + opts.network +
-                                         "/lock: not a regular file");
+        return fail(Code::IoFailure,
+                    "lock " + opts.dataDir + "/" + opts.network + "/lock: not a regular file");
     while (::flock(lock.get(), LOCK_EX) != 0) {
         if (errno != EINTR)
             return failErrno("lock " + opts.dataDir + "/" + opts.network, errno, Code::IoFailure);
@@ -152,6 +153,7 @@ Expected<bool> DiskStore::reserve(const Owner& owner, const IpAddress& ip, size_
     bool placed =
         TRY(writeFileAt(dir_.get(), name, leaseContent(owner), {Place::Exclusive, 0600, sync_}));
     if (!placed) return false;
+    TETHER_FAULT_POINT("ipam.after-lease-file");
     auto undo = [&](Error e) -> Expected<bool> {
         (void)unlinkAt(dir_.get(), name);
         return std::unexpected(std::move(e));
@@ -159,6 +161,7 @@ Expected<bool> DiskStore::reserve(const Owner& owner, const IpAddress& ip, size_
     auto last = writeFileAt(dir_.get(), std::string(kLastReserved) + std::to_string(setIndex), name,
                             {Place::Overwrite, 0600, false});
     if (!last) return undo(last.error().wrap("record last reserved address"));
+    TETHER_FAULT_POINT("ipam.after-last-reserved");
     // A reservation the index does not know would be missed by a DEL that finds the owner's
     // other addresses there: no reservation without its index entry.
     auto idx = ownerIndex(true);

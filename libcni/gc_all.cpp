@@ -51,6 +51,7 @@ Expected<std::vector<std::string>> gcAllNetworks(const NetPaths& paths) {
         }
     }
 
+    pruneCacheTemps(paths.cacheDir, ""); // left by an ADD killed while writing its cache
     ErrorList errors;
     for (const auto& list : lists) {
         std::vector<std::pair<std::string, std::string>> valid;

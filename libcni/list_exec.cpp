@@ -78,10 +78,13 @@ Expected<std::string> run(const std::string& command, const NetworkList& list, c
     if (j.is_object() && j.contains("code") && j["code"].is_number_unsigned())
         return std::unexpected(
             Error{Code(j["code"].get<unsigned>()), j.value("msg", ""), j.value("details", ""), 0});
-    return fail(Code::Internal, raw.out.empty()
-                                    ? (raw.err.empty() ? "netplugin failed with no error message"
-                                                       : "netplugin failed: " + raw.err)
-                                    : "netplugin failed: " + raw.out);
+    // A plugin killed by a signal says nothing: name the signal (as libcni's "signal: killed").
+    const std::string how =
+        raw.exitCode > 128 ? " (killed by signal " + std::to_string(raw.exitCode - 128) + ")" : "";
+    return fail(Code::Internal,
+                raw.out.empty() ? (raw.err.empty() ? "netplugin failed with no error message" + how
+                                                   : "netplugin failed: " + raw.err + how)
+                                : "netplugin failed: " + raw.out + how);
 }
 
 Status validateAttachment(const NetworkList& list, const RuntimeConf& rt) {

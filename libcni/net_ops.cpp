@@ -1,4 +1,5 @@
 #include "libcni/net_ops.hpp"
+#include "base/fault_point.hpp"
 
 #include "base/error_list.hpp"
 
@@ -40,7 +41,9 @@ std::string NetPaths::defaultCniPath() {
     return out;
 }
 
-ExecEnv execEnv(const NetPaths& paths) { return ExecEnv{.cniPath = paths.cniPath}; }
+ExecEnv execEnv(const NetPaths& paths) {
+    return ExecEnv{.cniPath = paths.cniPath};
+}
 
 NetworkList builtinDefaultNetwork() {
     json list = {
@@ -75,10 +78,12 @@ Expected<json> addNetwork(const NetPaths& paths, const NetworkList& list, const 
         (void)delList(list, rt, env, std::nullopt);
         return result;
     }
+    TETHER_FAULT_POINT("net.before-cache");
     if (auto st = writeCache(paths.cacheDir, list, rt, *result); !st) {
         (void)delList(list, rt, env, *result);
         return std::unexpected(st.error());
     }
+    TETHER_FAULT_POINT("net.after-cache");
     return result;
 }
 

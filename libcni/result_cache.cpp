@@ -1,6 +1,7 @@
 #include "libcni/result_cache.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,8 @@ using nlohmann::json;
 namespace {
 // Cache files are regular files of ours, never followed through a symlink; 4 MiB is the
 // plugins' stdin cap and so far above any result.
-constexpr ReadFileOptions kCacheRead{.maxBytes = 4 << 20, .followSymlinks = false, .missingOk = true};
+constexpr ReadFileOptions kCacheRead{
+    .maxBytes = 4 << 20, .followSymlinks = false, .missingOk = true};
 
 
 Expected<CachedAttachment> decode(const json& j, const std::string& network,
@@ -69,11 +71,16 @@ Status writeCache(const std::string& cacheDir, const NetworkList& list, const Ru
     if (!dirFd) return failErrno("open cache dir " + dir, errno, Code::IoFailure);
     ::fchmod(dirFd.get(), 0700);
     json args = json::array();
-    for (const auto& [k, v] : rt.args) args.push_back(json::array({k, v}));
-    json entry = {{"kind", "cniCacheV1"},         {"containerId", rt.containerId},
-                  {"config", base64Encode(list.bytes)}, {"ifName", rt.ifname},
-                  {"networkName", list.name},     {"netns", rt.netns},
-                  {"cniArgs", args},              {"capabilityArgs", rt.capabilityArgs},
+    for (const auto& [k, v] : rt.args)
+        args.push_back(json::array({k, v}));
+    json entry = {{"kind", "cniCacheV1"},
+                  {"containerId", rt.containerId},
+                  {"config", base64Encode(list.bytes)},
+                  {"ifName", rt.ifname},
+                  {"networkName", list.name},
+                  {"netns", rt.netns},
+                  {"cniArgs", args},
+                  {"capabilityArgs", rt.capabilityArgs},
                   {"result", result}};
     std::string path = cachePath(cacheDir, list.name, rt.containerId, rt.ifname);
     std::string tmp = path + ".tmp" + std::to_string(::getpid());
@@ -105,7 +112,23 @@ Expected<std::optional<CachedAttachment>> readCache(const std::string& cacheDir,
 
 void removeCache(const std::string& cacheDir, const std::string& network,
                  const std::string& containerId, const std::string& ifname) {
-    ::unlink(cachePath(cacheDir, network, containerId, ifname).c_str());
+    const std::string path = cachePath(cacheDir, network, containerId, ifname);
+    ::unlink(path.c_str());
+    pruneCacheTemps(cacheDir, fs::path(path).filename().string());
+}
+
+void pruneCacheTemps(const std::string& cacheDir, const std::string& prefix) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(cacheDir + "/results", ec)) {
+        const std::string name = e.path().filename().string();
+        const auto at = name.rfind(".tmp");
+        if (at == std::string::npos || !name.starts_with(prefix)) continue;
+        const std::string pid = name.substr(at + 4);
+        if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != pid.npos)
+            continue;
+        if (::kill(std::stoi(pid), 0) == 0 || errno != ESRCH) continue; // writer still there
+        if (e.is_regular_file(ec) && !e.is_symlink(ec)) ::unlink(e.path().c_str());
+    }
 }
 
 std::vector<CachedAttachment> listCache(const std::string& cacheDir, const std::string& network) {

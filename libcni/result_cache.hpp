@@ -22,8 +22,8 @@ struct CachedAttachment {
     std::string containerId;
     std::string ifname;
     std::string netns;
-    std::string config;        ///< the conflist bytes (decoded)
-    RuntimeConf rt;            ///< containerId, netns, ifname, args, capabilityArgs
+    std::string config; ///< the conflist bytes (decoded)
+    RuntimeConf rt;     ///< containerId, netns, ifname, args, capabilityArgs
     std::optional<nlohmann::json> result;
 };
 
@@ -47,5 +47,10 @@ void removeCache(const std::string& cacheDir, const std::string& network,
 
 /// Every readable cniCacheV1 entry (of `network` when non-empty).
 std::vector<CachedAttachment> listCache(const std::string& cacheDir, const std::string& network);
+
+/// Removes the temp files (`<file>.tmp<pid>`) a writer killed between creating and renaming
+/// left in the results dir: those whose name starts with `prefix` ("" = every one) and whose
+/// writer process is gone. removeCache does it for its attachment, `tether net gc --all` for all.
+void pruneCacheTemps(const std::string& cacheDir, const std::string& prefix);
 
 } // namespace tether::rt

@@ -118,10 +118,18 @@ Status NftBackend::removeOwned(const std::vector<std::string>& sets, const std::
         // Deleted by the keys as ADD made them (an interval element by its start and end).
         if (allOwned && store_.commit({.del = expected}, what)) return {};
     }
-    std::vector<SetElem> mine;
-    for (auto& e : TRY(store_.list(sets)))
-        if (e.comment == owner) mine.push_back(std::move(e));
-    return store_.commit({.del = std::move(mine)}, what);
+    // By listing. An element that vanishes between the listing and the commit (ENOENT: another
+    // process's commit changed the set meanwhile) is retried with a fresh listing.
+    Status st;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        std::vector<SetElem> mine;
+        for (auto& e : TRY(store_.list(sets)))
+            if (e.comment == owner) mine.push_back(std::move(e));
+        if (mine.empty()) return {};
+        st = store_.commit({.del = std::move(mine)}, what);
+        if (st || st.error().errnum != ENOENT) return st;
+    }
+    return st;
 }
 
 Status NftBackend::sweep(const std::vector<std::string>& sets, const std::string& network,

@@ -2,6 +2,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/fault_point.hpp"
 #include "base/log.hpp"
 #include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
@@ -186,6 +187,7 @@ Expected<cni::Result> configureContainer(const Config& c, const cni::CmdArgs& ar
                             .dad = c.enableDad};
     containerLinkConf(csock, container.index, result);
     TRY(plugin::configureIface(csock, cns, result, ifc));
+    TETHER_FAULT_POINT("bridge.after-address");
     return result;
 }
 
@@ -218,6 +220,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     log::debug("bridge {} ready (index {})", br.name, br.index);
     const bool macPinned = c.isGateway && !br.mac.empty();
     if (macPinned) TRY(net::setLinkMac(host, br.index, br.mac));
+    TETHER_FAULT_POINT("bridge.after-bridge");
     auto pair = TRY(net::createVeth(host, csock,
                                     {.containerName = args.ifname,
                                      .containerNetns = &cns,
@@ -226,6 +229,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const int hostIndex = pair.host.index;
     log::debug("veth {} <-> {} created", pair.host.name, args.ifname);
     undo.push([&host, hostIndex] { (void)net::deleteLink(host, hostIndex); });
+    TETHER_FAULT_POINT("bridge.after-veth");
 
     // The two namespaces are configured at once: the container side (after IPAM) on a thread,
     // the host side (port, spoof check) here. Each uses its own netlink socket.
@@ -244,6 +248,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         }
     } joiner{containerThread};
     Status hostSide = configurePort(host, c, br, pair.host);
+    TETHER_FAULT_POINT("bridge.after-port");
     if (!hostSide)
         hostSide =
             std::unexpected(hostSide.error().wrap("attach " + pair.host.name + " to " + c.bridge));
@@ -276,6 +281,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         if (c.ipMasq) {
             TRY(plugin::setupNat(args, c.nat(), result));
             log::debug("masquerade set up");
+            TETHER_FAULT_POINT("bridge.after-masq");
             undo.push([&args, &c] { (void)plugin::teardownNat(args, c.nat()); });
         }
     } else if (!c.disableContainerInterface) {
@@ -292,6 +298,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         result.interfaces.push_back({.name = vlanGateway->name, .mac = vlanGateway->mac});
     if (args.conf.dns && !args.conf.dns->empty()) result.dns = *args.conf.dns;
     result.cniVersion = args.conf.cniVersion;
+    TETHER_FAULT_POINT("bridge.before-result");
     undo.commit();
     return result;
 }

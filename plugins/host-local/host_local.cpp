@@ -1,4 +1,5 @@
 #include "plugins/host-local/host_local.hpp"
+#include "base/fault_point.hpp"
 
 #include "base/error_list.hpp"
 
@@ -75,6 +76,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         done.push_back(*got);
         log::debug("range set {}: leased {} (store {}/{})", i, got->address.str(), cfg.dataDir,
                    cfg.name);
+        TETHER_FAULT_POINT("host-local.after-reserve");
     }
     if (!requested.empty()) {
         undo();

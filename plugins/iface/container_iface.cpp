@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "base/fault_point.hpp"
 #include "libnet/addr.hpp"
 #include "libnet/link.hpp"
 #include "libnet/route.hpp"
@@ -84,6 +85,7 @@ Status configureIface(net::NetlinkSocket& sock, const net::Netns& ns, const cni:
         if (!st && st.error().errnum != EEXIST)
             return std::unexpected(st.error().wrap("add address " + p.str() + " to " + cfg.ifname));
     }
+    TETHER_FAULT_POINT("iface.after-addresses");
     TRY(net::setLinkUp(sock, cfg.ifindex, true));
     if (cfg.withRoutes) TRY(addResultRoutes(sock, ns, result, cfg));
     return {};

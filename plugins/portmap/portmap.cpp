@@ -1,4 +1,5 @@
 #include "plugins/portmap/portmap.hpp"
+#include "base/fault_point.hpp"
 
 #include <netinet/in.h>
 #include <unistd.h>
@@ -118,6 +119,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     TRY(nat::backendFor(kind).addPortmap(owner, req));
     log::debug("{} mapping(s) added with {} (owner {})", c.mappings.size(),
                kind == nat::Backend::Iptables ? "iptables" : "nftables", owner);
+    TETHER_FAULT_POINT("portmap.after-rules");
     if (c.snat) allowLocalnet(prev);
     forgetUdpFlows(c);
     return prev;
