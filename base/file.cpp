@@ -30,7 +30,8 @@ Expected<std::optional<std::string>> readRegularFileAt(int dirfd, const std::str
     std::string name = std::string(what) + (what.empty() ? "" : " ") + path;
     if (path.find('\0') != std::string::npos)
         return fail(opts.code, name + ": the path contains a NUL character");
-    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (opts.followSymlinks ? 0 : O_NOFOLLOW);
+    int flags =
+        O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (opts.followSymlinks ? 0 : O_NOFOLLOW);
     UniqueFd fd(::openat(dirfd, path.c_str(), flags));
     if (!fd) {
         int err = errno;

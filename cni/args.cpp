@@ -101,8 +101,7 @@ Status validateContainerId(std::string_view id) {
     if (id.size() > kMaxContainerIdLength)
         return fail(Code::InvalidEnv,
                     "containerID is too long (" + std::to_string(id.size()) + " bytes)",
-                    "a containerID is at most " + std::to_string(kMaxContainerIdLength) +
-                        " bytes");
+                    "a containerID is at most " + std::to_string(kMaxContainerIdLength) + " bytes");
     if (!validName(id))
         return fail(Code::InvalidEnv, "invalid characters in containerID " + quote(id),
                     "a containerID must match ^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$");

@@ -16,7 +16,8 @@ using ArgPairs = std::vector<std::pair<std::string, std::string>>;
 /// Splits CNI_ARGS into pairs. Each item must be exactly K=V (code 4 "ARGS: invalid pair \"x\"").
 /// Keys outside `known` (case-sensitive) are an error (code 4 "ARGS: unknown args [...]") unless
 /// IgnoreUnknown is 1/true (any case). Empty input gives no pairs. IgnoreUnknown itself is kept.
-Expected<ArgPairs> parseCniArgs(std::string_view raw, std::initializer_list<std::string_view> known);
+Expected<ArgPairs> parseCniArgs(std::string_view raw,
+                                std::initializer_list<std::string_view> known);
 
 /// The value of `key` in `pairs`, or nullptr.
 const std::string* findArg(const ArgPairs& pairs, std::string_view key);

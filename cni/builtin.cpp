@@ -23,7 +23,8 @@ std::map<std::string, Builtin, std::less<>>& registry() {
 
 /// Whether `path` is the file this process runs (resolved once; symlinks followed as exec would).
 bool isSelf(const std::string& path) {
-    static const std::optional<std::pair<dev_t, ino_t>> self = []() -> std::optional<std::pair<dev_t, ino_t>> {
+    static const std::optional<std::pair<dev_t, ino_t>> self =
+        []() -> std::optional<std::pair<dev_t, ino_t>> {
         struct stat st {};
         if (::stat("/proc/self/exe", &st) != 0) return std::nullopt;
         return std::pair{st.st_dev, st.st_ino};

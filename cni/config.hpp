@@ -14,15 +14,15 @@
 namespace tether::cni {
 
 struct NetConf {
-    std::string cniVersion;          ///< "0.1.0" when absent, as the reference decodes it
-    std::string name;                ///< network name (validated when present)
-    std::string type;                ///< plugin type (validated: no '/')
-    std::string ipamType;            ///< ipam.type, empty when there is no ipam section
-    std::optional<Dns> dns;          ///< the "dns" key when present
-    std::optional<Result> prevResult;///< parsed in cniVersion; absent when not given or null
+    std::string cniVersion;           ///< "0.1.0" when absent, as the reference decodes it
+    std::string name;                 ///< network name (validated when present)
+    std::string type;                 ///< plugin type (validated: no '/')
+    std::string ipamType;             ///< ipam.type, empty when there is no ipam section
+    std::optional<Dns> dns;           ///< the "dns" key when present
+    std::optional<Result> prevResult; ///< parsed in cniVersion; absent when not given or null
     nlohmann::json runtimeConfig = nlohmann::json::object();
     nlohmann::json args = nlohmann::json::object(); ///< the "args" convention object
-    nlohmann::json raw;              ///< the whole config object as received
+    nlohmann::json raw;                             ///< the whole config object as received
 };
 
 /// Parses a plugin config. Errors: code 6 "decode network config: <parser message>" for bad JSON

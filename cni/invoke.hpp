@@ -20,11 +20,11 @@ namespace tether::cni {
 Expected<std::string> findInPath(std::string_view type, std::string_view cniPath);
 
 struct ExecRequest {
-    std::string pluginPath;                              ///< absolute path of the binary
-    std::vector<std::pair<std::string, std::string>> env;///< CNI_* and extras; replaces same keys
-    bool inheritEnv = true;                              ///< start from our own environ
+    std::string pluginPath;                               ///< absolute path of the binary
+    std::vector<std::pair<std::string, std::string>> env; ///< CNI_* and extras; replaces same keys
+    bool inheritEnv = true;                               ///< start from our own environ
     std::string stdinData;
-    std::chrono::milliseconds timeout{60000};            ///< killed (SIGKILL) past this
+    std::chrono::milliseconds timeout{60000}; ///< killed (SIGKILL) past this
 };
 
 struct ExecOutput {
@@ -32,9 +32,10 @@ struct ExecOutput {
     std::string err;
 };
 
-/// Runs the plugin (posix_spawn, no shell, other fds closed; ETXTBSY retried). On exit 0 returns its stdout/stderr. On non-zero exit
-/// returns the Error decoded from stdout's error JSON (code/msg/details preserved), or
-/// "netplugin failed: <stderr>" (code 999) when stdout holds no JSON. Timeout: code 11.
+/// Runs the plugin (posix_spawn, no shell, other fds closed; ETXTBSY retried). On exit 0 returns
+/// its stdout/stderr. On non-zero exit returns the Error decoded from stdout's error JSON
+/// (code/msg/details preserved), or "netplugin failed: <stderr>" (code 999) when stdout holds no
+/// JSON. Timeout: code 11.
 Expected<ExecOutput> execPlugin(const ExecRequest& req);
 
 /// What a plugin did, uninterpreted: exit code (128 + signal when killed), stdout, stderr.

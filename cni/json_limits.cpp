@@ -5,7 +5,9 @@
 namespace tether::cni {
 
 Status checkJsonText(std::string_view text, std::string_view what, Code code) {
-    auto bad = [&](const std::string& reason) { return fail(code, std::string(what) + ": " + reason); };
+    auto bad = [&](const std::string& reason) {
+        return fail(code, std::string(what) + ": " + reason);
+    };
     if (text.starts_with("\xEF\xBB\xBF"))
         return bad("invalid character: a UTF-8 byte order mark before the JSON value");
     int depth = 0;

@@ -34,7 +34,9 @@ std::string versionList() {
 }
 } // namespace
 
-std::span<const std::string_view> supportedVersions() { return kVersions; }
+std::span<const std::string_view> supportedVersions() {
+    return kVersions;
+}
 
 bool isSupported(std::string_view v) {
     for (auto s : kVersions)

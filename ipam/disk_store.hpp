@@ -13,9 +13,9 @@
 #include <memory>
 #include <string>
 
+#include "base/unique_fd.hpp"
 #include "ipam/owner_index.hpp"
 #include "ipam/store.hpp"
-#include "base/unique_fd.hpp"
 
 namespace tether::ipam {
 

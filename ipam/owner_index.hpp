@@ -23,8 +23,8 @@
 #include <optional>
 #include <vector>
 
-#include "ipam/store.hpp"
 #include "base/unique_fd.hpp"
+#include "ipam/store.hpp"
 
 namespace tether::ipam {
 

@@ -30,8 +30,8 @@ struct RuntimeConf {
 
 /// How plugins are found and run.
 struct ExecEnv {
-    std::string cniPath;                          ///< ':'-separated plugin dirs
-    std::chrono::milliseconds timeout{60000};     ///< per plugin exec
+    std::string cniPath;                      ///< ':'-separated plugin dirs
+    std::chrono::milliseconds timeout{60000}; ///< per plugin exec
 };
 
 /// The stdin JSON for one plugin of `list` (exposed for tests). `prevResult` may be null.
@@ -41,7 +41,8 @@ nlohmann::json pluginStdin(const NetworkList& list, const nlohmann::json& plugin
 /// ADD of every plugin in order; returns the final result (JSON in the list's version).
 /// Validates container ID, network name and ifname first. Stops at the first failure, whose
 /// error is wrapped as libcni does: plugin type="bridge" name="net" failed (add): ...
-Expected<nlohmann::json> addList(const NetworkList& list, const RuntimeConf& rt, const ExecEnv& env);
+Expected<nlohmann::json> addList(const NetworkList& list, const RuntimeConf& rt,
+                                 const ExecEnv& env);
 
 /// DEL of every plugin in reverse order with `cached` as prevResult (only for lists >= 0.4.0,
 /// converted to the list's version). Continues past failures and returns them joined.

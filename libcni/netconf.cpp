@@ -29,8 +29,8 @@ Expected<json> parseJson(const std::string& bytes, const std::string& file) {
         if (!j.is_object()) return fail(Code::DecodeFailure, file + ": not a JSON object");
         return j;
     } catch (const json::parse_error& e) {
-        return fail(Code::DecodeFailure,
-                    file + ": parse error at byte " + std::to_string(e.byte), e.what());
+        return fail(Code::DecodeFailure, file + ": parse error at byte " + std::to_string(e.byte),
+                    e.what());
     } catch (const json::exception& e) {
         // The parser also throws out_of_range (406) for a number that overflows a double, e.g.
         // 1e999: uncaught, it aborted the runtime (found by fuzz_conflist).
@@ -60,7 +60,8 @@ Expected<std::string> negotiateVersion(const json& j, const std::string& file) {
     if (auto it = j.find("cniVersion"); it != j.end() && it->is_string())
         candidates.push_back(it->get<std::string>());
     if (auto it = j.find("cniVersions"); it != j.end()) {
-        if (!it->is_array()) return fail(Code::InvalidConfig, file + ": cniVersions must be a list");
+        if (!it->is_array())
+            return fail(Code::InvalidConfig, file + ": cniVersions must be a list");
         for (const auto& v : *it)
             if (v.is_string()) candidates.push_back(v.get<std::string>());
     }
@@ -85,7 +86,8 @@ Status validatePlugin(const json& p, const std::string& file, size_t i) {
         return fail(Code::InvalidConfig, where + ": missing plugin type");
     if (auto st = cni::validatePluginType(t->get<std::string>()); !st)
         return fail(Code::InvalidConfig,
-                    where + ": unsafe plugin type \"" + t->get<std::string>() + "\"", st.error().msg);
+                    where + ": unsafe plugin type \"" + t->get<std::string>() + "\"",
+                    st.error().msg);
     return {};
 }
 
@@ -123,8 +125,10 @@ Expected<NetworkList> parseLegacyConf(const std::string& bytes, const std::strin
     // as written and let parseNetworkList name the problem (corpus conflist/legacy-name-int.conf).
     json list = {{"plugins", json::array({j})}};
     if (j.contains("name")) list["name"] = j["name"];
-    if (j.contains("cniVersion")) list["cniVersion"] = j["cniVersion"];
-    else list["cniVersion"] = "0.1.0";
+    if (j.contains("cniVersion"))
+        list["cniVersion"] = j["cniVersion"];
+    else
+        list["cniVersion"] = "0.1.0";
     if (j.contains("disableCheck")) list["disableCheck"] = j["disableCheck"];
     return parseNetworkList(list.dump(), file);
 }
@@ -136,8 +140,10 @@ std::vector<NetworkList> loadNetworks(const std::string& dir, std::vector<std::s
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         if (!e.is_regular_file(ec)) continue;
         auto ext = e.path().extension().string();
-        if (ext == ".conflist") lists.push_back(e.path());
-        else if (ext == ".conf" || ext == ".json") legacy.push_back(e.path());
+        if (ext == ".conflist")
+            lists.push_back(e.path());
+        else if (ext == ".conf" || ext == ".json")
+            legacy.push_back(e.path());
     }
     std::sort(lists.begin(), lists.end());
     std::sort(legacy.begin(), legacy.end());
@@ -159,8 +165,10 @@ std::vector<NetworkList> loadNetworks(const std::string& dir, std::vector<std::s
             }
         out.push_back(std::move(*l));
     };
-    for (const auto& p : lists) add(p, true);
-    for (const auto& p : legacy) add(p, false);
+    for (const auto& p : lists)
+        add(p, true);
+    for (const auto& p : legacy)
+        add(p, false);
     return out;
 }
 
@@ -187,10 +195,12 @@ Expected<NetworkList> findNetwork(const std::string& dir, const std::string& nam
         return std::move(l);
     }
     std::string known;
-    for (const auto& l : all) known += (known.empty() ? "" : ", ") + l.name;
+    for (const auto& l : all)
+        known += (known.empty() ? "" : ", ") + l.name;
     std::string msg = "network \"" + name + "\" not found in " + dir;
     std::string details = known.empty() ? "no networks configured" : "networks: " + known;
-    for (const auto& p : problems) details += "; " + p;
+    for (const auto& p : problems)
+        details += "; " + p;
     return fail(Code::InvalidConfig, msg, details);
 }
 

@@ -14,12 +14,12 @@ namespace tether::rt {
 
 struct NetworkList {
     std::string name;
-    std::string cniVersion;          ///< the negotiated version (highest supported)
+    std::string cniVersion; ///< the negotiated version (highest supported)
     bool disableCheck = false;
     bool disableGC = false;
     std::vector<nlohmann::json> plugins; ///< plugin objects as written (plus sibling ones)
-    std::string bytes;               ///< the conflist text (what the result cache stores)
-    std::string file;                ///< where it came from ("" for built-in)
+    std::string bytes;                   ///< the conflist text (what the result cache stores)
+    std::string file;                    ///< where it came from ("" for built-in)
 };
 
 /// Parses a conflist document. `file` names it in errors. Errors (code 7 unless noted):

@@ -24,7 +24,6 @@ namespace {
 constexpr ReadFileOptions kCacheRead{
     .maxBytes = 4 << 20, .followSymlinks = false, .missingOk = true};
 
-
 Expected<CachedAttachment> decode(const json& j, const std::string& network,
                                   const std::string& containerId, const std::string& ifname) {
     CachedAttachment a;

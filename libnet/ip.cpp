@@ -64,10 +64,13 @@ IpAddress IpAddress::offset(int64_t n) const {
     return r;
 }
 
-bool IpAddress::isMulticast() const { return isV4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff; }
+bool IpAddress::isMulticast() const {
+    return isV4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff;
+}
 
 bool IpAddress::isUnspecified() const {
-    return std::all_of(bytes_.begin(), bytes_.begin() + long(size()), [](uint8_t b) { return b == 0; });
+    return std::all_of(bytes_.begin(), bytes_.begin() + long(size()),
+                       [](uint8_t b) { return b == 0; });
 }
 
 std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
@@ -78,7 +81,8 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
     auto lenText = text.substr(slash + 1);
     int len = -1;
     auto [p, ec] = std::from_chars(lenText.data(), lenText.data() + lenText.size(), len);
-    if (ec != std::errc() || p != lenText.data() + lenText.size() || lenText.empty()) return std::nullopt;
+    if (ec != std::errc() || p != lenText.data() + lenText.size() || lenText.empty())
+        return std::nullopt;
     if (len < 0 || len > addr->bits()) return std::nullopt;
     return IpPrefix(*addr, len);
 }
@@ -119,6 +123,8 @@ bool IpPrefix::overlaps(const IpPrefix& o) const {
     return contains(o.network()) || o.contains(network());
 }
 
-std::string IpPrefix::str() const { return addr_.str() + "/" + std::to_string(len_); }
+std::string IpPrefix::str() const {
+    return addr_.str() + "/" + std::to_string(len_);
+}
 
 } // namespace tether::net

@@ -17,7 +17,7 @@ enum class Family : uint8_t { V4 = 4, V6 = 6 };
 
 /// One address. Stored in network byte order in 16 bytes; IPv4 uses the first 4.
 class IpAddress {
-public:
+  public:
     IpAddress() = default;
     /// Parses dotted IPv4 or RFC 4291 IPv6 text (no brackets, no zone). nullopt if invalid.
     static std::optional<IpAddress> parse(std::string_view text);
@@ -40,14 +40,14 @@ public:
 
     auto operator<=>(const IpAddress&) const = default;
 
-private:
+  private:
     Family family_ = Family::V4;
     std::array<uint8_t, 16> bytes_{};
 };
 
 /// An address with a prefix length ("10.1.0.5/16"). The address may have host bits set.
 class IpPrefix {
-public:
+  public:
     IpPrefix() = default;
     IpPrefix(IpAddress a, int len) : addr_(a), len_(len) {}
     /// Parses "addr/len"; len in 0..32 or 0..128. nullopt if invalid.
@@ -72,7 +72,7 @@ public:
 
     auto operator<=>(const IpPrefix&) const = default;
 
-private:
+  private:
     IpAddress addr_;
     int len_ = 0;
 };

@@ -1,8 +1,8 @@
 #include "libnet/link.hpp"
 
 #include <linux/if.h>
-#include <linux/ip.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 
 #include <netlink/attr.h>
@@ -192,7 +192,9 @@ Status setLinkMasterUp(NetlinkSocket& sock, int index, int masterIndex) {
     ifi.ifi_flags = IFF_UP;
     NlMsg msg = makeMessage(RTM_NEWLINK, 0, &ifi, sizeof(ifi));
     nla_put_u32(msg.get(), IFLA_MASTER, static_cast<uint32_t>(masterIndex));
-    return setLink(sock, msg, "attach " + linkLabel(index) + " to master " + linkLabel(masterIndex) + " and set it up");
+    return setLink(sock, msg,
+                   "attach " + linkLabel(index) + " to master " + linkLabel(masterIndex) +
+                       " and set it up");
 }
 
 Status setLinkAfConf(NetlinkSocket& sock, int index, const LinkAfConf& conf) {

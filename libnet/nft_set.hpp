@@ -27,9 +27,9 @@ struct SetElem {
 /// Builds concatenated keys/data the way nft lays them out: every field padded to 4 bytes.
 class ConcatBuilder {
   public:
-    ConcatBuilder& addr(const IpAddress& a);      ///< 4 or 16 bytes, network order
-    ConcatBuilder& proto(uint8_t p);              ///< inet_proto: 1 byte
-    ConcatBuilder& port(uint16_t p);              ///< inet_service: 2 bytes, network order
+    ConcatBuilder& addr(const IpAddress& a); ///< 4 or 16 bytes, network order
+    ConcatBuilder& proto(uint8_t p);         ///< inet_proto: 1 byte
+    ConcatBuilder& port(uint16_t p);         ///< inet_service: 2 bytes, network order
     [[nodiscard]] std::vector<uint8_t> bytes() const { return b_; }
 
   private:

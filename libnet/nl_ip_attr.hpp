@@ -13,7 +13,9 @@
 namespace tether::net::detail {
 
 /// AF_INET / AF_INET6 of a family.
-inline int afOf(Family f) { return f == Family::V4 ? AF_INET : AF_INET6; }
+inline int afOf(Family f) {
+    return f == Family::V4 ? AF_INET : AF_INET6;
+}
 
 /// Appends attribute `type` holding the address bytes (4 or 16).
 inline void putIp(nl_msg* msg, int type, const IpAddress& a) {

@@ -31,7 +31,8 @@ struct VethPair {
 /// Creates the pair: the host end in `hostSock`'s netns, the container end named
 /// spec.containerName in spec.containerNetns, both down. `containerSock` must be a socket in
 /// spec.containerNetns (used to check for name clashes and to read the container end back).
-/// Errors: invalid names/MAC, MTU below 68 -> code 7; container name already present in the container netns
+/// Errors: invalid names/MAC, MTU below 68 -> code 7; container name already present in the
+/// container netns
 /// -> code 102 Conflict "container veth name <name> already exists" (errnum EEXIST); a random
 /// host name that collides is retried up to 10 times, a caller-given one that exists -> code 102
 /// errnum EEXIST. If reading back fails the pair is deleted again.

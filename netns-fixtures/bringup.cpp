@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 
+#include "libcni/attach.hpp"
 #include "libnet/addr.hpp"
 #include "libnet/bridge.hpp"
 #include "libnet/link.hpp"
@@ -40,7 +41,6 @@
 #include "netns-fixtures/fixture_state.hpp"
 #include "netns-fixtures/nl_batch.hpp"
 #include "netns-fixtures/overlay.hpp"
-#include "libcni/attach.hpp"
 
 namespace tether::fixture {
 

@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "libnet/netns.hpp"
+#include "netns-fixtures/commands_fixture.hpp"
 #include "netns-fixtures/fixture.hpp"
 #include "netns-fixtures/registry.hpp"
 #include "netns-fixtures/topology.hpp"
-#include "netns-fixtures/commands_fixture.hpp"
 
 namespace tether::fixture {
 
@@ -48,12 +48,15 @@ std::string fullName(const std::string& name) {
 void addUp(CLI::App& group, const std::shared_ptr<Dirs>& dirs) {
     auto file = std::make_shared<std::string>();
     auto name = std::make_shared<std::string>();
-    auto* cmd = group.add_subcommand("up", "bring up the topology in FILE (persistent until `down`)");
+    auto* cmd =
+        group.add_subcommand("up", "bring up the topology in FILE (persistent until `down`)");
     cmd->add_option("FILE", *file, "topology JSON")->required();
     cmd->add_option("--name", *name, "fixture name (default: random); \"tf-\" is prepended");
     cmd->callback([=] {
         Topology topo = orFail(Topology::load(*file));
-        Options o{.name = *name, .netnsDir = dirs->netnsDir, .stateDir = dirs->stateDir,
+        Options o{.name = *name,
+                  .netnsDir = dirs->netnsDir,
+                  .stateDir = dirs->stateDir,
                   .persistent = true};
         Fixture fx = orFail(Fixture::up(topo, o));
         std::cout << fx.name() << "\n";
@@ -69,7 +72,8 @@ void addExec(CLI::App& group, const std::shared_ptr<Dirs>& dirs) {
         std::vector<std::string> argv;
     };
     auto a = std::make_shared<Args>();
-    auto* cmd = group.add_subcommand("exec", "run a command inside a host: exec NAME HOST -- CMD...");
+    auto* cmd =
+        group.add_subcommand("exec", "run a command inside a host: exec NAME HOST -- CMD...");
     cmd->add_option("NAME", a->name, "fixture name")->required();
     cmd->add_option("HOST", a->host, "host, switch or container of the topology")->required();
     cmd->add_option("CMD", a->argv, "command and arguments (after --)")->required();
@@ -77,11 +81,13 @@ void addExec(CLI::App& group, const std::shared_ptr<Dirs>& dirs) {
         Record rec = orFail(readRecord(dirs->stateDir, fullName(a->name)));
         auto it = rec.netns.find(a->host);
         if (it == rec.netns.end())
-            failWith(Error{Code::UnknownContainer, "fixture " + rec.name + " has no host \"" + a->host + "\""});
+            failWith(Error{Code::UnknownContainer,
+                           "fixture " + rec.name + " has no host \"" + a->host + "\""});
         net::Netns ns = orFail(net::Netns::open(it->second));
         if (::setns(ns.fd(), CLONE_NEWNET) != 0) failWith(errnoError("enter " + it->second, errno));
         std::vector<char*> argv;
-        for (auto& s : a->argv) argv.push_back(s.data());
+        for (auto& s : a->argv)
+            argv.push_back(s.data());
         argv.push_back(nullptr);
         ::execvp(argv[0], argv.data());
         std::cerr << "tether fixture: exec " << argv[0] << ": " << std::strerror(errno) << "\n";
@@ -107,11 +113,12 @@ void addLs(CLI::App& group, const std::shared_ptr<Dirs>& dirs) {
         }
         std::cout << "NAME\tOWNER\tHOSTS\n";
         for (const auto& r : records) {
-            std::string owner = r.ownerPid == 0 ? "persistent"
+            std::string owner = r.ownerPid == 0  ? "persistent"
                                 : r.ownerAlive() ? "pid " + std::to_string(r.ownerPid)
                                                  : "dead (gc removes it)";
             std::string hosts;
-            for (const auto& [node, _] : r.netns) hosts += (hosts.empty() ? "" : ",") + node;
+            for (const auto& [node, _] : r.netns)
+                hosts += (hosts.empty() ? "" : ",") + node;
             std::cout << r.name << "\t" << owner << "\t" << hosts << "\n";
         }
     });
@@ -134,8 +141,10 @@ void addGc(CLI::App& group, const std::shared_ptr<Dirs>& dirs) {
                   "also persistent fixtures and tf-* netns files that no fixture record owns");
     cmd->callback([=] {
         GcReport r = orFail(gc(dirs->stateDir, dirs->netnsDir, *all));
-        for (const auto& n : r.fixtures) std::cout << "removed fixture " << n << "\n";
-        for (const auto& p : r.strayNetns) std::cout << "removed netns " << p << "\n";
+        for (const auto& n : r.fixtures)
+            std::cout << "removed fixture " << n << "\n";
+        for (const auto& p : r.strayNetns)
+            std::cout << "removed netns " << p << "\n";
     });
 }
 
@@ -143,7 +152,8 @@ void addGc(CLI::App& group, const std::shared_ptr<Dirs>& dirs) {
 
 void addFixtureCommands(CLI::App& app) {
     auto dirs = std::make_shared<Dirs>();
-    auto* group = app.add_subcommand("fixture", "scratch network topologies for tests (docs/fixtures.md)");
+    auto* group =
+        app.add_subcommand("fixture", "scratch network topologies for tests (docs/fixtures.md)");
     group->require_subcommand(1);
     group->add_option("--netns-dir", dirs->netnsDir, "where host namespaces are pinned")
         ->capture_default_str();

@@ -16,7 +16,7 @@ namespace tether::fixture {
 struct Fixture::State {
     Topology topology;
     Record record;
-    std::map<std::string, net::Netns, std::less<>> netns;         ///< node -> open namespace
+    std::map<std::string, net::Netns, std::less<>> netns;           ///< node -> open namespace
     std::map<std::string, net::NetlinkSocket, std::less<>> sockets; ///< bring-up only
     bool sharedNetnsDir = false;
 };

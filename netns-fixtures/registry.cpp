@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error_list.hpp"
-#include "libnet/netns.hpp"
 #include "libcni/attach.hpp"
+#include "libnet/netns.hpp"
 
 namespace tether::fixture {
 

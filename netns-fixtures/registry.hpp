@@ -20,18 +20,18 @@ inline constexpr std::string_view kNamePrefix = "tf-";
 
 struct ContainerRecord {
     std::string name;
-    std::string hostNetns;  ///< where the CNI plugins run
-    std::string netns;      ///< the container's pinned netns
-    std::string network;    ///< the network list's name
-    std::string configDir;  ///< holds <network>.conflist
+    std::string hostNetns; ///< where the CNI plugins run
+    std::string netns;     ///< the container's pinned netns
+    std::string network;   ///< the network list's name
+    std::string configDir; ///< holds <network>.conflist
     std::string cniPath;
     std::string cacheDir;
     std::string containerId;
 };
 
 struct Record {
-    std::string name;      ///< full name, starting with kNamePrefix
-    pid_t ownerPid = 0;    ///< 0 = persistent (brought up by the CLI; removed by `down`)
+    std::string name;        ///< full name, starting with kNamePrefix
+    pid_t ownerPid = 0;      ///< 0 = persistent (brought up by the CLI; removed by `down`)
     uint64_t ownerStart = 0; ///< the owner's start time (/proc/<pid>/stat field 22)
     std::string netnsDir;
     std::string stateDir;
@@ -64,8 +64,8 @@ Status teardownRecord(const Record& rec);
 
 /// What gc removed.
 struct GcReport {
-    std::vector<std::string> fixtures;    ///< records whose owner died (all with `all`)
-    std::vector<std::string> strayNetns;  ///< tf-* netns files with no record (only with `all`)
+    std::vector<std::string> fixtures;   ///< records whose owner died (all with `all`)
+    std::vector<std::string> strayNetns; ///< tf-* netns files with no record (only with `all`)
 };
 /// Tears down fixtures whose owner process is gone. With `all`, also persistent ones and netns
 /// files in netnsDir starting with kNamePrefix that no record owns.

@@ -24,7 +24,8 @@ using detail::bad;
 using detail::badType;
 using detail::onlyKeys;
 
-Expected<std::string> str(const json& obj, const char* key, const std::string& where, bool required) {
+Expected<std::string> str(const json& obj, const char* key, const std::string& where,
+                          bool required) {
     auto it = obj.find(key);
     if (it == obj.end()) {
         if (required) return bad(where, std::string("missing \"") + key + "\"");
@@ -106,7 +107,8 @@ Expected<HostSpec> parseHost(const json& j, const std::string& where) {
     const json& routes = arrayOf(j, "routes");
     if (!routes.is_array()) return badType(where + ".routes", "an array");
     for (size_t i = 0; i < routes.size(); ++i)
-        h.routes.push_back(TRY(parseRoute(routes[i], where + ".routes[" + std::to_string(i) + "]")));
+        h.routes.push_back(
+            TRY(parseRoute(routes[i], where + ".routes[" + std::to_string(i) + "]")));
     const json& nat = arrayOf(j, "nat");
     if (!nat.is_array()) return badType(where + ".nat", "an array");
     for (size_t i = 0; i < nat.size(); ++i) {
@@ -114,7 +116,8 @@ Expected<HostSpec> parseHost(const json& j, const std::string& where) {
         TRY(onlyKeys(nat[i], w, {"out", "source"}));
         NatSpec n;
         n.out = TRY(str(nat[i], "out", w, true));
-        if (nat[i].contains("source")) n.source = TRY(cidr(nat[i]["source"], w + ".source")).masked();
+        if (nat[i].contains("source"))
+            n.source = TRY(cidr(nat[i]["source"], w + ".source")).masked();
         h.nat.push_back(std::move(n));
     }
     if (!h.nat.empty() && !h.router) return bad(where, "NAT needs \"router\": true");
@@ -135,7 +138,8 @@ Expected<SwitchSpec> parseSwitch(const json& j, const std::string& where) {
     s.mtu = TRY(mtuOf(j, where));
     s.addresses = TRY(addressList(j, where));
     if (!s.addresses.empty() && s.host.empty())
-        return bad(where, "addresses on a switch need \"host\" (the namespace the bridge lives in)");
+        return bad(where,
+                   "addresses on a switch need \"host\" (the namespace the bridge lives in)");
     return s;
 }
 
@@ -215,8 +219,8 @@ Status assignIfNames(Topology& t) {
             if (e->ifname.empty()) continue;
             std::string w = "links[" + std::to_string(i) + "]." + (e == &t.links[i].a ? "a" : "b");
             if (!taken[nsOf(*e)].insert(e->ifname).second)
-                return bad(w + ".ifname", "interface \"" + e->ifname + "\" already used in " +
-                                              nsOf(*e));
+                return bad(w + ".ifname",
+                           "interface \"" + e->ifname + "\" already used in " + nsOf(*e));
         }
     }
     for (size_t i = 0; i < t.links.size(); ++i) {
@@ -240,7 +244,8 @@ Status assignIfNames(Topology& t) {
 /// with switches joined by links, is one segment; a host-to-host link is its own segment).
 Status checkAddresses(const Topology& t) {
     std::map<std::string, std::string> segmentOfSwitch;
-    for (const auto& s : t.switches) segmentOfSwitch[s.name] = "switch " + s.name;
+    for (const auto& s : t.switches)
+        segmentOfSwitch[s.name] = "switch " + s.name;
     for (const auto& l : t.links) {
         if (l.a.switchName.empty() || l.b.switchName.empty()) continue;
         std::string from = segmentOfSwitch[l.b.switchName], to = segmentOfSwitch[l.a.switchName];
@@ -254,9 +259,10 @@ Status checkAddresses(const Topology& t) {
     std::vector<Use> uses;
     for (size_t i = 0; i < t.switches.size(); ++i)
         for (size_t k = 0; k < t.switches[i].addresses.size(); ++k)
-            uses.push_back({t.switches[i].addresses[k],
-                            "switches[" + std::to_string(i) + "].addresses[" + std::to_string(k) + "]",
-                            segmentOfSwitch[t.switches[i].name]});
+            uses.push_back(
+                {t.switches[i].addresses[k],
+                 "switches[" + std::to_string(i) + "].addresses[" + std::to_string(k) + "]",
+                 segmentOfSwitch[t.switches[i].name]});
     for (size_t i = 0; i < t.links.size(); ++i) {
         const auto& l = t.links[i];
         std::string seg = !l.a.switchName.empty()   ? segmentOfSwitch[l.a.switchName]
@@ -273,8 +279,8 @@ Status checkAddresses(const Topology& t) {
         for (size_t k = 0; k < i; ++k) {
             const auto &u = uses[i], &v = uses[k];
             if (u.prefix.address() == v.prefix.address())
-                return bad(u.where, "address " + u.prefix.address().str() + " already used by " +
-                                        v.where);
+                return bad(u.where,
+                           "address " + u.prefix.address().str() + " already used by " + v.where);
             if (u.segment != v.segment && u.prefix.masked().overlaps(v.prefix.masked()))
                 return bad(u.where, "subnet " + u.prefix.masked().str() + " overlaps " +
                                         v.prefix.masked().str() + " of " + v.where +
@@ -325,7 +331,8 @@ Status validateName(std::string_view name, std::string_view what) {
 }
 
 Expected<Topology> Topology::parse(const json& doc, const std::string& baseDir) {
-    TRY(onlyKeys(doc, "topology", {"hosts", "switches", "links", "containers", "overlays", "description"}));
+    TRY(onlyKeys(doc, "topology",
+                 {"hosts", "switches", "links", "containers", "overlays", "description"}));
     Topology t;
     std::map<std::string, std::string> names; // every namespace-level name -> where defined
     auto claim = [&](const std::string& name, const std::string& where) -> Status {
@@ -355,7 +362,8 @@ Expected<Topology> Topology::parse(const json& doc, const std::string& baseDir) 
     for (size_t i = 0; i < links.size(); ++i) {
         std::string w = "links[" + std::to_string(i) + "]";
         TRY(onlyKeys(links[i], w, {"a", "b", "mtu"}));
-        if (!links[i].contains("a") || !links[i].contains("b")) return bad(w, "needs \"a\" and \"b\"");
+        if (!links[i].contains("a") || !links[i].contains("b"))
+            return bad(w, "needs \"a\" and \"b\"");
         LinkSpec l;
         l.a = TRY(parseEnd(links[i]["a"], w + ".a"));
         l.b = TRY(parseEnd(links[i]["b"], w + ".b"));
@@ -419,10 +427,12 @@ const SwitchSpec* Topology::findSwitch(std::string_view name) const {
 
 std::vector<std::string> Topology::namespaceNames() const {
     std::vector<std::string> out;
-    for (const auto& h : hosts) out.push_back(h.name);
+    for (const auto& h : hosts)
+        out.push_back(h.name);
     for (const auto& s : switches)
         if (s.host.empty()) out.push_back(s.name);
-    for (const auto& c : containers) out.push_back(c.name);
+    for (const auto& c : containers)
+        out.push_back(c.name);
     return out;
 }
 

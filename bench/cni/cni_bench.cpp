@@ -156,9 +156,11 @@ int runChain(const Options& o) {
     std::filesystem::remove_all(work);
     const std::string nsDir = o.netnsDir.empty() ? work + "/ns" : o.netnsDir + "/" + slug(o.label);
     std::filesystem::create_directories(nsDir);
-    std::string text = replaceAll(
-        replaceAll(replaceAll(ss.str(), "@DATADIR@", o.dataDir.empty() ? work + "/ipam" : o.dataDir), "@BRIDGE@", o.bridge),
-        "@SUBNET@", o.subnet);
+    std::string text =
+        replaceAll(replaceAll(replaceAll(ss.str(), "@DATADIR@",
+                                         o.dataDir.empty() ? work + "/ipam" : o.dataDir),
+                              "@BRIDGE@", o.bridge),
+                   "@SUBNET@", o.subnet);
     json list = json::parse(text);
 
     std::vector<std::string> paths;

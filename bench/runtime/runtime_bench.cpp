@@ -19,15 +19,17 @@
 
 #include "bench/common/stats.hpp"
 #include "cni/invoke.hpp"
-#include "libnet/netns.hpp"
 #include "libcni/net_ops.hpp"
+#include "libnet/netns.hpp"
 
 using namespace tether;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double ms(Clock::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+}
 
 using bench::median;
 using bench::slice;
@@ -52,8 +54,11 @@ int noop(const std::string& confDir, const std::string& pluginDir, int n) {
     std::vector<double> exec, add, del;
     for (int i = 0; i < n; ++i) {
         cni::ExecRequest req{.pluginPath = pluginDir + "/noop",
-                             .env = {{"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", "x"},
-                                     {"CNI_NETNS", ns}, {"CNI_IFNAME", "eth0"}, {"CNI_PATH", pluginDir}},
+                             .env = {{"CNI_COMMAND", "ADD"},
+                                     {"CNI_CONTAINERID", "x"},
+                                     {"CNI_NETNS", ns},
+                                     {"CNI_IFNAME", "eth0"},
+                                     {"CNI_PATH", pluginDir}},
                              .stdinData = R"({"cniVersion":"1.1.0","name":"noop","type":"noop"})"};
         auto t0 = Clock::now();
         auto r = cni::execPlugin(req);
@@ -78,16 +83,21 @@ int noop(const std::string& confDir, const std::string& pluginDir, int n) {
     return 0;
 }
 
-int chain(const std::string& confDir, const std::string& name, const std::string& pluginDir, int n) {
+int chain(const std::string& confDir, const std::string& name, const std::string& pluginDir,
+          int n) {
     rt::NetPaths paths{.configDir = confDir, .cniPath = pluginDir, .cacheDir = confDir + "/cache"};
     auto list = rt::resolveNetwork(paths, name);
     if (!list) die("resolve " + name, list.error());
     std::vector<std::string> nss;
-    for (int i = 0; i < n; ++i) nss.push_back(pinNetns(confDir, "c" + std::to_string(i)));
+    for (int i = 0; i < n; ++i)
+        nss.push_back(pinNetns(confDir, "c" + std::to_string(i)));
     auto conf = [&](int i) {
         return rt::RuntimeConf{
-            .containerId = "c" + std::to_string(i), .netns = nss[size_t(i)],
-            .capabilityArgs = {{"portMappings", {{{"hostPort", 20000 + i}, {"containerPort", 80}, {"protocol", "tcp"}}}}}};
+            .containerId = "c" + std::to_string(i),
+            .netns = nss[size_t(i)],
+            .capabilityArgs = {
+                {"portMappings",
+                 {{{"hostPort", 20000 + i}, {"containerPort", 80}, {"protocol", "tcp"}}}}}};
     };
     std::vector<double> add, del;
     for (int i = 0; i < n; ++i) {
@@ -103,13 +113,15 @@ int chain(const std::string& confDir, const std::string& name, const std::string
         if (!d) die("del c" + std::to_string(i), d.error());
     }
     auto row = [&](const char* op, const std::vector<double>& v) {
-        double first = median(slice(v, 0, 100)), last = median(slice(v, v.size() > 100 ? v.size() - 100 : 0, 100));
-        std::printf("| %s %s | %d | %.2f | %.2f | %.2f | %.2f |\n", name.c_str(), op, n, median(v), first,
-                    last, first > 0 ? last / first : 0);
+        double first = median(slice(v, 0, 100)),
+               last = median(slice(v, v.size() > 100 ? v.size() - 100 : 0, 100));
+        std::printf("| %s %s | %d | %.2f | %.2f | %.2f | %.2f |\n", name.c_str(), op, n, median(v),
+                    first, last, first > 0 ? last / first : 0);
     };
     row("ADD", add);
     row("DEL", del);
-    for (const auto& ns : nss) (void)net::removePinnedNetns(ns);
+    for (const auto& ns : nss)
+        (void)net::removePinnedNetns(ns);
     return 0;
 }
 
@@ -119,6 +131,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> a(argv + 1, argv + argc);
     if (a.size() == 4 && a[0] == "--noop") return noop(a[1], a[2], std::stoi(a[3]));
     if (a.size() == 5 && a[0] == "--chain") return chain(a[1], a[2], a[3], std::stoi(a[4]));
-    std::cerr << "usage: runtime_bench --noop CONFDIR PLUGINDIR N | --chain CONFDIR NAME PLUGINDIR N\n";
+    std::cerr
+        << "usage: runtime_bench --noop CONFDIR PLUGINDIR N | --chain CONFDIR NAME PLUGINDIR N\n";
     return 2;
 }

@@ -1,7 +1,7 @@
 // Parsing of the bandwidth limits; no kernel calls.
+#include "base/digest.hpp"
 #include "cni/json_fields.hpp"
 #include "plugins/bandwidth/bandwidth.hpp"
-#include "base/digest.hpp"
 
 namespace tether::bandwidth {
 

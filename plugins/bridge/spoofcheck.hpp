@@ -14,7 +14,7 @@ namespace tether::bridge {
 /// Identifies one attachment's spoof-check objects.
 struct SpoofCheck {
     std::string containerId;
-    std::string ifname;  ///< CNI_IFNAME (container side)
+    std::string ifname;   ///< CNI_IFNAME (container side)
     std::string hostVeth; ///< bridge port the container's frames enter by (ADD only)
     std::string mac;      ///< the container interface's MAC (ADD only)
 };

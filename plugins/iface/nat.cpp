@@ -17,7 +17,9 @@ std::vector<net::IpPrefix> containerIps(const cni::Result& r) {
 
 } // namespace
 
-bool natAvailable() { return true; }
+bool natAvailable() {
+    return true;
+}
 
 Status setupNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result& result) {
     return nat::setupMasq({.network = args.conf.name,

@@ -2,10 +2,10 @@
 #include <cstdio>
 
 #include "cni/args.hpp"
+#include "cni/conf_fields.hpp"
 #include "cni/invoke.hpp"
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
-#include "cni/conf_fields.hpp"
 #include "plugins/tap/tap.hpp"
 
 namespace tether::tap {

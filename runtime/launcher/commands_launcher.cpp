@@ -122,8 +122,8 @@ int cmdSimple(const LauncherPaths& paths, const std::string& name,
     bool force = false;
     int timeout = -1;
     std::string signal = "KILL";
-    cli::Verb v{name, name == "gc" ? "[OPTIONS]" : "[OPTIONS] ID...", verbSummary(name), {}, 0,
-                false, ""};
+    cli::Verb v{
+        name, name == "gc" ? "[OPTIONS]" : "[OPTIONS] ID...", verbSummary(name), {}, 0, false, ""};
     if (name == "rm")
         v.options.push_back(
             {"-f,--force", "", "Kill running containers first", cli::setFlag(force)});
@@ -142,9 +142,9 @@ int cmdSimple(const LauncherPaths& paths, const std::string& name,
     if (!parseOr(v, args, p, rc)) return rc;
     if (name == "gc") {
         if (!p.positionals.empty())
-            return report(Error{Code::InvalidConfig,
-                                "tether gc takes no container ids (got " + p.positionals[0] +
-                                    "); use tether rm to remove one"});
+            return report(Error{Code::InvalidConfig, "tether gc takes no container ids (got " +
+                                                         p.positionals[0] +
+                                                         "); use tether rm to remove one"});
         for (const auto& line : gcContainers(paths))
             std::printf("%s\n", line.c_str());
         return 0;

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <vector>
 
+#include "libcni/attach.hpp"
 #include "runtime/launcher/cgroup.hpp"
 #include "runtime/launcher/child.hpp"
 #include "runtime/launcher/container_internal.hpp"
@@ -25,7 +26,6 @@
 #include "runtime/launcher/seccomp_profile.hpp"
 #include "runtime/launcher/security.hpp"
 #include "runtime/launcher/state.hpp"
-#include "libcni/attach.hpp"
 
 namespace tether::rt {
 namespace {

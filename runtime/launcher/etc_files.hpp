@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "base/error.hpp"
-#include "runtime/launcher/options.hpp"
 #include "libcni/attach.hpp"
+#include "runtime/launcher/options.hpp"
 
 namespace tether::rt {
 

@@ -72,7 +72,6 @@ Expected<Volume> parseVolume(const std::string& spec) {
     return v;
 }
 
-
 Expected<Ulimit> parseUlimit(const std::string& spec) {
     static const std::pair<const char*, int> names[] = {
         {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <optional>
 
+#include "libcni/net_ops.hpp"
 #include "runtime/launcher/cgroup.hpp"
 #include "runtime/launcher/child.hpp"
 #include "runtime/launcher/container.hpp"
@@ -22,7 +23,6 @@
 #include "runtime/launcher/state.hpp"
 #include "runtime/launcher/tty.hpp"
 #include "runtime/launcher/watcher.hpp"
-#include "libcni/net_ops.hpp"
 
 namespace tether::rt {
 namespace {

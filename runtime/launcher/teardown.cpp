@@ -2,12 +2,12 @@
 #include <cstring>
 
 #include "base/error_list.hpp"
+#include "libcni/attach.hpp"
 #include "libnet/netns.hpp"
 #include "runtime/launcher/cgroup.hpp"
 #include "runtime/launcher/container.hpp"
 #include "runtime/launcher/fs_util.hpp"
 #include "runtime/launcher/state.hpp"
-#include "libcni/attach.hpp"
 
 namespace tether::rt {
 

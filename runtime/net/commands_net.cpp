@@ -4,16 +4,16 @@
 #include <filesystem>
 #include <iostream>
 
+#include "base/digest.hpp"
 #include "cni/args.hpp"
 #include "cni/json_limits.hpp"
 #include "cni/skel.hpp"
 #include "cni/version.hpp"
-#include "libnet/netns.hpp"
-#include "runtime/commands.hpp"
-#include "base/digest.hpp"
 #include "libcni/gc_all.hpp"
 #include "libcni/net_ops.hpp"
 #include "libcni/result_cache.hpp"
+#include "libnet/netns.hpp"
+#include "runtime/commands.hpp"
 
 namespace tether::rt {
 
@@ -56,25 +56,28 @@ RuntimeConf runtimeConf(const NetCmdOptions& o) {
     rt.containerId = o.id.empty() ? defaultContainerId(o.netns) : o.id;
     const char* envIf = std::getenv("CNI_IFNAME");
     rt.ifname = !o.ifname.empty() ? o.ifname : (envIf && *envIf ? envIf : "eth0");
-    std::string args = !o.args.empty() ? o.args : (std::getenv("CNI_ARGS") ? std::getenv("CNI_ARGS") : "");
+    std::string args =
+        !o.args.empty() ? o.args : (std::getenv("CNI_ARGS") ? std::getenv("CNI_ARGS") : "");
     if (!args.empty()) {
         for (size_t start = 0; start <= args.size();) {
             size_t end = args.find(';', start);
             std::string pair = args.substr(start, end - start);
             auto eq = pair.find('=');
             if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size())
-                failWith(Error{Code::InvalidEnv, "invalid CNI_ARGS pair \"" + pair + "\"", {}, 0}, o.json);
+                failWith(Error{Code::InvalidEnv, "invalid CNI_ARGS pair \"" + pair + "\"", {}, 0},
+                         o.json);
             rt.args.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
             if (end == std::string::npos) break;
             start = end + 1;
         }
     }
-    std::string cap = !o.cap.empty() ? o.cap : (std::getenv("CAP_ARGS") ? std::getenv("CAP_ARGS") : "");
+    std::string cap =
+        !o.cap.empty() ? o.cap : (std::getenv("CAP_ARGS") ? std::getenv("CAP_ARGS") : "");
     if (!cap.empty()) {
-        rt.capabilityArgs =
-            cni::checkJsonText(cap, "") ? json::parse(cap, nullptr, false) : json();
+        rt.capabilityArgs = cni::checkJsonText(cap, "") ? json::parse(cap, nullptr, false) : json();
         if (!rt.capabilityArgs.is_object())
-            failWith(Error{Code::DecodeFailure, "capability args must be a JSON object", cap, 0}, o.json);
+            failWith(Error{Code::DecodeFailure, "capability args must be a JSON object", cap, 0},
+                     o.json);
     }
     return rt;
 }
@@ -82,10 +85,12 @@ RuntimeConf runtimeConf(const NetCmdOptions& o) {
 void addListCommand(CLI::App& net, const std::string& verb, const std::string& help) {
     auto o = std::make_shared<NetCmdOptions>();
     auto* cmd = net.add_subcommand(verb, help);
-    auto* network = cmd->add_option("NETWORK", o->network, "network name (from NETCONFPATH, or \"default\")");
+    auto* network =
+        cmd->add_option("NETWORK", o->network, "network name (from NETCONFPATH, or \"default\")");
     if (verb == "gc") {
-        cmd->add_flag("--all", o->all,
-                      "every network; only attachments whose netns is gone (safe while containers run)")
+        cmd->add_flag(
+               "--all", o->all,
+               "every network; only attachments whose netns is gone (safe while containers run)")
             ->excludes(network);
     } else {
         network->required();
@@ -101,7 +106,8 @@ void addListCommand(CLI::App& net, const std::string& verb, const std::string& h
     cmd->callback([o, verb] {
         NetPaths paths = NetPaths::fromEnv();
         if (verb == "gc" && o->all) {
-            for (const auto& line : orFail(gcAllNetworks(paths), o->json)) std::cout << line << "\n";
+            for (const auto& line : orFail(gcAllNetworks(paths), o->json))
+                std::cout << line << "\n";
             return;
         }
         if (o->network.empty()) throw CLI::RequiredError("NETWORK (or --all)");
@@ -129,19 +135,25 @@ void addLs(CLI::App& net) {
         std::vector<std::string> problems;
         auto lists = loadNetworks(paths.configDir, &problems);
         bool haveDefault = false;
-        for (const auto& l : lists) haveDefault = haveDefault || l.name == "default";
+        for (const auto& l : lists)
+            haveDefault = haveDefault || l.name == "default";
         if (!haveDefault) lists.push_back(builtinDefaultNetwork());
-        json out = {{"networks", json::array()}, {"attachments", json::array()}, {"problems", problems}};
+        json out = {
+            {"networks", json::array()}, {"attachments", json::array()}, {"problems", problems}};
         for (const auto& l : lists) {
             json types = json::array();
-            for (const auto& p : l.plugins) types.push_back(p["type"]);
-            out["networks"].push_back({{"name", l.name}, {"cniVersion", l.cniVersion},
+            for (const auto& p : l.plugins)
+                types.push_back(p["type"]);
+            out["networks"].push_back({{"name", l.name},
+                                       {"cniVersion", l.cniVersion},
                                        {"file", l.file.empty() ? "(built-in)" : l.file},
                                        {"plugins", types}});
         }
         for (const auto& a : listCache(paths.cacheDir, ""))
-            out["attachments"].push_back({{"network", a.network}, {"containerId", a.containerId},
-                                          {"ifname", a.ifname}, {"netns", a.netns}});
+            out["attachments"].push_back({{"network", a.network},
+                                          {"containerId", a.containerId},
+                                          {"ifname", a.ifname},
+                                          {"netns", a.netns}});
         if (*asJson) {
             std::cout << out.dump(2) << "\n";
             return;
@@ -149,15 +161,19 @@ void addLs(CLI::App& net) {
         std::cout << "NETWORK\tVERSION\tPLUGINS\tFILE\n";
         for (const auto& n : out["networks"]) {
             std::string plugins;
-            for (const auto& t : n["plugins"]) plugins += (plugins.empty() ? "" : ",") + t.get<std::string>();
+            for (const auto& t : n["plugins"])
+                plugins += (plugins.empty() ? "" : ",") + t.get<std::string>();
             std::cout << n["name"].get<std::string>() << "\t" << n["cniVersion"].get<std::string>()
                       << "\t" << plugins << "\t" << n["file"].get<std::string>() << "\n";
         }
         if (!out["attachments"].empty()) std::cout << "\nNETWORK\tCONTAINER\tIFNAME\tNETNS\n";
         for (const auto& a : out["attachments"])
-            std::cout << a["network"].get<std::string>() << "\t" << a["containerId"].get<std::string>()
-                      << "\t" << a["ifname"].get<std::string>() << "\t" << a["netns"].get<std::string>() << "\n";
-        for (const auto& p : problems) std::cerr << "warning: " << p << "\n";
+            std::cout << a["network"].get<std::string>() << "\t"
+                      << a["containerId"].get<std::string>() << "\t"
+                      << a["ifname"].get<std::string>() << "\t" << a["netns"].get<std::string>()
+                      << "\n";
+        for (const auto& p : problems)
+            std::cerr << "warning: " << p << "\n";
     });
 }
 
@@ -189,7 +205,8 @@ void addNetnsCommands(CLI::App& app) {
 } // namespace
 
 void addNetCommands(CLI::App& app) {
-    auto* net = app.add_subcommand("net", "execute CNI network lists as libcni does (cnitool-compatible)");
+    auto* net =
+        app.add_subcommand("net", "execute CNI network lists as libcni does (cnitool-compatible)");
     net->require_subcommand(1);
     addListCommand(*net, "add", "ADD the network to a netns and print the result");
     addListCommand(*net, "del", "DEL the network from a netns (uses the cached result)");

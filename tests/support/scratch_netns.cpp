@@ -2,7 +2,6 @@
 
 #include <catch2/catch.hpp>
 
-
 #include "libnet/link.hpp"
 #include "netns-fixtures/fixture.hpp"
 

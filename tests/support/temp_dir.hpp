@@ -7,7 +7,7 @@
 namespace tether::test {
 
 class TempDir {
-public:
+  public:
     /// Creates /tmp/tether-test-XXXXXX (0700). Aborts the test on failure.
     TempDir();
     ~TempDir();
@@ -15,15 +15,21 @@ public:
     TempDir& operator=(const TempDir&) = delete;
     [[nodiscard]] const std::filesystem::path& path() const { return path_; }
     /// path() / name as a string.
-    [[nodiscard]] std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+    [[nodiscard]] std::string operator/(const std::string& name) const {
+        return (path_ / name).string();
+    }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
 /// Directory with the built executables (plugins, tether): build/bin.
-inline std::string binDir() { return TETHER_BIN_DIR; }
+inline std::string binDir() {
+    return TETHER_BIN_DIR;
+}
 /// Root of the source tree.
-inline std::string sourceDir() { return TETHER_SOURCE_DIR; }
+inline std::string sourceDir() {
+    return TETHER_SOURCE_DIR;
+}
 
 } // namespace tether::test

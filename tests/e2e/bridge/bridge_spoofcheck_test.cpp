@@ -14,7 +14,9 @@ bool pings(const ScratchNetns& from, const std::string& addr) {
     return from.exec({"ping", "-4", "-c2", "-i0.2", "-W1", addr}).exitCode == 0;
 }
 
-std::string bridgeNat() { return execHere({"nft", "list", "table", "bridge", "nat"}).out; }
+std::string bridgeNat() {
+    return execHere({"nft", "list", "table", "bridge", "nat"}).out;
+}
 
 size_t count(const std::string& text, const std::string& what) {
     size_t n = 0;
@@ -69,8 +71,8 @@ TEST_CASE("a failed ADD removes its macspoofchk rules", "[bridge][macspoofchk]")
     TempDir data;
     PluginDir dir(true, true);
     ScratchNetns d, e;
-    json tiny = bridgeConfig("1.0.0", "tbr-spoof2", data.path(), {"10.22.0.0/30"},
-                             {{"macspoofchk", true}});
+    json tiny =
+        bridgeConfig("1.0.0", "tbr-spoof2", data.path(), {"10.22.0.0/30"}, {{"macspoofchk", true}});
     auto ok = call(dir, "ADD", "s1", d.path(), tiny);
     REQUIRE(ok.exitCode == 0);
     auto full = call(dir, "ADD", "s2", e.path(), tiny);

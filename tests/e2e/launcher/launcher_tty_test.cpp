@@ -132,8 +132,8 @@ TEST_CASE("tty: run -it -- sh is an interactive shell on /dev/pts/0", "[launcher
 TEST_CASE("tty: exit code through the pty, exec -it into a running container", "[launcher][tty]") {
     LauncherEnv env;
     {
-        Terminal t(env.tetherArgv({"run", "--net", "none", "-it", "--", "sh", "-c", "tty; exit 7"}), 24,
-                   80);
+        Terminal t(env.tetherArgv({"run", "--net", "none", "-it", "--", "sh", "-c", "tty; exit 7"}),
+                   24, 80);
         CHECK(t.waitFor("/dev/pts/0"));
         CHECK(t.wait() == 7);
     }

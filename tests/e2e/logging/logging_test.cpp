@@ -45,7 +45,8 @@ json bridgeConf(const std::string& dataDir, const std::string& bridge, const jso
 }
 
 test::PluginRun bridge(const std::string& command, const std::string& id, const std::string& netns,
-                       const json& conf, std::vector<std::pair<std::string, std::string>> env = {}) {
+                       const json& conf,
+                       std::vector<std::pair<std::string, std::string>> env = {}) {
     env.insert(env.end(), {{"CNI_CONTAINERID", id},
                            {"CNI_IFNAME", "eth0"},
                            {"CNI_NETNS", netns},
@@ -87,7 +88,8 @@ TEST_CASE("debug level and logFile: lines name the container, command and steps"
     CHECK(del.err.empty()); // TETHER_LOG_LEVEL unset: stderr quiet, the file still gets lines
     text = slurp(log);
     CHECK(has(text, "bridge DEL container=logctr-1 ifname=eth0: deleting eth0"));
-    CHECK(has(text, "host-local DEL container=logctr-1 ifname=eth0: leases of logctr-1/eth0 released"));
+    CHECK(has(text,
+              "host-local DEL container=logctr-1 ifname=eth0: leases of logctr-1/eth0 released"));
     CHECK(has(text, "bridge DEL container=logctr-1 ifname=eth0: succeeded in "));
     CHECK(linkExists("tlog0"));
     (void)execHere({"ip", "link", "del", "tlog0"});
@@ -138,16 +140,20 @@ TEST_CASE("bad levels and paths fail with the right code before anything is made
         std::string msg;
     };
     std::vector<Case> cases = {
-        {json(nullptr), {{"TETHER_LOG_LEVEL", "loud"}}, 4,
+        {json(nullptr),
+         {{"TETHER_LOG_LEVEL", "loud"}},
+         4,
          "TETHER_LOG_LEVEL \"loud\" is not a log level"},
-        {{{"logFile", tmp / "x.log"}, {"logLevel", "chatty"}}, {}, 7,
+        {{{"logFile", tmp / "x.log"}, {"logLevel", "chatty"}},
+         {},
+         7,
          "logLevel \"chatty\" is not a log level"},
         {{{"logLevel", 3}}, {}, 6, "logLevel must be a string"},
         {{{"logFile", "relative.log"}}, {}, 7, "logFile \"relative.log\" must be an absolute path"},
     };
     for (const auto& c : cases) {
-        auto add = bridge("ADD", "logctr-4", ns.path(), bridgeConf(tmp / "ipam", "tlog3", c.extra),
-                          c.env);
+        auto add =
+            bridge("ADD", "logctr-4", ns.path(), bridgeConf(tmp / "ipam", "tlog3", c.extra), c.env);
         INFO(add.out);
         CHECK(add.exitCode == 1);
         REQUIRE(add.json);

@@ -28,7 +28,11 @@ NatHosts::NatHosts() : ScopedFixture(load()), inHost_(nodeNetns(fixture(), "host
     if (!inHost_.ok()) FAIL("enter fixture host: " << inHost_.error().text());
 }
 
-const net::Netns& NatHosts::remote() const { return nodeNetns(fixture(), "remote"); }
-const net::Netns& NatHosts::host() const { return nodeNetns(fixture(), "host"); }
+const net::Netns& NatHosts::remote() const {
+    return nodeNetns(fixture(), "remote");
+}
+const net::Netns& NatHosts::host() const {
+    return nodeNetns(fixture(), "host");
+}
 
 } // namespace tether::test

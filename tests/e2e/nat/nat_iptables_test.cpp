@@ -320,9 +320,9 @@ TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave not
         for (int i = 0; i < kCount; ++i)
             threads.emplace_back([&, i] {
                 runs[size_t(i)] = net.runPlugin("masquerade", command, conf(i),
-                                         {{"CNI_CONTAINERID", "par" + std::to_string(i)},
-                                          {"CNI_NETNS", c.path()},
-                                          {"CNI_IFNAME", "eth0"}});
+                                                {{"CNI_CONTAINERID", "par" + std::to_string(i)},
+                                                 {"CNI_NETNS", c.path()},
+                                                 {"CNI_IFNAME", "eth0"}});
             });
         for (auto& t : threads)
             t.join();
@@ -382,9 +382,9 @@ TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and valu
     };
     std::string before = iptables() + nftRuleset();
     for (const auto& bad : cases) {
-        auto r =
-            net.runPlugin(bad.type, "ADD", bad.conf,
-                   {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
+        auto r = net.runPlugin(
+            bad.type, "ADD", bad.conf,
+            {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
         INFO(bad.type << ": " << r.out);
         CHECK(r.exitCode == 1);
         REQUIRE(r.json);

@@ -32,7 +32,9 @@ RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns,
     return test::natAttachment(id, ns, std::move(mappings));
 }
 
-std::string ruleset() { return test::execHere({"nft", "list", "ruleset"}).out; }
+std::string ruleset() {
+    return test::execHere({"nft", "list", "ruleset"}).out;
+}
 
 } // namespace
 
@@ -48,7 +50,8 @@ TEST_CASE("a remote host sees container connections coming from the host's addre
     CHECK(ruleset().find("m1") == std::string::npos);
 }
 
-TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the container", "[nat][portmap]") {
+TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the container",
+          "[nat][portmap]") {
     test::NatHosts world;
     Net net("10.61.0.0/24");
     test::ScratchNetns server, other;
@@ -114,23 +117,27 @@ TEST_CASE("bad port mappings are refused and change nothing", "[nat][portmap]") 
         {{{"hostPort", 0}, {"containerPort", 80}}, "hostPort 0"},
         {{{"hostPort", 70000}, {"containerPort", 80}}, "hostPort 70000"},
         {{{"hostPort", 81}, {"containerPort", 80}, {"protocol", "icmp"}}, "protocol \"icmp\""},
-        {{{"hostPort", 82}, {"containerPort", 80}, {"hostIP", "not-an-ip"}}, "hostIP \"not-an-ip\""},
+        {{{"hostPort", 82}, {"containerPort", 80}, {"hostIP", "not-an-ip"}},
+         "hostIP \"not-an-ip\""},
     };
     for (const auto& bad : cases) {
         json conf = net.list.plugins[1];
         conf["runtimeConfig"] = {{"portMappings", json::array({bad.mapping})}};
-        conf["prevResult"] = {{"cniVersion", "1.1.0"},
-                              {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", c.path()}}})},
-                              {"ips", json::array({{{"address", "10.62.0.2/24"}, {"interface", 0}}})}};
-        auto r = net.runPlugin("portmap", "ADD", conf,
-                               {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
+        conf["prevResult"] = {
+            {"cniVersion", "1.1.0"},
+            {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", c.path()}}})},
+            {"ips", json::array({{{"address", "10.62.0.2/24"}, {"interface", 0}}})}};
+        auto r = net.runPlugin(
+            "portmap", "ADD", conf,
+            {{"CNI_CONTAINERID", "bad"}, {"CNI_NETNS", c.path()}, {"CNI_IFNAME", "eth0"}});
         INFO(r.out);
         CHECK(r.exitCode == 1);
         REQUIRE(r.json);
         CHECK((*r.json)["code"] == 7);
         CHECK((*r.json)["msg"].get<std::string>().find(bad.text) != std::string::npos);
     }
-    json dup = json::array({{{"hostPort", 90}, {"containerPort", 80}}, {{"hostPort", 90}, {"containerPort", 81}}});
+    json dup = json::array(
+        {{{"hostPort", 90}, {"containerPort", 80}}, {{"hostPort", 90}, {"containerPort", 81}}});
     test::ScratchNetns d;
     auto r = addNetwork(net.paths, net.list, attachment("dupreq", d, dup));
     REQUIRE(!r);
@@ -148,7 +155,8 @@ TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
     REQUIRE(addNetwork(net.paths, net.list, attachment("dead", b, map)));
     for (const auto& type : {"bridge", "portmap"}) {
         json conf = net.list.plugins[std::string(type) == "bridge" ? 0 : 1];
-        conf["cni.dev/valid-attachments"] = json::array({{{"containerID", "live"}, {"ifname", "eth0"}}});
+        conf["cni.dev/valid-attachments"] =
+            json::array({{{"containerID", "live"}, {"ifname", "eth0"}}});
         auto r = net.runPlugin(type, "GC", conf);
         INFO(r.out);
         CHECK(r.exitCode == 0);
@@ -159,7 +167,8 @@ TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
     REQUIRE(delNetwork(net.paths, net.list, attachment("live", a)));
 }
 
-TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult claims", "[nat][portmap]") {
+TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult claims",
+          "[nat][portmap]") {
     test::NatHosts world;
     Net net("10.65.0.0/24");
     test::ScratchNetns a, b;
@@ -174,11 +183,13 @@ TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult cl
     for (const char* type : {"portmap", "bridge"}) {
         json conf = net.list.plugins[std::string(type) == "bridge" ? 0 : 1];
         conf["runtimeConfig"] = {{"portMappings", mapB}};
-        conf["prevResult"] = {{"cniVersion", "1.1.0"},
-                              {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", a.path()}}})},
-                              {"ips", json::array({{{"address", bIp}, {"interface", 0}}})}};
-        auto r = net.runPlugin(type, "DEL", conf,
-                               {{"CNI_CONTAINERID", "keya"}, {"CNI_NETNS", a.path()}, {"CNI_IFNAME", "eth0"}});
+        conf["prevResult"] = {
+            {"cniVersion", "1.1.0"},
+            {"interfaces", json::array({{{"name", "eth0"}, {"sandbox", a.path()}}})},
+            {"ips", json::array({{{"address", bIp}, {"interface", 0}}})}};
+        auto r = net.runPlugin(
+            type, "DEL", conf,
+            {{"CNI_CONTAINERID", "keya"}, {"CNI_NETNS", a.path()}, {"CNI_IFNAME", "eth0"}});
         INFO(type << ": " << r.out << r.err);
         CHECK(r.exitCode == 0);
     }
@@ -187,7 +198,8 @@ TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult cl
     CHECK(rules.find(":8301") == std::string::npos);
     auto countOf = [&](const std::string& what) {
         size_t n = 0;
-        for (size_t at = rules.find(what); at != std::string::npos; at = rules.find(what, at + 1)) ++n;
+        for (size_t at = rules.find(what); at != std::string::npos; at = rules.find(what, at + 1))
+            ++n;
         return n;
     };
     CHECK(countOf("natnet/keyb/eth0") == 4); // masq, nomasq, mapping, hairpin SNAT
@@ -216,7 +228,9 @@ TEST_CASE("stale UDP conntrack entries of a mapped port are cleared on ADD", "[n
     // Conntrack only tracks once NAT hooks exist: a first container creates our table.
     REQUIRE(addNetwork(net.paths, net.list, attachment("first", first)));
     // A UDP flow to host port 5353 exists before the mapping (its packets went to the host).
-    REQUIRE(world.run("remote", {"bash", "-c", "echo x > /dev/udp/192.0.2.1/5353; true"}).exitCode == 0);
+    REQUIRE(
+        world.run("remote", {"bash", "-c", "echo x > /dev/udp/192.0.2.1/5353; true"}).exitCode ==
+        0);
     auto before = test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5353"});
     REQUIRE(before.out.find("dport=5353") != std::string::npos);
     json map = json::array({{{"hostPort", 5353}, {"containerPort", 53}, {"protocol", "udp"}}});

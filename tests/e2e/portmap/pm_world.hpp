@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libcni/net_ops.hpp"
 #include "libnet/netns.hpp"
 #include "netns-fixtures/scoped_fixture.hpp"
-#include "libcni/net_ops.hpp"
 #include "tests/support/scratch_netns.hpp"
 #include "tests/support/temp_dir.hpp"
 

@@ -18,24 +18,30 @@ int main() {
     const char* cmdEnv = std::getenv("CNI_COMMAND");
     std::string cmd = cmdEnv ? cmdEnv : "";
     if (cmd == "VERSION") {
-        std::cout << R"({"cniVersion":"1.1.0","supportedVersions":["0.3.1","0.4.0","1.0.0","1.1.0"]})";
+        std::cout
+            << R"({"cniVersion":"1.1.0","supportedVersions":["0.3.1","0.4.0","1.0.0","1.1.0"]})";
         return 0;
     }
     json env = json::object();
-    for (const char* k : {"CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH"})
+    for (const char* k :
+         {"CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH"})
         if (const char* v = std::getenv(k)) env[k] = v;
     std::string label = conf.is_object() ? conf.value("label", "?") : "?";
     if (conf.is_object() && conf.contains("recordDir"))
         std::ofstream(conf["recordDir"].get<std::string>() + "/log.jsonl", std::ios::app)
-            << json{{"command", cmd}, {"label", label}, {"env", env}, {"stdin", conf}}.dump() << "\n";
+            << json{{"command", cmd}, {"label", label}, {"env", env}, {"stdin", conf}}.dump()
+            << "\n";
     if (conf.is_object() && conf.value("failOn", "") == cmd) {
-        std::cout << json{{"cniVersion", conf.value("cniVersion", "1.0.0")}, {"code", 7},
-                          {"msg", "recorder " + label + " told to fail"}}.dump();
+        std::cout << json{{"cniVersion", conf.value("cniVersion", "1.0.0")},
+                          {"code", 7},
+                          {"msg", "recorder " + label + " told to fail"}}
+                         .dump();
         return 1;
     }
     if (cmd == "ADD") {
-        json r = conf.contains("prevResult") ? conf["prevResult"]
-                                             : json{{"cniVersion", conf.value("cniVersion", "1.0.0")}};
+        json r = conf.contains("prevResult")
+                     ? conf["prevResult"]
+                     : json{{"cniVersion", conf.value("cniVersion", "1.0.0")}};
         r["interfaces"].push_back({{"name", label}});
         std::cout << r.dump();
     }

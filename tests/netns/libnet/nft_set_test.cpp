@@ -30,7 +30,9 @@ add map inet tnft pm { type inet_proto . inet_service : ipv4_addr . inet_service
                      "create test table"));
 }
 
-net::IpAddress ip(const char* s) { return *net::IpAddress::parse(s); }
+net::IpAddress ip(const char* s) {
+    return *net::IpAddress::parse(s);
+}
 
 std::string list(const test::ScratchNetns& ns, const char* set, bool map = false) {
     return ns.exec({"nft", "list", map ? "map" : "set", "inet", kTable, set}).out;
@@ -38,14 +40,18 @@ std::string list(const test::ScratchNetns& ns, const char* set, bool map = false
 
 } // namespace
 
-TEST_CASE("set and map elements with comments, created, found and deleted atomically", "[libnet][nft]") {
+TEST_CASE("set and map elements with comments, created, found and deleted atomically",
+          "[libnet][nft]") {
     test::ScratchNetns ns;
     ns.run([&] {
         createTable();
-        SetElem a{.set = "s4", .key = ConcatBuilder().addr(ip("10.1.0.2")).bytes(), .comment = "net/a/eth0"};
+        SetElem a{.set = "s4",
+                  .key = ConcatBuilder().addr(ip("10.1.0.2")).bytes(),
+                  .comment = "net/a/eth0"};
         SetElem span{.set = "span4",
                      .key = ConcatBuilder().addr(ip("10.1.0.2")).addr(ip("10.1.0.0")).bytes(),
-                     .keyEnd = ConcatBuilder().addr(ip("10.1.0.2")).addr(ip("10.1.255.255")).bytes(),
+                     .keyEnd =
+                         ConcatBuilder().addr(ip("10.1.0.2")).addr(ip("10.1.255.255")).bytes(),
                      .comment = "net/a/eth0"};
         SetElem pm{.set = "pm",
                    .key = ConcatBuilder().proto(IPPROTO_TCP).port(8080).bytes(),
@@ -53,12 +59,15 @@ TEST_CASE("set and map elements with comments, created, found and deleted atomic
                    .comment = "net/a/eth0"};
         REQUIRE(net::commitSetElements(NFPROTO_INET, kTable, {.create = {a, span, pm}}, "add a"));
         CHECK(list(ns, "s4").find("10.1.0.2 comment \"net/a/eth0\"") != std::string::npos);
-        CHECK(list(ns, "span4").find("10.1.0.2 . 10.1.0.0/16 comment \"net/a/eth0\"") != std::string::npos);
+        CHECK(list(ns, "span4").find("10.1.0.2 . 10.1.0.0/16 comment \"net/a/eth0\"") !=
+              std::string::npos);
         CHECK(list(ns, "pm", true).find("tcp . 8080 comment \"net/a/eth0\" : 10.1.0.2 . 80") !=
               std::string::npos);
 
         // A second owner of tcp/8080 fails the whole transaction: its s4 element is not added.
-        SetElem b{.set = "s4", .key = ConcatBuilder().addr(ip("10.1.0.3")).bytes(), .comment = "net/b/eth0"};
+        SetElem b{.set = "s4",
+                  .key = ConcatBuilder().addr(ip("10.1.0.3")).bytes(),
+                  .comment = "net/b/eth0"};
         SetElem pmB = pm;
         pmB.comment = "net/b/eth0";
         auto clash = net::commitSetElements(NFPROTO_INET, kTable, {.create = {b, pmB}}, "add b");

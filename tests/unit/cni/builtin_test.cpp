@@ -18,15 +18,16 @@ namespace {
 
 /// A handler that reports how it was run: its thread's pid and the env it saw.
 PluginFuncs markerFuncs() {
-    return {.add =
-                [](const CmdArgs& a) -> Expected<Result> {
-                    Result r;
-                    r.cniVersion = a.conf.cniVersion;
-                    r.ips.push_back({.address = "10.1.2.3/24", .gateway = ""});
-                    r.dns.domain = "pid-" + std::to_string(::getpid()) + "-" + a.containerId;
-                    return r;
-                },
-            .del = [](const CmdArgs&) -> Status { return fail(Code::Conflict, "del refused", "by builtin"); },
+    return {.add = [](const CmdArgs& a) -> Expected<Result> {
+                Result r;
+                r.cniVersion = a.conf.cniVersion;
+                r.ips.push_back({.address = "10.1.2.3/24", .gateway = ""});
+                r.dns.domain = "pid-" + std::to_string(::getpid()) + "-" + a.containerId;
+                return r;
+            },
+            .del = [](const CmdArgs&) -> Status {
+                return fail(Code::Conflict, "del refused", "by builtin");
+            },
             .check = {},
             .status = {},
             .gc = {}};
@@ -61,7 +62,8 @@ TEST_CASE("a registered type runs in-process only when CNI_PATH resolves it to t
     // Another binary with the same name is executed, never replaced by the builtin.
     {
         std::ofstream f(other / "marker-ipam");
-        f << "#!/bin/sh\ncat >/dev/null\necho '{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.9.9.9/24\"}]}'\n";
+        f << "#!/bin/sh\ncat >/dev/null\necho "
+             "'{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.9.9.9/24\"}]}'\n";
     }
     std::filesystem::permissions(other / "marker-ipam", std::filesystem::perms::owner_all);
     ::setenv("CNI_PATH", other.path().c_str(), 1);
@@ -69,6 +71,7 @@ TEST_CASE("a registered type runs in-process only when CNI_PATH resolves it to t
     REQUIRE(executed);
     CHECK(executed->ips.at(0).address == "10.9.9.9/24");
 
-    for (auto v : {"CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_NETNS_OVERRIDE", "CNI_IFNAME", "CNI_PATH"})
+    for (auto v : {"CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_NETNS_OVERRIDE",
+                   "CNI_IFNAME", "CNI_PATH"})
         ::unsetenv(v);
 }

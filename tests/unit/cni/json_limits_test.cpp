@@ -34,8 +34,8 @@ TEST_CASE("a config nested beyond the depth limit is refused, not parsed") {
 }
 
 TEST_CASE("brackets inside strings do not count as nesting") {
-    std::string s = R"({"cniVersion":"1.0.0","name":"n","type":"t","x":")" + std::string(5000, '[') +
-                    R"(\"]"})";
+    std::string s = R"({"cniVersion":"1.0.0","name":"n","type":"t","x":")" +
+                    std::string(5000, '[') + R"(\"]"})";
     CHECK(parseNetConf(s));
 }
 
@@ -47,8 +47,8 @@ TEST_CASE("a byte order mark, a raw NUL and an escaped NUL are refused") {
     auto trailingNul = parseNetConf(ok + std::string(1, '\0'));
     REQUIRE_FALSE(trailingNul);
     CHECK_THAT(trailingNul.error().msg, Catch::Contains("NUL byte"));
-    auto escaped =
-        parseNetConf(R"({"cniVersion":"1.0.0","name":"n","type":"t","ipam":{"dataDir":"/tmp\u0000x"}})");
+    auto escaped = parseNetConf(
+        R"({"cniVersion":"1.0.0","name":"n","type":"t","ipam":{"dataDir":"/tmp\u0000x"}})");
     REQUIRE_FALSE(escaped);
     CHECK_THAT(escaped.error().msg, Catch::Contains("NUL character"));
     // An escaped backslash followed by "u0000" is text, not a NUL.

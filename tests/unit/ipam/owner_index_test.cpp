@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ipam/owner_index.hpp"
 #include "base/unique_fd.hpp"
+#include "ipam/owner_index.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace tether;

@@ -15,10 +15,14 @@ using nlohmann::json;
 
 TEST_CASE("cache entries round trip in libcni's format", "[cache]") {
     test::TempDir d;
-    auto l = parseNetworkList(R"({"cniVersion":"1.0.0","name":"net1","plugins":[{"type":"x"}]})", "f");
+    auto l =
+        parseNetworkList(R"({"cniVersion":"1.0.0","name":"net1","plugins":[{"type":"x"}]})", "f");
     REQUIRE(l);
-    RuntimeConf rt{.containerId = "c1", .netns = "/run/netns/c1", .ifname = "eth0",
-                   .args = {{"IgnoreUnknown", "1"}}, .capabilityArgs = {{"mac", "aa:bb:cc:dd:ee:ff"}}};
+    RuntimeConf rt{.containerId = "c1",
+                   .netns = "/run/netns/c1",
+                   .ifname = "eth0",
+                   .args = {{"IgnoreUnknown", "1"}},
+                   .capabilityArgs = {{"mac", "aa:bb:cc:dd:ee:ff"}}};
     json result = {{"cniVersion", "1.0.0"}, {"ips", json::array({{{"address", "10.0.0.2/24"}}})}};
     REQUIRE(writeCache(d.path(), *l, rt, result));
     std::string path = cachePath(d.path(), "net1", "c1", "eth0");
@@ -49,7 +53,8 @@ TEST_CASE("an entry written by libcni is read; so is the legacy bare result", "[
     std::filesystem::create_directories(d.path() / "results");
     // As Go's encoding/json writes libcni's cachedInfo ([]byte config as base64).
     std::ofstream(d / "results/n-abc-eth1")
-        << R"({"kind":"cniCacheV1","containerId":"abc","config":")" << base64Encode("{\"name\":\"n\"}")
+        << R"({"kind":"cniCacheV1","containerId":"abc","config":")"
+        << base64Encode("{\"name\":\"n\"}")
         << R"(","ifName":"eth1","networkName":"n","netns":"/proc/1/ns/net","cniArgs":[["K8S_POD_NAME","p"]],"capabilityArgs":{"portMappings":[]},"result":{"cniVersion":"1.0.0"}})";
     auto a = readCache(d.path(), "n", "abc", "eth1");
     REQUIRE(a);
@@ -70,6 +75,6 @@ TEST_CASE("base64 matches Go's standard encoding", "[cache]") {
     CHECK(base64Encode("foobar") == "Zm9vYmFy");
     CHECK(base64Decode("Zm9vYg==") == "foob");
     CHECK(!base64Decode("**"));
-    CHECK(!base64Decode("Zg"));  // Go's StdEncoding requires the padding
+    CHECK(!base64Decode("Zg")); // Go's StdEncoding requires the padding
     CHECK(base64Decode("Zg==") == "f");
 }

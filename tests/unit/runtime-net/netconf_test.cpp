@@ -13,15 +13,19 @@ using namespace tether::rt;
 using nlohmann::json;
 
 namespace {
-void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+void write(const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+}
 } // namespace
 
 TEST_CASE("conflists load sorted, legacy confs are upgraded, first name wins", "[netconf]") {
     test::TempDir d;
-    write(d / "20-b.conflist", R"({"cniVersion":"1.0.0","name":"b","plugins":[{"type":"bridge"}]})");
+    write(d / "20-b.conflist",
+          R"({"cniVersion":"1.0.0","name":"b","plugins":[{"type":"bridge"}]})");
     write(d / "10-a.conflist", R"({"cniVersion":"0.4.0","name":"a","plugins":[{"type":"ptp"}]})");
     write(d / "30-dup.conflist", R"({"cniVersion":"1.0.0","name":"a","plugins":[{"type":"x"}]})");
-    write(d / "05-legacy.conf", R"({"cniVersion":"0.3.1","name":"old","type":"bridge","bridge":"b0"})");
+    write(d / "05-legacy.conf",
+          R"({"cniVersion":"0.3.1","name":"old","type":"bridge","bridge":"b0"})");
     write(d / "99-bad.conflist", R"({"name": "bad", )");
     std::vector<std::string> problems;
     auto lists = loadNetworks(d.path(), &problems);
@@ -43,7 +47,8 @@ TEST_CASE("the highest supported of cniVersion and cniVersions is chosen", "[net
         "f");
     REQUIRE(l);
     CHECK(l->cniVersion == "1.0.0");
-    auto none = parseNetworkList(R"({"cniVersion":"2.0.0","name":"n","plugins":[{"type":"a"}]})", "f");
+    auto none =
+        parseNetworkList(R"({"cniVersion":"2.0.0","name":"n","plugins":[{"type":"a"}]})", "f");
     CHECK(!none);
     // Versions below 1.1.0 that no spec has (found by fuzzing: "0.0.0" used to be chosen).
     for (const char* v : {"0.0.0", "0.5.0", "x", ""}) {
@@ -61,11 +66,13 @@ TEST_CASE("the highest supported of cniVersion and cniVersions is chosen", "[net
 }
 
 TEST_CASE("a number too large for a double is a decode error, not an abort", "[netconf]") {
-    auto l = parseNetworkList(R"({"cniVersion":"1.0.0","name":"n","mtu":1e999,"plugins":[{"type":"a"}]})", "x.conflist");
+    auto l = parseNetworkList(
+        R"({"cniVersion":"1.0.0","name":"n","mtu":1e999,"plugins":[{"type":"a"}]})", "x.conflist");
     REQUIRE(!l);
     CHECK(l.error().code == tether::Code::DecodeFailure);
     CHECK(l.error().msg == "x.conflist: invalid JSON");
-    CHECK(!parseLegacyConf(R"({"cniVersion":"1.0.0","name":"n","type":"a","x":-7e777777})", "y.conf"));
+    CHECK(!parseLegacyConf(R"({"cniVersion":"1.0.0","name":"n","type":"a","x":-7e777777})",
+                           "y.conf"));
 }
 
 TEST_CASE("a legacy .conf with a non-string name is refused, not thrown", "[netconf]") {
@@ -75,18 +82,23 @@ TEST_CASE("a legacy .conf with a non-string name is refused, not thrown", "[netc
 }
 
 TEST_CASE("bad lists are refused with the file and field named", "[netconf]") {
-    auto unsafe = parseNetworkList(R"({"cniVersion":"1.0.0","name":"n","plugins":[{"type":"../../bin/sh"}]})", "x.conflist");
+    auto unsafe = parseNetworkList(
+        R"({"cniVersion":"1.0.0","name":"n","plugins":[{"type":"../../bin/sh"}]})", "x.conflist");
     REQUIRE(!unsafe);
     CHECK(unsafe.error().msg.find("unsafe plugin type") != std::string::npos);
     CHECK(unsafe.error().msg.find("x.conflist") != std::string::npos);
     auto noPlugins = parseNetworkList(R"({"cniVersion":"1.0.0","name":"n","plugins":[]})", "f");
     REQUIRE(!noPlugins);
-    auto badName = parseNetworkList(R"({"cniVersion":"1.0.0","name":"../x","plugins":[{"type":"a"}]})", "f");
+    auto badName =
+        parseNetworkList(R"({"cniVersion":"1.0.0","name":"../x","plugins":[{"type":"a"}]})", "f");
     REQUIRE(!badName);
     CHECK(badName.error().msg.find("invalid network name") != std::string::npos);
-    auto badBool = parseNetworkList(R"({"cniVersion":"1.0.0","name":"n","disableCheck":"maybe","plugins":[{"type":"a"}]})", "f");
+    auto badBool = parseNetworkList(
+        R"({"cniVersion":"1.0.0","name":"n","disableCheck":"maybe","plugins":[{"type":"a"}]})",
+        "f");
     REQUIRE(!badBool);
-    auto strBool = parseNetworkList(R"({"cniVersion":"1.0.0","name":"n","disableCheck":"true","plugins":[{"type":"a"}]})", "f");
+    auto strBool = parseNetworkList(
+        R"({"cniVersion":"1.0.0","name":"n","disableCheck":"true","plugins":[{"type":"a"}]})", "f");
     REQUIRE(strBool);
     CHECK(strBool->disableCheck);
 }
@@ -109,12 +121,15 @@ TEST_CASE("a missing network lists what exists; sibling plugins are appended", "
 TEST_CASE("plugin stdin matches libcni's", "[netconf]") {
     auto l = parseNetworkList(R"({"cniVersion":"1.0.0","name":"n","plugins":[
         {"type":"bridge","bridge":"br0"},
-        {"type":"portmap","capabilities":{"portMappings":true,"bandwidth":false},"extra":1}]})", "f");
+        {"type":"portmap","capabilities":{"portMappings":true,"bandwidth":false},"extra":1}]})",
+                              "f");
     REQUIRE(l);
     RuntimeConf rt;
-    rt.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 80}}})}, {"bandwidth", json::object()}};
+    rt.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 80}}})},
+                         {"bandwidth", json::object()}};
     json first = pluginStdin(*l, l->plugins[0], rt, nullptr);
-    CHECK(first == json{{"type", "bridge"}, {"bridge", "br0"}, {"name", "n"}, {"cniVersion", "1.0.0"}});
+    CHECK(first ==
+          json{{"type", "bridge"}, {"bridge", "br0"}, {"name", "n"}, {"cniVersion", "1.0.0"}});
     json prev = {{"cniVersion", "1.0.0"}, {"ips", json::array()}};
     json second = pluginStdin(*l, l->plugins[1], rt, &prev);
     CHECK(second["prevResult"] == prev);
@@ -124,8 +139,7 @@ TEST_CASE("plugin stdin matches libcni's", "[netconf]") {
 }
 
 TEST_CASE("sha512 matches the standard test vector", "[sha512]") {
-    CHECK(sha512Hex("abc") ==
-          "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
-          "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+    CHECK(sha512Hex("abc") == "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                              "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
     CHECK(sha512Hex("").substr(0, 16) == "cf83e1357eefb8bd");
 }
