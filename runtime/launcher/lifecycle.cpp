@@ -221,7 +221,7 @@ Status removeContainer(const LauncherPaths& paths, const std::string& id, bool f
 }
 
 std::vector<std::string> gcContainers(const LauncherPaths& paths) {
-    std::vector<std::string> actions;
+    std::vector<std::string> actions = removeAbandonedStateDirs(paths);
     std::vector<std::string> known = listContainers(paths);
     for (const auto& id : known) {
         auto st = readState(paths, id);

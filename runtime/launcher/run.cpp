@@ -67,13 +67,7 @@ int supervise(Launch& l, pid_t pid, int outR, int errR) {
 
 /// Creates (or, for `start`, reuses) the state dir and takes its lock.
 Status openStateDir(Launch& l, bool reuse) {
-    TRY(mkdirs(l.paths.stateRoot, 0711));
-    if (!reuse && ::mkdir(l.dir.c_str(), 0700) != 0) {
-        if (errno == EEXIST)
-            return fail(Code::Conflict, "container " + l.opts.id + " already exists");
-        return failErrno("mkdir " + l.dir, errno);
-    }
-    if (!reuse) TRY(markStateDir(l.dir));
+    if (!reuse) TRY(createStateDir(l.paths, l.opts.id));
     l.lockFd = Fd(::open(l.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (l.lockFd.fd >= 0) ::flock(l.lockFd.fd, LOCK_EX);
     return {};
@@ -234,14 +228,8 @@ Expected<int> createContainer(const LauncherPaths& paths, RunOptions opts) {
     nlohmann::json asked = opts.portMappings;
     TRY(prepareRunOptions(paths, opts));
     opts.portMappings = asked;
-    TRY(mkdirs(paths.stateRoot, 0711));
+    TRY(createStateDir(paths, opts.id));
     std::string dir = paths.stateDir(opts.id);
-    if (::mkdir(dir.c_str(), 0700) != 0) {
-        if (errno == EEXIST)
-            return fail(Code::Conflict, "container " + opts.id + " already exists");
-        return failErrno("mkdir " + dir, errno);
-    }
-    TRY(markStateDir(dir));
     opts.detach = true;
     nlohmann::json st = {{"id", opts.id},
                          {"status", "created"},

@@ -2,16 +2,23 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
+#include <string_view>
 
 #include "runtime/launcher/cgroup.hpp"
 #include "runtime/launcher/fs_util.hpp"
 
 namespace tether::rt {
+
+namespace {
+
+constexpr std::string_view kNewDirPrefix = ".new-";
 
 Status markStateDir(const std::string& dir) {
     std::string mark = dir + "/" + kStateDirMark;
@@ -19,6 +26,60 @@ Status markStateDir(const std::string& dir) {
     if (fd < 0) return failErrno("create " + mark, errno, Code::IoFailure);
     ::close(fd);
     return {};
+}
+
+Status alreadyExists(const std::string& id) {
+    return fail(Code::Conflict, "container " + id + " already exists");
+}
+
+} // namespace
+
+Status createStateDir(const LauncherPaths& paths, const std::string& id) {
+    TRY(mkdirs(paths.stateRoot, 0711));
+    std::string dir = paths.stateDir(id);
+    std::string fresh =
+        paths.stateRoot + "/" + std::string(kNewDirPrefix) + id + "-" + std::to_string(::getpid());
+    (void)removeTree(fresh); // a dead launcher's of the same pid
+    if (::mkdir(fresh.c_str(), 0700) != 0) return failErrno("mkdir " + fresh, errno);
+    if (auto m = markStateDir(fresh); !m) {
+        (void)removeTree(fresh);
+        return m;
+    }
+    if (::renameat2(AT_FDCWD, fresh.c_str(), AT_FDCWD, dir.c_str(), RENAME_NOREPLACE) == 0)
+        return {};
+    int err = errno;
+    (void)removeTree(fresh);
+    if (err == EEXIST) return alreadyExists(id);
+    if (err != EINVAL) return failErrno("rename " + fresh + " to " + dir, err);
+    // A filesystem without RENAME_NOREPLACE: mkdir, then the mark (a kill in between leaves an
+    // unmarked dir that gc does not remove).
+    if (::mkdir(dir.c_str(), 0700) != 0)
+        return errno == EEXIST ? alreadyExists(id) : failErrno("mkdir " + dir, errno);
+    return markStateDir(dir);
+}
+
+std::vector<std::string> removeAbandonedStateDirs(const LauncherPaths& paths) {
+    std::vector<std::string> removed;
+    DIR* d = ::opendir(paths.stateRoot.c_str());
+    if (!d) return removed;
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n.starts_with(kNewDirPrefix)) names.push_back(n);
+    }
+    ::closedir(d);
+    for (const auto& n : names) {
+        std::string path = paths.stateRoot + "/" + n;
+        struct stat st {};
+        // Only dirs createStateDir made (marked), and only once no launcher can still rename it.
+        if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+            st.st_ctime + 5 > std::time(nullptr) || !isStateDir(path))
+            continue;
+        auto r = removeTree(path);
+        removed.push_back("removed " + n + " (launcher died while creating it)" +
+                          (r ? "" : " (" + r.error().text() + ")"));
+    }
+    return removed;
 }
 
 bool isStateDir(const std::string& dir) {

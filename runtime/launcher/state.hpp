@@ -17,8 +17,14 @@ namespace tether::rt {
 /// state.json), never another directory that happens to be under the state root (the fixture
 /// registry /run/tether/fixtures, anything else).
 inline constexpr const char* kStateDirMark = ".tether-container";
-/// Creates kStateDirMark in the (just made) state dir `dir`.
-Status markStateDir(const std::string& dir);
+/// Creates the state dir <stateRoot>/<id> with kStateDirMark already inside, atomically: it is
+/// built as <stateRoot>/.new-<id>-<pid> and renamed into place without replacing anything, so a
+/// launcher killed at any moment leaves nothing, a marked dir, or a ".new-" dir (all of which
+/// `gc` removes). An existing <id> is Code::Conflict "container <id> already exists".
+Status createStateDir(const LauncherPaths& paths, const std::string& id);
+/// Removes ".new-" dirs of createStateDir older than a few seconds (launchers that died between
+/// the mkdir and the rename). Returns one line per removed dir.
+std::vector<std::string> removeAbandonedStateDirs(const LauncherPaths& paths);
 /// True when `dir` carries kStateDirMark or has a state.json.
 bool isStateDir(const std::string& dir);
 

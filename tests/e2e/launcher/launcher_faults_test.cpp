@@ -82,6 +82,11 @@ TEST_CASE("faults: gc removes only state dirs run made, never the fixture regist
     // What a launcher killed right after creating its state dir leaves: the mark, no state.
     fs::create_directories(env.stateDir() + "/crashed");
     std::ofstream(env.stateDir() + "/crashed/.tether-container");
+    // ... and one killed while it was still making it (before the rename into place); a ".new-"
+    // dir without the mark is not ours.
+    fs::create_directories(env.stateDir() + "/.new-half-4242");
+    std::ofstream(env.stateDir() + "/.new-half-4242/.tether-container");
+    fs::create_directories(env.stateDir() + "/.new-foreign");
     std::this_thread::sleep_for(std::chrono::milliseconds(5500)); // gc spares young dirs
     auto gc = env.tether({"gc"});
     INFO(gc.out << gc.err);
@@ -90,6 +95,10 @@ TEST_CASE("faults: gc removes only state dirs run made, never the fixture regist
     CHECK(fs::exists(env.stateDir() + "/fixtures/lab1/topology.json"));
     CHECK(fs::exists(env.stateDir() + "/notes"));
     CHECK(!fs::exists(env.stateDir() + "/crashed"));
+    CHECK(gc.out.find("removed .new-half-4242") != std::string::npos);
+    CHECK(!fs::exists(env.stateDir() + "/.new-half-4242"));
+    CHECK(fs::exists(env.stateDir() + "/.new-foreign"));
+    fs::remove_all(env.stateDir() + "/.new-foreign");
     fs::remove_all(env.stateDir() + "/fixtures");
     fs::remove_all(env.stateDir() + "/notes");
 }

@@ -110,15 +110,25 @@ TEST_CASE("tty: run -it -- sh is an interactive shell on /dev/pts/0", "[launcher
     at = t.screen.size();
     t.type("stty size\n");
     CHECK(t.waitFor("40 120\r\n", at));
-    // Ctrl-C interrupts the foreground command in the container, not the launcher.
+    // Ctrl-C interrupts the foreground command in the container, not the launcher. "g1o" is
+    // output (the echoed line reads "g$((1))o"), printed just before the sleep starts; a ^C that
+    // lands before the sleep is the foreground job is pressed again, as a person would.
     at = t.screen.size();
-    t.type("sleep 30\n");
-    ::usleep(300 * 1000);
-    t.type("\x03");
-    CHECK(t.waitFor("/ # ", at + 10, 3000));
+    t.type("echo g$((1))o; sleep 30\n");
+    REQUIRE(t.waitFor("g1o\r\n", at));
+    bool prompt = false;
+    for (int press = 0; press < 4 && !prompt; ++press) {
+        ::usleep(200 * 1000);
+        at = t.screen.size();
+        t.type("\x03");
+        prompt = t.waitFor("/ # ", at, 2000); // only the shell prints its prompt
+    }
+    CHECK(prompt);
+    CHECK(::waitpid(t.pid, nullptr, WNOHANG) == 0); // the launcher is still there
+    // The shell answers at once: the sleep of 30 s is gone.
     at = t.screen.size();
-    t.type("echo still-here\n");
-    CHECK(t.waitFor("still-here\r\n", at));
+    t.type("echo still-$((1+1))\n");
+    CHECK(t.waitFor("still-2\r\n", at));
     // Ctrl-D ends the shell: exit status 0, terminal settings as before.
     t.type("\x04");
     CHECK(t.wait() == 0);
