@@ -24,6 +24,20 @@ bool netnsAlive(const std::string& path) {
     return ::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == NSFS_MAGIC;
 }
 
+// A plugin of `list` that does not support the list's cniVersion (the reference plugins before
+// 1.2 stop at 1.0.0; the built-in default network is 1.1.0): every ADD of the list failed, so it
+// has no attachment to collect, and its GC could only fail. Returns that plugin's line, or "".
+std::string unsupportedPlugin(const NetworkList& list, const ExecEnv& env) {
+    for (const auto& plugin : list.plugins) {
+        auto versions = pluginSupportedVersions(list, plugin, env);
+        if (!versions) continue; // not found or broken: gcNetwork reports it
+        if (std::find(versions->begin(), versions->end(), list.cniVersion) == versions->end())
+            return "plugin " + plugin.value("type", "") + " does not support cniVersion " +
+                   list.cniVersion;
+    }
+    return "";
+}
+
 } // namespace
 
 Expected<std::vector<std::string>> gcAllNetworks(const NetPaths& paths) {
@@ -66,6 +80,13 @@ Expected<std::vector<std::string>> gcAllNetworks(const NetPaths& paths) {
         if (list.disableGC) {
             report.push_back("network " + list.name + ": disableGC, skipped");
             continue;
+        }
+        if (valid.empty() && stale == 0) {
+            if (auto why = unsupportedPlugin(list, execEnv(paths)); !why.empty()) {
+                report.push_back("network " + list.name + ": " + why +
+                                 ", no attachment can exist, skipped");
+                continue;
+            }
         }
         auto st = gcNetwork(paths, list, valid);
         report.push_back("network " + list.name + ": " + std::to_string(stale) +

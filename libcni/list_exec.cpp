@@ -198,4 +198,23 @@ Status gcPlugins(const NetworkList& list, const ExecEnv& env,
     return errors.result();
 }
 
+Expected<std::vector<std::string>> pluginSupportedVersions(const NetworkList& list,
+                                                           const json& plugin, const ExecEnv& env) {
+    auto out = TRY(run("VERSION", list, plugin, nullptr, env, {{"cniVersion", list.cniVersion}}));
+    auto j = cni::checkJsonText(out, "") ? json::parse(out, nullptr, false) : json();
+    const json* versions =
+        j.is_object() && j.contains("supportedVersions") ? &j["supportedVersions"] : nullptr;
+    if (!versions || !versions->is_array())
+        return fail(Code::DecodeFailure,
+                    "plugin " + pluginType(plugin) + ": VERSION answer has no supportedVersions");
+    std::vector<std::string> result;
+    for (const auto& v : *versions) {
+        if (!v.is_string())
+            return fail(Code::DecodeFailure,
+                        "plugin " + pluginType(plugin) + ": supportedVersions holds a non-string");
+        result.push_back(v.get<std::string>());
+    }
+    return result;
+}
+
 } // namespace tether::rt

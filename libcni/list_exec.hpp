@@ -61,4 +61,10 @@ Status statusList(const NetworkList& list, const ExecEnv& env);
 Status gcPlugins(const NetworkList& list, const ExecEnv& env,
                  const std::vector<std::pair<std::string, std::string>>& valid);
 
+/// The spec versions the plugin of `plugin` (its "type") says it supports (CNI VERSION, asked
+/// with the list's cniVersion). Errors: plugin not found, a failing VERSION, or an answer
+/// without a supportedVersions array of strings (Code::DecodeFailure).
+Expected<std::vector<std::string>>
+pluginSupportedVersions(const NetworkList& list, const nlohmann::json& plugin, const ExecEnv& env);
+
 } // namespace tether::rt

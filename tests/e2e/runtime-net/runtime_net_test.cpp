@@ -239,3 +239,43 @@ TEST_CASE("the runtime drives the reference plugins (bridge, host-local, portmap
     CHECK(test::execHere({"iptables-save", "-t", "nat"}).out.find("18080") == std::string::npos);
     CHECK(c.exec({"ip", "link", "show", "eth0"}).exitCode != 0);
 }
+
+TEST_CASE("gc --all: plugins that stop before the list's cniVersion are skipped, not failed",
+          "[runtime][reference][gc]") {
+    if (!fs::exists("/usr/lib/cni/bridge")) FAIL("reference plugins missing in /usr/lib/cni");
+    test::TempDir conf, cache;
+    std::string tether = test::binDir() + "/tether";
+    auto gcAll = [&](const std::string& cniPath) {
+        return test::execHere({"env", "NETCONFPATH=" + conf.path().string(),
+                               "CNI_CACHE_DIR=" + cache.path().string(), "CNI_PATH=" + cniPath,
+                               tether, "net", "gc", "--all"});
+    };
+    // The built-in default network is 1.1.0; the installed reference plugins support up to
+    // 1.0.0, so no ADD of it can have succeeded with them and there is nothing to collect.
+    auto ref = gcAll("/usr/lib/cni");
+    INFO(ref.out << ref.err);
+    CHECK(ref.exitCode == 0);
+    CHECK(ref.out.find("network default: plugin bridge does not support cniVersion 1.1.0") !=
+          std::string::npos);
+    // Ours support 1.1.0: the plugins get their GC (a "default" of our own, so that the test's
+    // leases are private): host-local releases a lease no valid attachment holds.
+    test::TempDir data;
+    std::ofstream(conf / "default.conflist")
+        << json{{"cniVersion", "1.1.0"},
+                {"name", "default"},
+                {"plugins", json::array({{{"type", "bridge"},
+                                          {"bridge", "tgc0"},
+                                          {"ipam",
+                                           {{"type", "host-local"},
+                                            {"subnet", "10.48.0.0/24"},
+                                            {"dataDir", data.path().string()}}}}})}}
+               .dump();
+    fs::create_directories(data.path() / "default");
+    std::ofstream(data.path() / "default" / "10.48.0.9") << "gone-container\r\neth0";
+    auto ours = gcAll(test::binDir());
+    INFO(ours.out << ours.err);
+    CHECK(ours.exitCode == 0);
+    CHECK(ours.out.find("network default: 0 stale attachment(s) removed, 0 kept") !=
+          std::string::npos);
+    CHECK(!fs::exists(data.path() / "default" / "10.48.0.9"));
+}
