@@ -41,11 +41,7 @@ std::string statePath(const Config& c, const cni::CmdArgs& args) {
 }
 
 cni::PluginFuncs pluginFuncs() {
-    return {.add = cmdAdd,
-            .del = cmdDel,
-            .check = cmdCheck,
-            .status = plugin::ipamStatus,
-            .gc = plugin::ipamGc};
+    return plugin::singleLinkFuncs(cmdAdd, cmdDel, cmdCheck);
 }
 
 } // namespace tether::hostdevice

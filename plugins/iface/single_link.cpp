@@ -58,6 +58,21 @@ Expected<cni::Result> takeIpamLease(PendingIpamAdd& ipam, UndoStack& undo, const
     return result;
 }
 
+Expected<cni::Result> addressLink(std::optional<PendingIpamAdd>& ipam, UndoStack& undo,
+                                  const cni::CmdArgs& args, net::NetlinkSocket& csock,
+                                  const net::LinkInfo& link, int resultIndex,
+                                  const LeaseConfigure& configure) {
+    cni::Result result;
+    if (ipam) {
+        result = TRY(takeIpamLease(*ipam, undo, args, resultIndex));
+        TRY(configure(result));
+    } else {
+        TRY(net::setLinkUp(csock, link.index, true));
+    }
+    finishResult(result, args, link.mac);
+    return result;
+}
+
 void finishResult(cni::Result& result, const cni::CmdArgs& args, const std::string& mac) {
     result.interfaces = {{.name = args.ifname, .mac = mac, .sandbox = args.netns}};
     if (args.conf.dns && !args.conf.dns->empty()) result.dns = *args.conf.dns;
@@ -96,6 +111,16 @@ Status checkSingleLink(const cni::CmdArgs& args, const LinkKindCheck& kindCheck)
                                         ", prevResult says " + want.mac);
     return checkIface(csock, prev,
                       {.ifindex = link->index, .ifname = args.ifname, .resultIndex = idx});
+}
+
+cni::PluginFuncs singleLinkFuncs(std::function<Expected<cni::Result>(const cni::CmdArgs&)> add,
+                                 std::function<Status(const cni::CmdArgs&)> del,
+                                 std::function<Status(const cni::CmdArgs&)> check) {
+    return {.add = std::move(add),
+            .del = std::move(del),
+            .check = std::move(check),
+            .status = ipamStatus,
+            .gc = ipamGc};
 }
 
 Status ipamStatus(const cni::CmdArgs& args) {

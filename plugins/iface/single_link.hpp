@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,18 @@ Status refuseExistingIfname(net::NetlinkSocket& csock, const cni::CmdArgs& args)
 Expected<cni::Result> takeIpamLease(PendingIpamAdd& ipam, UndoStack& undo, const cni::CmdArgs& args,
                                     int resultIndex);
 
+/// How a plugin puts the lease on its link (addresses, routes, announcements), given the result.
+using LeaseConfigure = std::function<Status(const cni::Result& result)>;
+
+/// ADD's addressing step for the container link `link` (result.interfaces[resultIndex]): with
+/// `ipam` (started by the caller) the lease is taken as takeIpamLease does and `configure` puts
+/// it on the link; without it the link is only set up. Then the result is completed
+/// (finishResult with the link's MAC). The release of the lease is pushed onto `undo`.
+Expected<cni::Result> addressLink(std::optional<PendingIpamAdd>& ipam, UndoStack& undo,
+                                  const cni::CmdArgs& args, net::NetlinkSocket& csock,
+                                  const net::LinkInfo& link, int resultIndex,
+                                  const LeaseConfigure& configure);
+
 /// Completes an ADD result: the one container interface (CNI_IFNAME, `mac`, CNI_NETNS), the
 /// config's `dns` when it is not empty, the request's cniVersion.
 void finishResult(cni::Result& result, const cni::CmdArgs& args, const std::string& mac);
@@ -60,6 +73,12 @@ using LinkKindCheck = std::function<Status(net::NetlinkSocket& csock, const net:
 /// CNI_NETNS (else code 7); the link exists (else code 999); `kindCheck` passes; the link has
 /// prevResult's MAC (when it names one), its addresses and routes (plugin::checkIface).
 Status checkSingleLink(const cni::CmdArgs& args, const LinkKindCheck& kindCheck);
+
+/// The functions of a one-link plugin: its own ADD, DEL and CHECK; STATUS and GC delegated to
+/// `ipam` (ipamStatus, ipamGc).
+cni::PluginFuncs singleLinkFuncs(std::function<Expected<cni::Result>(const cni::CmdArgs&)> add,
+                                 std::function<Status(const cni::CmdArgs&)> del,
+                                 std::function<Status(const cni::CmdArgs&)> check);
 
 /// STATUS: delegated to the `ipam` plugin when one is set, else success.
 Status ipamStatus(const cni::CmdArgs& args);

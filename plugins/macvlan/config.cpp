@@ -33,11 +33,7 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
 }
 
 cni::PluginFuncs pluginFuncs() {
-    return {.add = cmdAdd,
-            .del = cmdDel,
-            .check = cmdCheck,
-            .status = plugin::ipamStatus,
-            .gc = plugin::ipamGc};
+    return plugin::singleLinkFuncs(cmdAdd, cmdDel, cmdCheck);
 }
 
 } // namespace tether::macvlan

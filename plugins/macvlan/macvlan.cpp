@@ -93,14 +93,9 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     undo.push([&csock, &args] { (void)net::deleteLink(csock, std::string_view(args.ifname)); });
     const auto link = TRY(net::getLink(csock, args.ifname));
 
-    cni::Result result;
-    if (l3) {
-        result = TRY(plugin::takeIpamLease(*ipam, undo, args, kContainerIndex));
-        TRY(configureL3(csock, cns, args, link, result));
-    } else {
-        TRY(net::setLinkUp(csock, link.index, true));
-    }
-    plugin::finishResult(result, args, link.mac);
+    auto result = TRY(plugin::addressLink(
+        ipam, undo, args, csock, link, kContainerIndex,
+        [&](const cni::Result& r) { return configureL3(csock, cns, args, link, r); }));
     undo.commit();
     return result;
 }

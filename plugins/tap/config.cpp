@@ -55,11 +55,7 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
 }
 
 cni::PluginFuncs pluginFuncs() {
-    return {.add = cmdAdd,
-            .del = cmdDel,
-            .check = cmdCheck,
-            .status = plugin::ipamStatus,
-            .gc = plugin::ipamGc};
+    return plugin::singleLinkFuncs(cmdAdd, cmdDel, cmdCheck);
 }
 
 } // namespace tether::tap

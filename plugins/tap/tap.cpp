@@ -61,17 +61,13 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     if (bridge) TRY(net::setLinkMaster(csock, link.index, bridge->index));
     link = TRY(net::getLink(csock, args.ifname));
 
-    cni::Result result;
-    if (l3) {
-        result = TRY(plugin::takeIpamLease(*ipam, undo, args, kContainerIndex));
-        (void)net::setLinkAfConf(csock, link.index, {.arpNotify = true});
-        TRY(plugin::configureIface(
-            csock, cns, result,
-            {.ifindex = link.index, .ifname = args.ifname, .resultIndex = kContainerIndex}));
-    } else {
-        TRY(net::setLinkUp(csock, link.index, true));
-    }
-    plugin::finishResult(result, args, link.mac);
+    auto result = TRY(plugin::addressLink(
+        ipam, undo, args, csock, link, kContainerIndex, [&](const cni::Result& r) -> Status {
+            (void)net::setLinkAfConf(csock, link.index, {.arpNotify = true});
+            return plugin::configureIface(
+                csock, cns, r,
+                {.ifindex = link.index, .ifname = args.ifname, .resultIndex = kContainerIndex});
+        }));
     undo.commit();
     return result;
 }
