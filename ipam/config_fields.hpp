@@ -26,8 +26,8 @@ std::vector<std::string_view> splitArgList(std::string_view s);
 /// `ipam` is not one; code 7 "IPAM config missing 'ipam' key" when it is absent.
 Expected<const nlohmann::json*> ipamSection(const nlohmann::json& raw);
 
-/// `ipam.routes` (absent = none), returned verbatim with dst canonicalised. Code 6 for wrong JSON
-/// types naming the field; code 7 for a missing or invalid dst ("ipam.routes[0].dst: invalid
+/// `ipam.routes` (absent = none), returned verbatim (dst keeps its host bits). Code 6 for wrong
+/// JSON types naming the field; code 7 for a missing or invalid dst ("ipam.routes[0].dst: invalid
 /// CIDR address: 1.2.3.4") or gw ("ipam.routes[0].gw: invalid IP address: x"). An empty gw is no
 /// gateway, as the reference reads it.
 Expected<std::vector<cni::Route>> parseRoutes(const nlohmann::json& ipam);
