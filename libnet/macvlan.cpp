@@ -6,6 +6,7 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include "libnet/link_kind.hpp"
 #include "libnet/route.hpp"
 
 namespace tether::net {
@@ -72,41 +73,18 @@ Status createMacvlan(NetlinkSocket& sock, const MacvlanSpec& spec) {
 }
 
 Expected<std::optional<MacvlanInfo>> getMacvlanInfo(NetlinkSocket& sock, int index) {
-    ifinfomsg ifi{};
-    ifi.ifi_family = AF_UNSPEC;
-    ifi.ifi_index = index;
-    NlMsg msg = makeMessage(RTM_GETLINK, 0, &ifi, sizeof(ifi));
-    nla_put_u32(msg.get(), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-    std::optional<MacvlanInfo> out;
-    bool found = false;
-    TRY(sock.query(msg, "get link #" + std::to_string(index), [&](const nlmsghdr* h) {
-        if (h->nlmsg_type != RTM_NEWLINK) return;
-        found = true;
-        auto* hdr = const_cast<nlmsghdr*>(h);
-        nlattr* tb[IFLA_MAX + 1] = {};
-        if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0 || !tb[IFLA_LINKINFO])
-            return;
-        nlattr* li[IFLA_INFO_MAX + 1] = {};
-        if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) != 0 ||
-            !li[IFLA_INFO_KIND] ||
-            std::string_view(nla_get_string(li[IFLA_INFO_KIND])) != "macvlan")
-            return;
-        MacvlanInfo info;
-        if (tb[IFLA_LINK]) info.parentIndex = int(nla_get_u32(tb[IFLA_LINK]));
-        if (tb[IFLA_LINK_NETNSID]) info.linkNetnsId = nla_get_s32(tb[IFLA_LINK_NETNSID]);
-        if (li[IFLA_INFO_DATA]) {
-            nlattr* md[IFLA_MACVLAN_MAX + 1] = {};
-            if (nla_parse_nested(md, IFLA_MACVLAN_MAX, li[IFLA_INFO_DATA], nullptr) == 0) {
-                if (md[IFLA_MACVLAN_MODE])
-                    info.mode = MacvlanMode(nla_get_u32(md[IFLA_MACVLAN_MODE]));
-                if (md[IFLA_MACVLAN_BC_QUEUE_LEN])
-                    info.bcQueueLen = nla_get_u32(md[IFLA_MACVLAN_BC_QUEUE_LEN]);
-            }
-        }
-        out = info;
+    MacvlanInfo info;
+    const bool isMacvlan = TRY(readLinkOfKind(sock, index, "macvlan", [&](const KindAttrs& a) {
+        if (a.link[IFLA_LINK]) info.parentIndex = int(nla_get_u32(a.link[IFLA_LINK]));
+        if (a.link[IFLA_LINK_NETNSID]) info.linkNetnsId = nla_get_s32(a.link[IFLA_LINK_NETNSID]);
+        nlattr* md[IFLA_MACVLAN_MAX + 1] = {};
+        if (!a.data || nla_parse_nested(md, IFLA_MACVLAN_MAX, a.data, nullptr) != 0) return;
+        if (md[IFLA_MACVLAN_MODE]) info.mode = MacvlanMode(nla_get_u32(md[IFLA_MACVLAN_MODE]));
+        if (md[IFLA_MACVLAN_BC_QUEUE_LEN])
+            info.bcQueueLen = nla_get_u32(md[IFLA_MACVLAN_BC_QUEUE_LEN]);
     }));
-    if (!found) return failErrno("link #" + std::to_string(index) + " not found", ENODEV);
-    return out;
+    if (!isMacvlan) return std::optional<MacvlanInfo>();
+    return std::optional(info);
 }
 
 Expected<std::optional<LinkInfo>> defaultRouteLink(NetlinkSocket& sock) {

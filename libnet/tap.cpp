@@ -15,6 +15,7 @@
 
 #include "base/unique_fd.hpp"
 #include "libnet/link.hpp"
+#include "libnet/link_kind.hpp"
 
 namespace tether::net {
 
@@ -62,42 +63,22 @@ Status createTap(const Netns& ns, const TapSpec& spec) {
 }
 
 Expected<std::optional<TapInfo>> getTapInfo(NetlinkSocket& sock, int index) {
-    ifinfomsg ifi{};
-    ifi.ifi_family = AF_UNSPEC;
-    ifi.ifi_index = index;
-    NlMsg msg = makeMessage(RTM_GETLINK, 0, &ifi, sizeof(ifi));
-    nla_put_u32(msg.get(), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-    std::optional<TapInfo> out;
-    bool found = false;
-    TRY(sock.query(msg, "get link #" + std::to_string(index), [&](const nlmsghdr* h) {
-        if (h->nlmsg_type != RTM_NEWLINK) return;
-        found = true;
-        auto* hdr = const_cast<nlmsghdr*>(h);
-        nlattr* tb[IFLA_MAX + 1] = {};
-        if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0 || !tb[IFLA_LINKINFO])
-            return;
-        nlattr* li[IFLA_INFO_MAX + 1] = {};
-        if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) != 0 ||
-            !li[IFLA_INFO_KIND] || std::string_view(nla_get_string(li[IFLA_INFO_KIND])) != "tun")
-            return;
-        TapInfo info;
+    TapInfo info;
+    const bool isTun = TRY(readLinkOfKind(sock, index, "tun", [&](const KindAttrs& a) {
         nlattr* td[IFLA_TUN_MAX + 1] = {};
-        if (li[IFLA_INFO_DATA] &&
-            nla_parse_nested(td, IFLA_TUN_MAX, li[IFLA_INFO_DATA], nullptr) == 0) {
-            auto u8 = [&](int a) { return td[a] && nla_get_u8(td[a]) != 0; };
-            info.tap = td[IFLA_TUN_TYPE] && nla_get_u8(td[IFLA_TUN_TYPE]) == IFF_TAP;
-            info.multiQueue = u8(IFLA_TUN_MULTI_QUEUE);
-            info.vnetHdr = u8(IFLA_TUN_VNET_HDR);
-            info.persist = u8(IFLA_TUN_PERSIST);
-            if (td[IFLA_TUN_OWNER] && nla_get_u32(td[IFLA_TUN_OWNER]) != kUnset)
-                info.owner = nla_get_u32(td[IFLA_TUN_OWNER]);
-            if (td[IFLA_TUN_GROUP] && nla_get_u32(td[IFLA_TUN_GROUP]) != kUnset)
-                info.group = nla_get_u32(td[IFLA_TUN_GROUP]);
-        }
-        out = info;
+        if (!a.data || nla_parse_nested(td, IFLA_TUN_MAX, a.data, nullptr) != 0) return;
+        auto u8 = [&](int attr) { return td[attr] && nla_get_u8(td[attr]) != 0; };
+        info.tap = td[IFLA_TUN_TYPE] && nla_get_u8(td[IFLA_TUN_TYPE]) == IFF_TAP;
+        info.multiQueue = u8(IFLA_TUN_MULTI_QUEUE);
+        info.vnetHdr = u8(IFLA_TUN_VNET_HDR);
+        info.persist = u8(IFLA_TUN_PERSIST);
+        if (td[IFLA_TUN_OWNER] && nla_get_u32(td[IFLA_TUN_OWNER]) != kUnset)
+            info.owner = nla_get_u32(td[IFLA_TUN_OWNER]);
+        if (td[IFLA_TUN_GROUP] && nla_get_u32(td[IFLA_TUN_GROUP]) != kUnset)
+            info.group = nla_get_u32(td[IFLA_TUN_GROUP]);
     }));
-    if (!found) return failErrno("link #" + std::to_string(index) + " not found", ENODEV);
-    return out;
+    if (!isTun) return std::optional<TapInfo>();
+    return std::optional(info);
 }
 
 } // namespace tether::net

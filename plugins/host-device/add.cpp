@@ -4,7 +4,6 @@
 
 #include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
-#include "cni/version.hpp"
 #include "libnet/addr.hpp"
 #include "libnet/link.hpp"
 #include "libnet/link_dump.hpp"
@@ -12,6 +11,7 @@
 #include "plugins/host-device/restore.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
+#include "plugins/iface/single_link.hpp"
 
 namespace tether::hostdevice {
 
@@ -36,13 +36,7 @@ Expected<std::vector<std::string>> hostAddresses(net::NetlinkSocket& host, int i
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
     const bool l3 = !args.conf.ipamType.empty();
-    if (l3) TRY(plugin::PendingIpamAdd::validate(args));
-    // A 0.1.0/0.2.0 result must carry an address: refuse an L2-only ADD before making anything
-    // (the reference makes the interface, then fails to print the result and leaves it behind).
-    if (!l3 && cni::compareVersions(args.conf.cniVersion, "0.3.0") < 0)
-        return fail(Code::IncompatibleVersion,
-                    "cannot convert result to " + args.conf.cniVersion +
-                        ": no valid IP addresses (an interface without ipam needs 0.3.0 or later)");
+    TRY(plugin::validateAddressing(args));
     auto cns = TRY(net::Netns::open(args.netns));
     if (!c.pciBusId.empty() && hasDpdkDriver(c.pciBusId)) {
         // A device bound to a userspace driver has no netdev to move: nothing to do.
@@ -53,9 +47,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     auto host = TRY(net::NetlinkSocket::open());
     auto csock = TRY(net::NetlinkSocket::openIn(cns));
     const auto dev = TRY(findHostDevice(host, c));
-    if (TRY(net::findLink(csock, std::string_view(args.ifname))))
-        return fail(Code::Conflict,
-                    "interface " + args.ifname + " already exists in " + args.netns);
+    TRY(plugin::refuseExistingIfname(csock, args));
 
     const Saved saved{.network = args.conf.name,
                       .containerId = args.containerId,
@@ -87,12 +79,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 
     cni::Result result;
     if (l3) {
-        result = TRY(ipam->take());
-        undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
-        if (result.ips.empty())
-            return fail(Code::Internal, "IPAM plugin returned missing IP config");
-        for (auto& ip : result.ips)
-            ip.interface = kContainerIndex;
+        result = TRY(plugin::takeIpamLease(*ipam, undo, args, kContainerIndex));
         TRY(plugin::configureIface(
             csock, cns, result,
             {.ifindex = link.index, .ifname = args.ifname, .resultIndex = kContainerIndex}));

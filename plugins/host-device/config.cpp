@@ -1,7 +1,7 @@
-#include "cni/invoke.hpp"
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
 #include "plugins/host-device/host_device.hpp"
+#include "plugins/iface/single_link.hpp"
 
 namespace tether::hostdevice {
 
@@ -23,9 +23,7 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     if (c.device.empty() && c.hwaddr.empty() && c.kernelPath.empty() && c.pciBusId.empty())
         return fail(Code::InvalidConfig,
                     R"(specify either "device", "hwaddr", "kernelpath" or "pciBusID")");
-    if (!c.device.empty())
-        if (auto st = net::validateIfName(c.device); !st)
-            return fail(Code::InvalidConfig, "invalid device \"" + c.device + "\"", st.error().msg);
+    TRY(plugin::checkIfNameKey("device", c.device));
     if (!c.hwaddr.empty() && !net::parseMac(c.hwaddr))
         return fail(Code::InvalidConfig, "failed to parse MAC address \"" + c.hwaddr + "\"");
     if (!c.kernelPath.empty() && (c.kernelPath.rfind("/sys/devices/", 0) != 0 ||
@@ -43,17 +41,7 @@ std::string statePath(const Config& c, const cni::CmdArgs& args) {
 }
 
 cni::PluginFuncs pluginFuncs() {
-    return {.add = cmdAdd,
-            .del = cmdDel,
-            .check = cmdCheck,
-            .status = [](const cni::CmdArgs& a) -> Status {
-                return a.conf.ipamType.empty() ? Status{}
-                                               : cni::delegateStatus(a.conf.ipamType, a.stdinData);
-            },
-            .gc = [](const cni::CmdArgs& a) -> Status {
-                return a.conf.ipamType.empty() ? Status{}
-                                               : cni::delegateGc(a.conf.ipamType, a.stdinData);
-            }};
+    return plugin::singleLinkFuncs(cmdAdd, cmdDel, cmdCheck);
 }
 
 } // namespace tether::hostdevice

@@ -4,8 +4,7 @@
 #include "libnet/link_dump.hpp"
 #include "plugins/host-device/host_device.hpp"
 #include "plugins/host-device/restore.hpp"
-#include "plugins/iface/container_iface.hpp"
-#include "plugins/iface/teardown.hpp"
+#include "plugins/iface/single_link.hpp"
 
 namespace tether::hostdevice {
 
@@ -87,28 +86,7 @@ Status cmdDel(const cni::CmdArgs& args) {
 
 Status cmdCheck(const cni::CmdArgs& args) {
     TRY(parseConfig(args));
-    if (!args.conf.ipamType.empty()) TRY(cni::delegateCheck(args.conf.ipamType, args.stdinData));
-    if (!args.conf.prevResult) return fail(Code::InvalidConfig, "required prevResult missing");
-    const cni::Result& prev = *args.conf.prevResult;
-    int idx = -1;
-    for (size_t i = 0; i < prev.interfaces.size(); ++i)
-        if (prev.interfaces[i].name == args.ifname && prev.interfaces[i].sandbox == args.netns)
-            idx = int(i);
-    if (idx < 0)
-        return fail(Code::InvalidConfig,
-                    "prevResult has no interface " + args.ifname + " in " + args.netns);
-    auto cns = TRY(net::Netns::open(args.netns));
-    auto csock = TRY(net::NetlinkSocket::openIn(cns));
-    auto link = TRY(net::findLink(csock, std::string_view(args.ifname)));
-    if (!link)
-        return fail(Code::Internal,
-                    "container interface " + args.ifname + " not found in " + args.netns);
-    const auto& want = prev.interfaces[size_t(idx)];
-    if (!want.mac.empty() && want.mac != link->mac)
-        return fail(Code::Internal, "interface " + args.ifname + " has MAC " + link->mac +
-                                        ", prevResult says " + want.mac);
-    return plugin::checkIface(csock, prev,
-                              {.ifindex = link->index, .ifname = args.ifname, .resultIndex = idx});
+    return plugin::checkSingleLink(args, nullptr);
 }
 
 } // namespace tether::hostdevice

@@ -2,7 +2,7 @@
 
 #include "cni/args.hpp"
 #include "cni/json_fields.hpp"
-#include "cni/version.hpp"
+#include "ipam/config_fields.hpp"
 
 namespace tether::hostlocal {
 
@@ -10,10 +10,6 @@ using nlohmann::json;
 namespace fields = cni::fields;
 
 namespace {
-
-std::string at(std::string_view prefix, size_t i) {
-    return std::string(prefix) + "[" + std::to_string(i) + "]";
-}
 
 Expected<ipam::RangeSpec> parseRangeSpec(const json& j, const std::string& path) {
     if (!j.is_object()) return fields::typeError(path, "an object");
@@ -40,45 +36,11 @@ Expected<std::vector<PendingSet>> parseRangeSets(const json& obj, std::string_vi
     const std::string base = fields::join(prefix, key);
     for (size_t i = 0; i < list->size(); ++i) {
         const json& set = (*list)[i];
-        PendingSet p{{}, at(base, i)};
+        PendingSet p{{}, ipam::indexedPath(base, i)};
         if (!set.is_array()) return fields::typeError(p.path, "a list of ranges");
         for (size_t j = 0; j < set.size(); ++j)
-            p.specs.push_back(TRY(parseRangeSpec(set[j], at(p.path, j))));
+            p.specs.push_back(TRY(parseRangeSpec(set[j], ipam::indexedPath(p.path, j))));
         out.push_back(std::move(p));
-    }
-    return out;
-}
-
-Expected<std::vector<cni::Route>> parseRoutes(const json& ipam) {
-    std::vector<cni::Route> out;
-    const json* list = TRY(fields::optArray(ipam, "routes", "ipam"));
-    if (!list) return out;
-    for (size_t i = 0; i < list->size(); ++i) {
-        const std::string path = at("ipam.routes", i);
-        const json& r = (*list)[i];
-        if (!r.is_object()) return fields::typeError(path, "an object");
-        cni::Route route;
-        auto dst = TRY(fields::optString(r, "dst", path));
-        if (!dst) return fail(Code::InvalidConfig, path + ".dst: missing");
-        auto prefix = net::IpPrefix::parse(*dst);
-        if (!prefix) return fail(Code::InvalidConfig, path + ".dst: invalid CIDR address: " + *dst);
-        route.dst = prefix->str();
-        if (auto gw = TRY(fields::optString(r, "gw", path))) {
-            auto a = net::IpAddress::parse(*gw);
-            if (!a) return fail(Code::InvalidConfig, path + ".gw: invalid IP address: " + *gw);
-            route.gw = a->str();
-        }
-        auto optInt = [&](const char* key) -> Expected<std::optional<int>> {
-            auto v = TRY(fields::optInt(r, key, path));
-            if (!v) return std::optional<int>{};
-            return std::optional<int>(int(*v));
-        };
-        route.mtu = TRY(optInt("mtu"));
-        route.advmss = TRY(optInt("advmss"));
-        route.priority = TRY(optInt("priority"));
-        route.table = TRY(optInt("table"));
-        route.scope = TRY(optInt("scope"));
-        out.push_back(std::move(route));
     }
     return out;
 }
@@ -89,47 +51,26 @@ std::optional<net::IpAddress> parseRequested(std::string_view text) {
     return std::nullopt;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 Expected<std::vector<net::IpAddress>> requestedAddresses(const json& raw,
                                                          std::string_view cniArgs) {
     std::vector<net::IpAddress> out;
     auto pairs = TRY(cni::parseCniArgs(cniArgs, {"IP"}));
-    if (const std::string* ip = cni::findArg(pairs, "IP")) {
-        std::string_view rest = *ip;
-        while (true) {
-            auto comma = rest.find(',');
-            std::string_view item = trim(rest.substr(0, comma));
+    if (const std::string* ip = cni::findArg(pairs, "IP"))
+        for (std::string_view item : ipam::splitArgList(*ip)) {
             auto a = parseRequested(item);
             if (!a)
                 return fail(Code::InvalidEnv,
                             "CNI_ARGS IP: invalid IP \"" + std::string(item) + "\"");
             out.push_back(*a);
-            if (comma == std::string_view::npos) break;
-            rest = rest.substr(comma + 1);
         }
-    }
-    auto addList = [&](const json& obj, std::string_view prefix) -> Status {
-        for (const std::string& s : TRY(fields::optStringList(obj, "ips", prefix))) {
+    for (const auto& list : TRY(ipam::handedIps(raw)))
+        for (const std::string& s : list.ips) {
             auto a = parseRequested(s);
             if (!a)
                 return fail(Code::InvalidConfig,
-                            fields::join(prefix, "ips") + ": invalid IP \"" + s + "\"");
+                            fields::join(list.path, "ips") + ": invalid IP \"" + s + "\"");
             out.push_back(*a);
         }
-        return {};
-    };
-    if (const json* args = TRY(fields::optObject(raw, "args", "")))
-        if (const json* cniArgsObj = TRY(fields::optObject(*args, "cni", "args")))
-            TRY(addList(*cniArgsObj, "args.cni"));
-    if (const json* rc = TRY(fields::optObject(raw, "runtimeConfig", "")))
-        TRY(addList(*rc, "runtimeConfig"));
     return out;
 }
 
@@ -137,21 +78,19 @@ Expected<std::vector<net::IpAddress>> requestedAddresses(const json& raw,
 
 Expected<Config> parseConfig(const json& raw, std::string_view cniVersion,
                              std::string_view cniArgs) {
-    if (!raw.is_object()) return fields::typeError("network config", "an object");
+    const json* ipamObj = TRY(ipam::ipamSection(raw));
     Config cfg;
     cfg.cniVersion = std::string(cniVersion);
     cfg.name = TRY(fields::optString(raw, "name", "")).value_or("");
-    const json* ipam = TRY(fields::optObject(raw, "ipam", ""));
-    if (!ipam) return fail(Code::InvalidConfig, "IPAM config missing 'ipam' key");
 
     cfg.requested = TRY(requestedAddresses(raw, cniArgs));
 
     std::vector<PendingSet> pending;
     if (const json* rc = TRY(fields::optObject(raw, "runtimeConfig", "")))
         pending = TRY(parseRangeSets(*rc, "ipRanges", "runtimeConfig"));
-    auto legacy = TRY(parseRangeSpec(*ipam, "ipam"));
+    auto legacy = TRY(parseRangeSpec(*ipamObj, "ipam"));
     if (!legacy.subnet.empty()) pending.push_back({{legacy}, "ipam", true});
-    for (auto& p : TRY(parseRangeSets(*ipam, "ranges", "ipam")))
+    for (auto& p : TRY(parseRangeSets(*ipamObj, "ranges", "ipam")))
         pending.push_back(std::move(p));
     if (pending.empty())
         return fail(Code::InvalidConfig, "no IP ranges specified",
@@ -175,9 +114,7 @@ Expected<Config> parseConfig(const json& raw, std::string_view cniVersion,
         (set->front().subnet.family() == net::Family::V4 ? v4 : v6)++;
         cfg.rangeSets.push_back(std::move(*set));
     }
-    if ((v4 > 1 || v6 > 1) && cni::compareVersions(cniVersion, "0.3.0") < 0)
-        return fail(Code::InvalidConfig, "CNI version " + std::string(cniVersion) +
-                                             " does not support more than 1 address per family");
+    TRY(ipam::checkOnePerFamily(v4, v6, cniVersion));
     for (size_t i = 0; i < cfg.rangeSets.size(); ++i)
         for (size_t j = i + 1; j < cfg.rangeSets.size(); ++j)
             if (ipam::setsOverlap(cfg.rangeSets[i], cfg.rangeSets[j]))
@@ -186,21 +123,19 @@ Expected<Config> parseConfig(const json& raw, std::string_view cniVersion,
                                 std::to_string(j),
                             pending[i].path + " and " + pending[j].path + " share addresses");
 
-    cfg.routes = TRY(parseRoutes(*ipam));
-    if (auto d = TRY(fields::optString(*ipam, "dataDir", "ipam")); d && !d->empty())
+    cfg.routes = TRY(ipam::parseRoutes(*ipamObj));
+    if (auto d = TRY(fields::optString(*ipamObj, "dataDir", "ipam")); d && !d->empty())
         cfg.dataDir = *d;
-    cfg.resolvConf = TRY(fields::optString(*ipam, "resolvConf", "ipam")).value_or("");
+    cfg.resolvConf = TRY(fields::optString(*ipamObj, "resolvConf", "ipam")).value_or("");
     return cfg;
 }
 
 Expected<Config> parseStoreLocation(const json& raw, std::string_view cniVersion) {
-    if (!raw.is_object()) return fields::typeError("network config", "an object");
+    const json* ipamObj = TRY(ipam::ipamSection(raw));
     Config cfg;
     cfg.cniVersion = std::string(cniVersion);
     cfg.name = TRY(fields::optString(raw, "name", "")).value_or("");
-    const json* ipam = TRY(fields::optObject(raw, "ipam", ""));
-    if (!ipam) return fail(Code::InvalidConfig, "IPAM config missing 'ipam' key");
-    if (auto d = TRY(fields::optString(*ipam, "dataDir", "ipam")); d && !d->empty())
+    if (auto d = TRY(fields::optString(*ipamObj, "dataDir", "ipam")); d && !d->empty())
         cfg.dataDir = *d;
     return cfg;
 }

@@ -1,8 +1,7 @@
-#include "cni/args.hpp"
 #include "cni/conf_fields.hpp"
-#include "cni/invoke.hpp"
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
+#include "plugins/iface/single_link.hpp"
 #include "plugins/macvlan/macvlan.hpp"
 
 namespace tether::macvlan {
@@ -11,9 +10,7 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     const nlohmann::json& raw = args.conf.raw;
     Config c;
     if (auto m = TRY(cni::fields::optString(raw, "master", ""))) c.master = *m;
-    if (!c.master.empty())
-        if (auto st = net::validateIfName(c.master); !st)
-            return fail(Code::InvalidConfig, "invalid master \"" + c.master + "\"", st.error().msg);
+    TRY(plugin::checkIfNameKey("master", c.master));
     if (auto m = TRY(cni::fields::optString(raw, "mode", ""))) c.modeText = *m;
     auto mode = net::parseMacvlanMode(c.modeText);
     if (!mode)
@@ -31,29 +28,12 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     c.linkInContainer = TRY(cni::fields::boolField(raw, "linkInContainer"));
     if (raw.contains("bcqueuelen") && !raw["bcqueuelen"].is_null())
         c.bcQueueLen = uint32_t(TRY(cni::fields::intField(raw, "bcqueuelen", 0, 0, UINT32_MAX)));
-    if (auto m = TRY(cni::fields::optString(raw, "mac", ""))) c.mac = *m;
-    auto pairs = TRY(cni::parseCniArgs(args.args, {"MAC"}));
-    if (auto* m = cni::findArg(pairs, "MAC"); m && !m->empty()) c.mac = *m;
-    if (auto m = TRY(cni::fields::optString(args.conf.runtimeConfig, "mac", "runtimeConfig"));
-        m && !m->empty())
-        c.mac = *m;
-    if (!c.mac.empty() && !net::parseMac(c.mac))
-        return fail(Code::InvalidConfig, "invalid MAC address \"" + c.mac + "\"");
+    c.mac = TRY(plugin::readContainerMac(args, "MAC address"));
     return c;
 }
 
 cni::PluginFuncs pluginFuncs() {
-    return {.add = cmdAdd,
-            .del = cmdDel,
-            .check = cmdCheck,
-            .status = [](const cni::CmdArgs& a) -> Status {
-                return a.conf.ipamType.empty() ? Status{}
-                                               : cni::delegateStatus(a.conf.ipamType, a.stdinData);
-            },
-            .gc = [](const cni::CmdArgs& a) -> Status {
-                return a.conf.ipamType.empty() ? Status{}
-                                               : cni::delegateGc(a.conf.ipamType, a.stdinData);
-            }};
+    return plugin::singleLinkFuncs(cmdAdd, cmdDel, cmdCheck);
 }
 
 } // namespace tether::macvlan

@@ -2,16 +2,14 @@
 
 #include <optional>
 
-#include "base/error_list.hpp"
 #include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
-#include "cni/version.hpp"
 #include "libnet/arp.hpp"
 #include "libnet/link.hpp"
 #include "libnet/sysctl.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
-#include "plugins/iface/teardown.hpp"
+#include "plugins/iface/single_link.hpp"
 
 namespace tether::macvlan {
 
@@ -68,13 +66,7 @@ Status configureL3(net::NetlinkSocket& csock, const net::Netns& cns, const cni::
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
     const bool l3 = !args.conf.ipamType.empty();
-    if (l3) TRY(plugin::PendingIpamAdd::validate(args));
-    // A 0.1.0/0.2.0 result must carry an address: refuse an L2-only ADD before making anything
-    // (the reference makes the interface, then fails to print the result and leaves it behind).
-    if (!l3 && cni::compareVersions(args.conf.cniVersion, "0.3.0") < 0)
-        return fail(Code::IncompatibleVersion,
-                    "cannot convert result to " + args.conf.cniVersion +
-                        ": no valid IP addresses (an interface without ipam needs 0.3.0 or later)");
+    TRY(plugin::validateAddressing(args));
     auto cns = TRY(net::Netns::open(args.netns));
     auto host = TRY(net::NetlinkSocket::open());
     auto csock = TRY(net::NetlinkSocket::openIn(cns));
@@ -84,9 +76,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
         return fail(Code::InvalidConfig, "invalid MTU " + std::to_string(c.mtu) +
                                              ", must be [0, master MTU(" +
                                              std::to_string(master.mtu) + ")]");
-    if (auto clash = TRY(net::findLink(csock, std::string_view(args.ifname))))
-        return fail(Code::Conflict,
-                    "interface " + args.ifname + " already exists in " + args.netns);
+    TRY(plugin::refuseExistingIfname(csock, args));
 
     UndoStack undo;
     // IPAM (another process unless it is our own host-local) runs while the device is made.
@@ -103,21 +93,9 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     undo.push([&csock, &args] { (void)net::deleteLink(csock, std::string_view(args.ifname)); });
     const auto link = TRY(net::getLink(csock, args.ifname));
 
-    cni::Result result;
-    if (l3) {
-        result = TRY(ipam->take());
-        undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
-        if (result.ips.empty())
-            return fail(Code::Internal, "IPAM plugin returned missing IP config");
-        for (auto& ip : result.ips)
-            ip.interface = kContainerIndex;
-        TRY(configureL3(csock, cns, args, link, result));
-    } else {
-        TRY(net::setLinkUp(csock, link.index, true));
-    }
-    result.interfaces = {{.name = args.ifname, .mac = link.mac, .sandbox = args.netns}};
-    if (args.conf.dns && !args.conf.dns->empty()) result.dns = *args.conf.dns;
-    result.cniVersion = args.conf.cniVersion;
+    auto result = TRY(plugin::addressLink(
+        ipam, undo, args, csock, link, kContainerIndex,
+        [&](const cni::Result& r) { return configureL3(csock, cns, args, link, r); }));
     undo.commit();
     return result;
 }
@@ -125,50 +103,29 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
 Status cmdDel(const cni::CmdArgs& args) {
     // Nothing of the config but `ipam` matters here: a master that is gone, or a config that no
     // longer validates, must not keep the lease and the device alive.
-    ErrorList errors;
-    if (!args.conf.ipamType.empty())
-        errors.add(cni::delegateDel(args.conf.ipamType, args.stdinData));
-    errors.add(plugin::deleteContainerLink(args));
-    return errors.result("DEL");
+    return plugin::delIpamThenLink(args);
 }
 
 Status cmdCheck(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
-    if (!args.conf.ipamType.empty()) TRY(cni::delegateCheck(args.conf.ipamType, args.stdinData));
-    if (!args.conf.prevResult) return fail(Code::InvalidConfig, "required prevResult missing");
-    const cni::Result& prev = *args.conf.prevResult;
-    int idx = -1;
-    for (size_t i = 0; i < prev.interfaces.size(); ++i)
-        if (prev.interfaces[i].name == args.ifname && prev.interfaces[i].sandbox == args.netns)
-            idx = int(i);
-    if (idx < 0)
-        return fail(Code::InvalidConfig,
-                    "prevResult has no interface " + args.ifname + " in " + args.netns);
-    auto cns = TRY(net::Netns::open(args.netns));
-    auto csock = TRY(net::NetlinkSocket::openIn(cns));
-    if (c.linkInContainer) {
-        TRY(findMaster(csock, c, masterWhere(c, args)));
-    } else {
-        auto host = TRY(net::NetlinkSocket::open());
-        TRY(findMaster(host, c, masterWhere(c, args)));
-    }
-    auto link = TRY(net::findLink(csock, std::string_view(args.ifname)));
-    if (!link)
-        return fail(Code::Internal,
-                    "container interface " + args.ifname + " not found in " + args.netns);
-    auto info = TRY(net::getMacvlanInfo(csock, link->index));
-    if (!info)
-        return fail(Code::Internal, "container interface " + args.ifname + " is not a macvlan");
-    if (info->mode != c.mode)
-        return fail(Code::Internal, "container macvlan mode " + net::macvlanModeName(info->mode) +
-                                        " does not match expected value " +
-                                        net::macvlanModeName(c.mode));
-    const auto& want = prev.interfaces[size_t(idx)];
-    if (!want.mac.empty() && want.mac != link->mac)
-        return fail(Code::Internal, "interface " + args.ifname + " has MAC " + link->mac +
-                                        ", prevResult says " + want.mac);
-    return plugin::checkIface(csock, prev,
-                              {.ifindex = link->index, .ifname = args.ifname, .resultIndex = idx});
+    return plugin::checkSingleLink(
+        args, [&](net::NetlinkSocket& csock, const net::LinkInfo& link) -> Status {
+            if (c.linkInContainer) {
+                TRY(findMaster(csock, c, masterWhere(c, args)));
+            } else {
+                auto host = TRY(net::NetlinkSocket::open());
+                TRY(findMaster(host, c, masterWhere(c, args)));
+            }
+            auto info = TRY(net::getMacvlanInfo(csock, link.index));
+            if (!info)
+                return fail(Code::Internal,
+                            "container interface " + args.ifname + " is not a macvlan");
+            if (info->mode != c.mode)
+                return fail(Code::Internal,
+                            "container macvlan mode " + net::macvlanModeName(info->mode) +
+                                " does not match expected value " + net::macvlanModeName(c.mode));
+            return {};
+        });
 }
 
 } // namespace tether::macvlan

@@ -30,8 +30,8 @@ Expected<Config> parseConfig(const cni::CmdArgs& args);
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args);
 /// DEL: IPAM release (always), then the container interface; missing netns/link is success.
 Status cmdDel(const cni::CmdArgs& args);
-/// CHECK: IPAM CHECK, master exists, the container link is a macvlan of the configured mode with
-/// the result's MAC, its addresses and routes are present.
+/// CHECK: IPAM CHECK, the container link exists, master exists, it is a macvlan of the configured
+/// mode with the result's MAC, its addresses and routes are present.
 Status cmdCheck(const cni::CmdArgs& args);
 
 cni::PluginFuncs pluginFuncs();

@@ -2,7 +2,7 @@
 
 #include "cni/args.hpp"
 #include "cni/json_fields.hpp"
-#include "cni/version.hpp"
+#include "ipam/config_fields.hpp"
 
 namespace tether::staticipam {
 
@@ -10,29 +10,6 @@ using nlohmann::json;
 namespace fields = cni::fields;
 
 namespace {
-
-std::string at(std::string_view prefix, size_t i) {
-    return std::string(prefix) + "[" + std::to_string(i) + "]";
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-// Splits "a, b,c" on commas, trimming blanks around each item.
-std::vector<std::string_view> commaList(std::string_view s) {
-    std::vector<std::string_view> out;
-    while (true) {
-        auto comma = s.find(',');
-        out.push_back(trim(s.substr(0, comma)));
-        if (comma == std::string_view::npos) return out;
-        s.remove_prefix(comma + 1);
-    }
-}
 
 // An address must carry its prefix length: "10.0.0.5/24", never "10.0.0.5".
 Expected<net::IpPrefix> parseCidr(std::string_view text, const std::string& where, Code code) {
@@ -47,7 +24,7 @@ Expected<std::vector<StaticAddress>> parseAddresses(const json& ipam) {
     const json* list = TRY(fields::optArray(ipam, "addresses", "ipam"));
     if (!list) return out;
     for (size_t i = 0; i < list->size(); ++i) {
-        const std::string path = at("ipam.addresses", i);
+        const std::string path = ipam::indexedPath("ipam.addresses", i);
         const json& a = (*list)[i];
         if (!a.is_object()) return fields::typeError(path, "an object");
         auto text = TRY(fields::optString(a, "address", path));
@@ -65,51 +42,16 @@ Expected<std::vector<StaticAddress>> parseAddresses(const json& ipam) {
     return out;
 }
 
-Expected<std::vector<cni::Route>> parseRoutes(const json& ipam) {
-    std::vector<cni::Route> out;
-    const json* list = TRY(fields::optArray(ipam, "routes", "ipam"));
-    if (!list) return out;
-    for (size_t i = 0; i < list->size(); ++i) {
-        const std::string path = at("ipam.routes", i);
-        const json& r = (*list)[i];
-        if (!r.is_object()) return fields::typeError(path, "an object");
-        cni::Route route;
-        auto dst = TRY(fields::optString(r, "dst", path));
-        if (!dst) return fail(Code::InvalidConfig, path + ".dst: missing");
-        auto prefix = net::IpPrefix::parse(*dst);
-        if (!prefix) return fail(Code::InvalidConfig, path + ".dst: invalid CIDR \"" + *dst + "\"");
-        route.dst = prefix->str();
-        if (auto gw = TRY(fields::optString(r, "gw", path)); gw && !gw->empty()) {
-            auto a = net::IpAddress::parse(*gw);
-            if (!a)
-                return fail(Code::InvalidConfig, path + ".gw: invalid IP address \"" + *gw + "\"");
-            route.gw = a->str();
-        }
-        auto optInt = [&](const char* key) -> Expected<std::optional<int>> {
-            auto v = TRY(fields::optInt(r, key, path));
-            if (!v) return std::optional<int>{};
-            return std::optional<int>(int(*v));
-        };
-        route.mtu = TRY(optInt("mtu"));
-        route.advmss = TRY(optInt("advmss"));
-        route.priority = TRY(optInt("priority"));
-        route.table = TRY(optInt("table"));
-        route.scope = TRY(optInt("scope"));
-        out.push_back(std::move(route));
-    }
-    return out;
-}
-
 // CNI_ARGS IP (appended to the configured addresses) and GATEWAY (given to those CNI_ARGS
 // addresses whose subnet contains it; the configured ones keep their own, as in the reference).
 Status applyCniArgs(std::string_view cniArgs, std::vector<StaticAddress>& addrs) {
     auto pairs = TRY(cni::parseCniArgs(cniArgs, {"IP", "GATEWAY"}));
     const size_t firstFromArgs = addrs.size();
     if (const std::string* ip = cni::findArg(pairs, "IP"); ip && !ip->empty())
-        for (std::string_view item : commaList(*ip))
+        for (std::string_view item : ipam::splitArgList(*ip))
             addrs.push_back({TRY(parseCidr(item, "CNI_ARGS IP", Code::InvalidEnv)), {}});
     if (const std::string* gw = cni::findArg(pairs, "GATEWAY"); gw && !gw->empty())
-        for (std::string_view item : commaList(*gw)) {
+        for (std::string_view item : ipam::splitArgList(*gw)) {
             auto ip = net::IpAddress::parse(item);
             if (!ip)
                 return fail(Code::InvalidEnv, "CNI_ARGS GATEWAY: invalid gateway address \"" +
@@ -120,42 +62,35 @@ Status applyCniArgs(std::string_view cniArgs, std::vector<StaticAddress>& addrs)
     return {};
 }
 
-// args.cni.ips / runtimeConfig.ips: when non-empty, the whole address list (no gateways).
-Expected<std::optional<std::vector<StaticAddress>>> ipsList(const json& obj,
-                                                            std::string_view prefix) {
-    auto list = TRY(fields::optStringList(obj, "ips", prefix));
-    if (list.empty()) return std::optional<std::vector<StaticAddress>>{};
+// args.cni.ips / runtimeConfig.ips as addresses (no gateways).
+Expected<std::vector<StaticAddress>> handedAddresses(const ipam::HandedIps& list) {
     std::vector<StaticAddress> out;
-    for (size_t i = 0; i < list.size(); ++i)
+    for (size_t i = 0; i < list.ips.size(); ++i)
         out.push_back(
-            {TRY(parseCidr(list[i], at(fields::join(prefix, "ips"), i), Code::InvalidConfig)), {}});
-    return std::optional(std::move(out));
+            {TRY(parseCidr(list.ips[i], ipam::indexedPath(fields::join(list.path, "ips"), i),
+                           Code::InvalidConfig)),
+             {}});
+    return out;
 }
 
 } // namespace
 
 Expected<Config> parseConfig(const json& raw, std::string_view cniVersion,
                              std::string_view cniArgs) {
-    if (!raw.is_object()) return fields::typeError("network config", "an object");
-    const json* ipam = TRY(fields::optObject(raw, "ipam", ""));
-    if (!ipam) return fail(Code::InvalidConfig, "IPAM config missing 'ipam' key");
+    const json* ipamObj = TRY(ipam::ipamSection(raw));
     Config cfg;
-    cfg.addresses = TRY(parseAddresses(*ipam));
+    cfg.addresses = TRY(parseAddresses(*ipamObj));
     TRY(applyCniArgs(cniArgs, cfg.addresses));
-    if (const json* args = TRY(fields::optObject(raw, "args", "")))
-        if (const json* a = TRY(fields::optObject(*args, "cni", "args")))
-            if (auto list = TRY(ipsList(*a, "args.cni"))) cfg.addresses = std::move(*list);
-    if (const json* rc = TRY(fields::optObject(raw, "runtimeConfig", "")))
-        if (auto list = TRY(ipsList(*rc, "runtimeConfig"))) cfg.addresses = std::move(*list);
+    // A non-empty args.cni.ips, then runtimeConfig.ips, replaces every address so far.
+    for (const auto& list : TRY(ipam::handedIps(raw)))
+        if (!list.ips.empty()) cfg.addresses = TRY(handedAddresses(list));
 
     size_t v4 = 0, v6 = 0;
     for (const auto& a : cfg.addresses)
         (a.address.family() == net::Family::V4 ? v4 : v6)++;
-    if ((v4 > 1 || v6 > 1) && cni::compareVersions(cniVersion, "0.3.0") < 0)
-        return fail(Code::InvalidConfig, "CNI version " + std::string(cniVersion) +
-                                             " does not support more than 1 address per family");
-    cfg.routes = TRY(parseRoutes(*ipam));
-    if (const json* dns = TRY(fields::optObject(*ipam, "dns", "ipam"))) {
+    TRY(ipam::checkOnePerFamily(v4, v6, cniVersion));
+    cfg.routes = TRY(ipam::parseRoutes(*ipamObj));
+    if (const json* dns = TRY(fields::optObject(*ipamObj, "dns", "ipam"))) {
         auto d = cni::parseDns(*dns);
         if (!d) return std::unexpected(d.error().wrap("ipam.dns"));
         cfg.dns = std::move(*d);

@@ -1,11 +1,10 @@
 #include <cctype>
 #include <cstdio>
 
-#include "cni/args.hpp"
 #include "cni/conf_fields.hpp"
-#include "cni/invoke.hpp"
 #include "cni/json_fields.hpp"
 #include "libnet/link.hpp"
+#include "plugins/iface/single_link.hpp"
 #include "plugins/tap/tap.hpp"
 
 namespace tether::tap {
@@ -46,36 +45,17 @@ Expected<Config> parseConfig(const cni::CmdArgs& args) {
     c.owner = TRY(idField(raw, "owner"));
     c.group = TRY(idField(raw, "group"));
     if (auto b = TRY(cni::fields::optString(raw, "bridge", ""))) c.bridge = *b;
-    if (!c.bridge.empty())
-        if (auto st = net::validateIfName(c.bridge); !st)
-            return fail(Code::InvalidConfig, "invalid bridge \"" + c.bridge + "\"", st.error().msg);
+    TRY(plugin::checkIfNameKey("bridge", c.bridge));
     if (const auto* s = anyCase(raw, "selinuxContext"); s && !s->is_null()) {
         if (!s->is_string()) return fail(Code::DecodeFailure, "selinuxContext must be a string");
         c.selinuxContext = s->get<std::string>();
     }
-    if (auto m = TRY(cni::fields::optString(raw, "mac", ""))) c.mac = *m;
-    auto pairs = TRY(cni::parseCniArgs(args.args, {"MAC"}));
-    if (auto* m = cni::findArg(pairs, "MAC"); m && !m->empty()) c.mac = *m;
-    if (auto m = TRY(cni::fields::optString(args.conf.runtimeConfig, "mac", "runtimeConfig"));
-        m && !m->empty())
-        c.mac = *m;
-    if (!c.mac.empty() && !net::parseMac(c.mac))
-        return fail(Code::InvalidConfig, "invalid mac \"" + c.mac + "\"");
+    c.mac = TRY(plugin::readContainerMac(args, "mac"));
     return c;
 }
 
 cni::PluginFuncs pluginFuncs() {
-    return {.add = cmdAdd,
-            .del = cmdDel,
-            .check = cmdCheck,
-            .status = [](const cni::CmdArgs& a) -> Status {
-                return a.conf.ipamType.empty() ? Status{}
-                                               : cni::delegateStatus(a.conf.ipamType, a.stdinData);
-            },
-            .gc = [](const cni::CmdArgs& a) -> Status {
-                return a.conf.ipamType.empty() ? Status{}
-                                               : cni::delegateGc(a.conf.ipamType, a.stdinData);
-            }};
+    return plugin::singleLinkFuncs(cmdAdd, cmdDel, cmdCheck);
 }
 
 } // namespace tether::tap

@@ -3,15 +3,13 @@
 #include <cstdio>
 #include <optional>
 
-#include "base/error_list.hpp"
 #include "base/undo_stack.hpp"
 #include "cni/invoke.hpp"
-#include "cni/version.hpp"
 #include "libnet/link.hpp"
 #include "libnet/tap.hpp"
 #include "plugins/iface/container_iface.hpp"
 #include "plugins/iface/pending_ipam.hpp"
-#include "plugins/iface/teardown.hpp"
+#include "plugins/iface/single_link.hpp"
 
 namespace tether::tap {
 
@@ -39,20 +37,14 @@ Expected<std::optional<net::LinkInfo>> findBridge(net::NetlinkSocket& csock, con
 Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
     const bool l3 = !args.conf.ipamType.empty();
-    if (l3) TRY(plugin::PendingIpamAdd::validate(args));
-    if (!l3 && cni::compareVersions(args.conf.cniVersion, "0.3.0") < 0)
-        return fail(Code::IncompatibleVersion,
-                    "cannot convert result to " + args.conf.cniVersion +
-                        ": no valid IP addresses (an interface without ipam needs 0.3.0 or later)");
+    TRY(plugin::validateAddressing(args));
     if (!c.selinuxContext.empty())
         std::fprintf(stderr, "tap: selinuxContext \"%s\" ignored (no SELinux labelling here)\n",
                      c.selinuxContext.c_str());
     auto cns = TRY(net::Netns::open(args.netns));
     auto csock = TRY(net::NetlinkSocket::openIn(cns));
     const auto bridge = TRY(findBridge(csock, c, args));
-    if (auto clash = TRY(net::findLink(csock, std::string_view(args.ifname))))
-        return fail(Code::Conflict,
-                    "interface " + args.ifname + " already exists in " + args.netns);
+    TRY(plugin::refuseExistingIfname(csock, args));
 
     UndoStack undo;
     std::optional<plugin::PendingIpamAdd> ipam; // after `undo`: released first on failure
@@ -69,35 +61,20 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     if (bridge) TRY(net::setLinkMaster(csock, link.index, bridge->index));
     link = TRY(net::getLink(csock, args.ifname));
 
-    cni::Result result;
-    if (l3) {
-        result = TRY(ipam->take());
-        undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
-        if (result.ips.empty())
-            return fail(Code::Internal, "IPAM plugin returned missing IP config");
-        for (auto& ip : result.ips)
-            ip.interface = kContainerIndex;
-        (void)net::setLinkAfConf(csock, link.index, {.arpNotify = true});
-        TRY(plugin::configureIface(
-            csock, cns, result,
-            {.ifindex = link.index, .ifname = args.ifname, .resultIndex = kContainerIndex}));
-    } else {
-        TRY(net::setLinkUp(csock, link.index, true));
-    }
-    result.interfaces = {{.name = args.ifname, .mac = link.mac, .sandbox = args.netns}};
-    if (args.conf.dns && !args.conf.dns->empty()) result.dns = *args.conf.dns;
-    result.cniVersion = args.conf.cniVersion;
+    auto result = TRY(plugin::addressLink(
+        ipam, undo, args, csock, link, kContainerIndex, [&](const cni::Result& r) -> Status {
+            (void)net::setLinkAfConf(csock, link.index, {.arpNotify = true});
+            return plugin::configureIface(
+                csock, cns, r,
+                {.ifindex = link.index, .ifname = args.ifname, .resultIndex = kContainerIndex});
+        }));
     undo.commit();
     return result;
 }
 
 Status cmdDel(const cni::CmdArgs& args) {
     // Only `ipam` matters: a config that no longer validates must not keep lease and device.
-    ErrorList errors;
-    if (!args.conf.ipamType.empty())
-        errors.add(cni::delegateDel(args.conf.ipamType, args.stdinData));
-    errors.add(plugin::deleteContainerLink(args));
-    return errors.result("DEL");
+    return plugin::delIpamThenLink(args);
 }
 
 namespace {
@@ -131,29 +108,9 @@ Status checkTap(net::NetlinkSocket& csock, const Config& c, const cni::CmdArgs& 
 
 Status cmdCheck(const cni::CmdArgs& args) {
     const Config c = TRY(parseConfig(args));
-    if (!args.conf.ipamType.empty()) TRY(cni::delegateCheck(args.conf.ipamType, args.stdinData));
-    if (!args.conf.prevResult) return fail(Code::InvalidConfig, "required prevResult missing");
-    const cni::Result& prev = *args.conf.prevResult;
-    int idx = -1;
-    for (size_t i = 0; i < prev.interfaces.size(); ++i)
-        if (prev.interfaces[i].name == args.ifname && prev.interfaces[i].sandbox == args.netns)
-            idx = int(i);
-    if (idx < 0)
-        return fail(Code::InvalidConfig,
-                    "prevResult has no interface " + args.ifname + " in " + args.netns);
-    auto cns = TRY(net::Netns::open(args.netns));
-    auto csock = TRY(net::NetlinkSocket::openIn(cns));
-    auto link = TRY(net::findLink(csock, std::string_view(args.ifname)));
-    if (!link)
-        return fail(Code::Internal,
-                    "container interface " + args.ifname + " not found in " + args.netns);
-    TRY(checkTap(csock, c, args, *link));
-    const auto& want = prev.interfaces[size_t(idx)];
-    if (!want.mac.empty() && want.mac != link->mac)
-        return fail(Code::Internal, "interface " + args.ifname + " has MAC " + link->mac +
-                                        ", prevResult says " + want.mac);
-    return plugin::checkIface(csock, prev,
-                              {.ifindex = link->index, .ifname = args.ifname, .resultIndex = idx});
+    return plugin::checkSingleLink(args, [&](net::NetlinkSocket& csock, const net::LinkInfo& link) {
+        return checkTap(csock, c, args, link);
+    });
 }
 
 } // namespace tether::tap
