@@ -267,9 +267,11 @@ Status NftBackend::addPortmap(const std::string& owner, const PortmapRequest& re
     // number of containers); an earlier ADD that made no such key (neither snat nor masqAll) is
     // only found through a mapping it shares with this one, by the EEXIST below.
     const int bit = marked(req.spec) ? req.spec.markMasqBit : -1;
-    if (TRY(hasOwnElements(req, owner)))
-        for (auto& e : TRY(listWith(portmapSets(req.cond), TRY(markSets(bit)))))
+    if (TRY(hasOwnElements(req, owner))) {
+        const auto marks = TRY(markSets(bit));
+        for (auto& e : TRY(listWith(portmapSets(req.cond), marks)))
             if (e.comment == owner) changes.del.push_back(std::move(e));
+    }
     auto st = store_.commit(changes, what);
     if (!st && st.error().errnum == ENOENT && (req.createConditions || req.createMark)) {
         if (req.createConditions) TRY(req.createConditions());
@@ -282,7 +284,8 @@ Status NftBackend::addPortmap(const std::string& owner, const PortmapRequest& re
         auto held = TRY(store_.get(changes.create));
         for (const auto& e : held)
             if (e.comment != owner) return taken(req, owner, &st.error());
-        for (auto& e : TRY(listWith(portmapSets(req.cond), TRY(markSets(bit)))))
+        const auto marks = TRY(markSets(bit));
+        for (auto& e : TRY(listWith(portmapSets(req.cond), marks)))
             if (e.comment == owner) changes.del.push_back(std::move(e));
         st = store_.commit(changes, what);
     }

@@ -175,7 +175,7 @@ TEST_CASE("markMasqBit: hairpin and 127.0.0.1 connections carry the mark, remote
     if (impl.bit >= 0) keys["markMasqBit"] = impl.bit;
     MarkNet net(keys, impl.reference());
     ScratchNetns server, other;
-    json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}}});
+    json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
     rt::RuntimeConf srv = pmAttachment("srv", server, map);
     rt::RuntimeConf cli = pmAttachment("cli", other, json::array());
     auto add = rt::addNetwork(net.paths, net.list, srv);
