@@ -294,3 +294,68 @@ TEST_CASE("iptables mark chains stay while someone else jumps to CNI-HOSTPORT-SE
     CHECK(after.find("CNI-HOSTPORT") == std::string::npos);
     CHECK(after.find("TETHER") == std::string::npos);
 }
+
+namespace {
+
+const json kPrevResult = {
+    {"cniVersion", "1.0.0"},
+    {"interfaces",
+     json::array({{{"name", "eth0"}, {"mac", "02:00:00:00:00:03"}, {"sandbox", "/x"}}})},
+    {"ips", json::array({{{"address", "10.85.0.2/24"}, {"interface", 0}}})}};
+
+/// Our portmap run directly (no runtime): network "pmbitd", container k1, one mapping 8080.
+PluginRun portmapCmd(const std::string& command, const ScratchNetns& ns, json keys,
+                     bool withPrev = true) {
+    keys["cniVersion"] = "1.0.0";
+    keys["name"] = "pmbitd";
+    keys["type"] = "portmap";
+    if (withPrev) keys["prevResult"] = kPrevResult;
+    keys["runtimeConfig"] = {
+        {"portMappings",
+         json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}})}};
+    return runPlugin(binDir() + "/portmap", command,
+                     {{"CNI_CONTAINERID", "k1"},
+                      {"CNI_NETNS", ns.path()},
+                      {"CNI_IFNAME", "eth0"},
+                      {"CNI_PATH", binDir()}},
+                     keys.dump());
+}
+
+} // namespace
+
+TEST_CASE("markMasqBit: CHECK sees a missing mark; DEL with another bit than ADD leaves nothing",
+          "[portmap][mark][masqmark]") {
+    const std::string backend = GENERATE(as<std::string>{}, "nftables", "iptables");
+    INFO("backend " << backend);
+    PmHosts world;
+    ScratchNetns c;
+    const json add = {{"backend", backend}, {"markMasqBit", 5}};
+    auto r = portmapCmd("ADD", c, add);
+    INFO(r.out << r.err);
+    REQUIRE(r.exitCode == 0);
+    CHECK(portmapCmd("CHECK", c, add).exitCode == 0);
+    const std::string before = iptNat4() + nftRuleset();
+    INFO(before);
+    if (backend == "nftables") {
+        CHECK(before.find("pmbitd/k1/eth0") != std::string::npos);
+        REQUIRE(execHere({"nft", "flush", "set", "inet", "tether", "pmmk4-5"}).exitCode == 0);
+    } else {
+        CHECK(before.find("--set-xmark 0x20/0x20") != std::string::npos);
+        REQUIRE(execHere({"iptables", "-t", "nat", "-F", "CNI-HOSTPORT-SETMARK"}).exitCode == 0);
+    }
+    auto check = portmapCmd("CHECK", c, add);
+    INFO(check.out);
+    CHECK(check.exitCode != 0);
+    CHECK(check.out.find("markMasqBit 5") != std::string::npos);
+    REQUIRE(portmapCmd("ADD", c, add).exitCode == 0); // a repeated ADD repairs it
+    CHECK(portmapCmd("CHECK", c, add).exitCode == 0);
+    // The config changed to the default bit before DEL, which has no prevResult either: the
+    // elements of bit 5 are found through pmbits all the same.
+    REQUIRE(portmapCmd("DEL", c, {{"backend", backend}}, false).exitCode == 0);
+    const std::string after = iptNat4() + nftRuleset();
+    INFO(after);
+    CHECK(after.find("pmbitd/") == std::string::npos);
+    CHECK(after.find("CNI-HOSTPORT") == std::string::npos);
+    CHECK(after.find("TETHER") == std::string::npos);
+    CHECK(portmapCmd("DEL", c, {{"backend", backend}}, false).exitCode == 0); // idempotent
+}
