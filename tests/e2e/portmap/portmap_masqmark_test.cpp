@@ -87,7 +87,7 @@ struct MarkNet {
     rt::NetPaths paths;
     rt::NetworkList list;
 
-    MarkNet(json keys, bool reference) {
+    MarkNet(json keys, bool reference, bool dualStack = false) {
         std::string cniPath = binDir();
         if (reference) {
             for (const char* p : {"bridge", "host-local"})
@@ -103,7 +103,7 @@ struct MarkNet {
                    {"hairpinMode", true},
                    {"ipam",
                     {{"type", "host-local"},
-                     {"ranges", json::array({json::array({{{"subnet", "10.87.0.0/24"}}})})},
+                     {"ranges", ranges(dualStack)},
                      {"dataDir", data.path().string()}}}};
         keys["type"] = "portmap";
         keys["capabilities"] = {{"portMappings", true}};
@@ -112,6 +112,12 @@ struct MarkNet {
                   {"plugins", json::array({br, keys})}};
         std::ofstream(conf / "n.conflist") << l.dump();
         list = *rt::resolveNetwork(paths, "pmbit");
+    }
+
+    static json ranges(bool dualStack) {
+        json r = json::array({json::array({{{"subnet", "10.87.0.0/24"}}})});
+        if (dualStack) r.push_back(json::array({{{"subnet", "2001:db8:87::/64"}}}));
+        return r;
     }
 };
 
@@ -128,7 +134,7 @@ struct Seen {
 Seen connectVia(const MarkProbe& probe, const net::Netns& from, const ScratchNetns& server,
                 const std::string& ip) {
     const long b13 = probe.packets(0x2000), b5 = probe.packets(0x20);
-    auto peer = acceptOnce(server.netns(), 80, 3500);
+    auto peer = acceptOnce(server.netns(), 80, 3500, ip.find(':') != std::string::npos);
     const bool connected = connectFrom(from, ip, 8080, 3000);
     Seen s{.peer = peer.get()};
     if (!connected) s.peer.clear();
@@ -358,4 +364,37 @@ TEST_CASE("markMasqBit: CHECK sees a missing mark; DEL with another bit than ADD
     CHECK(after.find("CNI-HOSTPORT") == std::string::npos);
     CHECK(after.find("TETHER") == std::string::npos);
     CHECK(portmapCmd("DEL", c, {{"backend", backend}}, false).exitCode == 0); // idempotent
+}
+
+TEST_CASE("markMasqBit over IPv6: hairpin connections carry the mark, remote ones do not",
+          "[portmap][mark][masqmark][ipv6]") {
+    const std::string backend = GENERATE(as<std::string>{}, "nftables", "iptables");
+    INFO("backend " << backend);
+    PmHosts world;
+    MarkProbe probe;
+    MarkNet net({{"backend", backend}}, false, true);
+    ScratchNetns server, other;
+    json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
+    auto add = rt::addNetwork(net.paths, net.list, pmAttachment("srv6", server, map));
+    INFO((add ? add->dump() : add.error().text()));
+    REQUIRE(add);
+    REQUIRE(rt::addNetwork(net.paths, net.list, pmAttachment("cli6", other, json::array())));
+    const Seen remote = connectVia(probe, world.remote(), server, kHost6);
+    const Seen fromOther = connectVia(probe, other.netns(), server, kHost6);
+    INFO("remote " << remote.text() << " | other " << fromOther.text() << "\n"
+                   << iptNat6() << nftRuleset());
+    CHECK(remote.peer == kRemote6);
+    CHECK(remote.at13 == 0);
+    CHECK(fromOther.peer == "2001:db8:87::1"); // masqueraded to the bridge's address
+    CHECK(fromOther.at13 >= 1);
+    CHECK(fromOther.at5 == 0);
+    if (backend == "iptables")
+        CHECK(iptNat6().find("-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE") !=
+              std::string::npos);
+    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("srv6", server, map)));
+    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("cli6", other, json::array())));
+    const std::string after = iptNat6() + nftRuleset();
+    INFO(after);
+    CHECK(after.find("pmbit/") == std::string::npos);
+    CHECK(after.find("CNI-HOSTPORT") == std::string::npos);
 }
