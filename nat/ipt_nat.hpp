@@ -11,6 +11,14 @@
 //   TETHER-POSTROUTING -d <ip> -m conntrack --ctstate DNAT -j TETHER-SN-<h>      hairpin/masqAll
 //   TETHER-SN-<h>: -s <subnet or 0/0> -j MASQUERADE; -s 127.0.0.0/8 -j MASQUERADE (IPv4)
 //
+// With a mark bit (markMasqBit, snat), instead of TETHER-SN-<h>, as the reference's chains:
+//   TETHER-DN-<h>: -s <subnet> / -s 127.0.0.1/32 <mapping> -j CNI-HOSTPORT-SETMARK before the DNAT
+//   CNI-HOSTPORT-SETMARK: -j MARK --set-xmark <1<<bit>/<1<<bit>             (one rule per bit)
+//   POSTROUTING (first rule) -j CNI-HOSTPORT-MASQ
+//   CNI-HOSTPORT-MASQ: -m mark --mark <1<<bit>/<1<<bit> -j MASQUERADE       (one rule per bit)
+// These two are shared with the reference plugin (same names and rules) and dropped, with the
+// jump, when no rule of anyone jumps to CNI-HOSTPORT-SETMARK any more.
+//
 // <h> is 16 hex digits of a hash of the owner tag "<network>/<containerID>/<ifname>", and every
 // per-attachment rule carries that tag as its comment, so DEL and GC remove exactly one
 // attachment's rules and chains. The shared chains and jumps go when their last rule goes.
@@ -60,6 +68,11 @@ struct PortmapSpec {
     /// When set, hairpin/localhost (masqAll: every) connections jump to this chain (e.g.
     /// KUBE-MARK-MASQ, which must exist) before the DNAT instead of getting TETHER-SN-<h>.
     std::string externalSetMarkChain;
+    /// markMasqBit (0..31), or -1: no mark. With a bit, `snat` and no external chain, hairpin
+    /// and 127.0.0.1 (masqAll: every) connections jump to the shared CNI-HOSTPORT-SETMARK before
+    /// the DNAT (mark 1<<bit) and are masqueraded by CNI-HOSTPORT-MASQ, as the reference does;
+    /// nftables: the same connections get the mark in table inet tether (docs/nftables.md).
+    int markMasqBit = -1;
 };
 
 /// Installs the mappings for `owner`, all families or none: a [hostIP:]hostPort/protocol already

@@ -98,14 +98,21 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
         s.removeOwner(Kind::Portmap, owner, false);
         s.ensureShared(true);
         s.declare(dn);
+        // Who marks hairpin and localhost connections for masquerade: the external chain, or
+        // the reference's CNI-HOSTPORT-SETMARK with our bit (snat only, as the reference).
+        const bool ownMark =
+            spec.externalSetMarkChain.empty() && spec.markMasqBit >= 0 && spec.snat;
+        const std::string markChain = ownMark ? std::string(kSetMark) : spec.externalSetMarkChain;
+        if (ownMark) s.ensureMark(spec.markMasqBit);
         std::map<std::string, std::vector<int>> ports; // protocol -> host ports, for the jumps
         for (const auto& m : spec.mappings) {
             if (!applies(m, f)) continue;
-            if (!spec.externalSetMarkChain.empty()) {
-                // Marked for the external chain's masquerade: hairpin and localhost (masqAll: all).
-                std::string match = "-p " + m.protocol + " -m " + m.protocol + " --dport " +
-                                    std::to_string(m.hostPort) + " " + cm + " -j " +
-                                    spec.externalSetMarkChain;
+            if (!markChain.empty()) {
+                // Marked before the DNAT: hairpin and localhost (masqAll: every connection).
+                std::string match =
+                    (m.hostIP ? "-d " + hostPrefix(*m.hostIP) + " " : std::string()) + "-p " +
+                    m.protocol + " -m " + m.protocol + " --dport " + std::to_string(m.hostPort) +
+                    " " + cm + " -j " + markChain;
                 if (spec.masqAll) {
                     s.append(dn, match);
                 } else {
@@ -131,9 +138,9 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
                              cm + " -j " + dn);
             }
         // SNAT after DNAT: hairpin (own subnet) or everything (masqAll); the host's 127.0.0.1.
-        // With an external mark chain, its marks decide instead.
+        // With a mark chain (external, or CNI-HOSTPORT-SETMARK) the marks decide instead.
         std::vector<std::string> snat;
-        if (spec.externalSetMarkChain.empty()) {
+        if (markChain.empty()) {
             if (spec.masqAll)
                 snat.push_back(cm + " -j MASQUERADE");
             else if (spec.snat)
@@ -141,6 +148,7 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
             if (f == net::Family::V4 && !spec.masqAll)
                 snat.push_back("-s 127.0.0.0/8 " + cm + " -j MASQUERADE");
         }
+        s.dropUnusedMark(); // a repeated ADD without the mark may leave them unused
         if (snat.empty()) {
             s.dropChain(sn);
             return {};
@@ -184,6 +192,20 @@ Status checkPortmap(const std::string& owner, const PortmapSpec& spec) {
                 return fail(Code::Internal,
                             "port mapping " + m.text() + " of " + owner + " is missing");
         }
+        if (!spec.externalSetMarkChain.empty() || spec.markMasqBit < 0 || !spec.snat) continue;
+        const std::string mt = markText(spec.markMasqBit);
+        bool marks = false, masq = false, entry = false;
+        for (const auto& r : table.rules) {
+            marks = marks ||
+                    (r.chain == kSetMark && r.target == "MARK" && r.option("--set-xmark") == mt);
+            masq = masq ||
+                   (r.chain == kMarkMasq && r.target == "MASQUERADE" && r.option("--mark") == mt);
+            entry = entry || (r.chain == "POSTROUTING" && r.target == kMarkMasq);
+        }
+        if (!marks || !masq || !entry)
+            return fail(Code::Internal, std::string(kSetMark) + "/" + kMarkMasq +
+                                            " do not mark and masquerade markMasqBit " +
+                                            std::to_string(spec.markMasqBit) + " (" + mt + ")");
     }
     return {};
 }

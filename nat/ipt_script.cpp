@@ -32,6 +32,13 @@ std::string quote(const std::string& text) {
     return out + "\"";
 }
 
+std::string markText(int bit) {
+    char buf[32];
+    const unsigned value = 1u << unsigned(bit);
+    std::snprintf(buf, sizeof buf, "%#x/%#x", value, value);
+    return buf;
+}
+
 std::string commentMatch(const std::string& owner) {
     return "-m comment --comment " + quote(owner);
 }
@@ -73,6 +80,56 @@ void Script::dropChain(const std::string& chain) {
 
 void Script::append(const std::string& chain, const std::string& spec) {
     append_.push_back("-A " + chain + " " + spec);
+}
+
+void Script::insertFirst(const std::string& chain, const std::string& spec) {
+    append_.push_back("-I " + chain + " 1 " + spec);
+}
+
+bool Script::kept(size_t index) const {
+    const Rule& r = table_.rules[index];
+    return !removed_.count(index) && !dropped_.count(r.chain) && !declared_.count(r.chain);
+}
+
+bool Script::referenced(const std::string& chain) const {
+    for (size_t i = 0; i < table_.rules.size(); ++i)
+        if (table_.rules[i].target == chain && kept(i)) return true;
+    const std::string jump = " -j " + chain;
+    for (const auto& a : append_)
+        if (a.ends_with(jump)) return true;
+    return false;
+}
+
+void Script::ensureMark(int bit) {
+    const std::string mt = markText(bit);
+    auto has = [&](const std::string& chain, const std::string& target, const char* option) {
+        for (size_t i = 0; i < table_.rules.size(); ++i) {
+            const Rule& r = table_.rules[i];
+            if (r.chain == chain && r.target == target && kept(i) &&
+                (!option || r.option(option) == mt))
+                return true;
+        }
+        return false;
+    };
+    if (!table_.hasChain(kSetMark)) declare(kSetMark);
+    if (!has(kSetMark, "MARK", "--set-xmark"))
+        append(kSetMark,
+               commentMatch("CNI portfwd masquerade mark") + " -j MARK --set-xmark " + mt);
+    if (!table_.hasChain(kMarkMasq)) declare(kMarkMasq);
+    if (!has(kMarkMasq, "MASQUERADE", "--mark"))
+        append(kMarkMasq, "-m mark --mark " + mt + " -j MASQUERADE");
+    if (!has("POSTROUTING", kMarkMasq, nullptr))
+        insertFirst("POSTROUTING",
+                    commentMatch("CNI portfwd requiring masquerade") + " -j " + kMarkMasq);
+}
+
+void Script::dropUnusedMark() {
+    if (!table_.hasChain(kSetMark) || declared_.count(kSetMark) || referenced(kSetMark)) return;
+    for (size_t i = 0; i < table_.rules.size(); ++i)
+        if (table_.rules[i].target == kMarkMasq && !dropped_.count(table_.rules[i].chain))
+            removeRule(i);
+    dropChain(kSetMark);
+    dropChain(kMarkMasq);
 }
 
 void Script::ensureShared(bool hostports) {
@@ -119,6 +176,7 @@ void Script::dropUnusedShared() {
             if (table_.rules[i].target == chain) removeRule(i);
         dropChain(chain);
     }
+    dropUnusedMark();
 }
 
 std::string Script::text() const {

@@ -17,6 +17,13 @@ namespace tether::nat::ipt {
 
 inline constexpr const char* kPostrouting = "TETHER-POSTROUTING";
 inline constexpr const char* kHostports = "TETHER-HOSTPORTS";
+/// The reference portmap's shared mark chains (same names and rules, so both plugins share them).
+inline constexpr const char* kSetMark = "CNI-HOSTPORT-SETMARK";
+inline constexpr const char* kMarkMasq = "CNI-HOSTPORT-MASQ";
+
+/// The mark and mask of `bit` as the reference writes and iptables-save prints them:
+/// "0x2000/0x2000" for 13.
+std::string markText(int bit);
 
 /// `"<text>"` for a restore line (our tags hold no quotes or backslashes; escaped anyway).
 std::string quote(const std::string& text);
@@ -37,20 +44,36 @@ class Script {
     void dropChain(const std::string& chain);
     /// Appends "-A <chain> <spec>".
     void append(const std::string& chain, const std::string& spec);
+    /// Inserts "-I <chain> 1 <spec>" (in order with the appends).
+    void insertFirst(const std::string& chain, const std::string& spec);
     /// Creates the shared chain `kPostrouting` (and with `hostports`, `kHostports`) and their
     /// jumps from the built-in chains, where missing.
     void ensureShared(bool hostports);
     /// Deletes the owner's jumps from the shared chains to its `kind` chains; with `dropChains`,
     /// also those chains (else they are left to be re-declared).
     void removeOwner(Kind kind, const std::string& owner, bool dropChains);
-    /// Drops the shared chains (and their jumps) that this script leaves without rules.
+    /// Drops the shared chains (and their jumps) that this script leaves without rules, and the
+    /// mark chains when nothing jumps to them any more (dropUnusedMark).
     void dropUnusedShared();
+    /// The reference's mark chains for `bit`, each piece only where missing: kSetMark with its
+    /// `-j MARK --set-xmark <markText(bit)>` rule, kMarkMasq with `-m mark --mark <markText(bit)>
+    /// -j MASQUERADE`, and POSTROUTING's jump to kMarkMasq as its first rule. Rules of other bits
+    /// are left as they are.
+    void ensureMark(int bit);
+    /// Drops kSetMark and kMarkMasq (and every jump to them) when no rule that this script leaves
+    /// — ours or anyone's, e.g. the reference plugin's — jumps to kSetMark.
+    void dropUnusedMark();
     [[nodiscard]] const NatTable& table() const { return table_; }
     /// The restore body ("" when nothing changes).
     [[nodiscard]] std::string text() const;
 
   private:
     [[nodiscard]] size_t remaining(const std::string& chain) const;
+    /// Whether a rule left by this script (kept or appended) jumps to `chain`.
+    [[nodiscard]] bool referenced(const std::string& chain) const;
+    /// Whether rule `index` of the table survives this script (not deleted, its chain neither
+    /// dropped nor re-declared).
+    [[nodiscard]] bool kept(size_t index) const;
     const NatTable& table_;
     std::vector<std::string> declare_, drop_, append_;
     std::set<size_t> removed_;

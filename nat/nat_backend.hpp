@@ -30,6 +30,9 @@ struct PortmapRequest {
     ConditionSets cond;    ///< nftables: where the mapping keys of a conditioned family go
     /// nftables: creates the condition chain and sets when the first commit finds one missing.
     std::function<Status()> createConditions;
+    /// nftables: creates the objects of spec.markMasqBit (nat::ensureMarkObjects) when the first
+    /// commit finds its mark set missing.
+    std::function<Status()> createMark;
 };
 
 class NatBackend {

@@ -132,6 +132,41 @@ Status upgradeTable() {
     return st;
 }
 
+std::string markSetName(int bit, net::Family family) {
+    return std::string(family == net::Family::V4 ? "pmmk4-" : "pmmk6-") + std::to_string(bit);
+}
+
+Status ensureMarkObjects(int bit) {
+    char value[16];
+    std::snprintf(value, sizeof value, "0x%08x", 1u << unsigned(bit));
+    const std::string v4 = markSetName(bit, net::Family::V4);
+    const std::string v6 = markSetName(bit, net::Family::V6);
+    std::string text = std::string("add set inet tether ") + kMarkBits + " { type mark; }\n" +
+                       "add chain inet tether markpre { type filter hook prerouting priority -99; "
+                       "policy accept; }\n"
+                       "add chain inet tether markout { type route hook output priority -99; "
+                       "policy accept; }\n"
+                       "create set inet tether " +
+                       v4 + " { type ipv4_addr . ipv4_addr; flags interval; }\n" +
+                       "add set inet tether " + v6 +
+                       " { type ipv6_addr . ipv6_addr; flags interval; }\n";
+    for (const char* chain : {"markpre", "markout"}) {
+        text += std::string("add rule inet tether ") + chain +
+                " ct state new ct status dnat ip saddr . ip daddr @" + v4 +
+                " meta mark set meta mark | " + value + "\n";
+        text += std::string("add rule inet tether ") + chain +
+                " ct state new ct status dnat ip6 saddr . ip6 daddr @" + v6 +
+                " meta mark set meta mark | " + value + "\n";
+    }
+    text += std::string("add element inet tether ") + kMarkBits + " { " + value + " }\n";
+    TRY(ensureTable());
+    auto nft = TRY(net::Nft::open());
+    auto st = nft.run(text, "add the objects of markMasqBit " + std::to_string(bit) +
+                                " to table inet tether");
+    if (!st && st.error().errnum == EEXIST) return {};
+    return st;
+}
+
 Expected<std::vector<Element>> listElements(const std::vector<std::string>& sets) {
     std::vector<Element> out;
     for (const auto& name : sets) {

@@ -35,6 +35,19 @@ Status ensureTable();
 /// one transaction. A table that has them already is left alone (EEXIST is success).
 Status upgradeTable();
 
+/// The set of the bits in use by markMasqBit: one element (type mark, 1<<bit) per bit, added by
+/// ensureMarkObjects, so DEL and GC find every mark set without knowing the bit of the ADD.
+inline constexpr const char* kMarkBits = "pmbits";
+/// The set holding, for markMasqBit `bit`, the source range . container address of connections
+/// that get the mark: "pmmk4-<bit>" (IPv4) or "pmmk6-<bit>".
+std::string markSetName(int bit, net::Family family);
+/// Creates for `bit`, in one transaction (libnftables): sets pmmk4-<bit>/pmmk6-<bit>; chains
+/// markpre (filter, prerouting, priority dstnat+1) and markout (route, output, dstnat+1) when
+/// missing; in each a rule per family `ct state new ct status dnat <saddr . daddr> @pmmk?-<bit>
+/// meta mark set meta mark | <1<<bit>`; and the bit in kMarkBits. The sets exist already (a
+/// concurrent first use won): nothing changed, success.
+Status ensureMarkObjects(int bit);
+
 /// One element of one of our sets/maps: raw key/data bytes and the owner tag as its comment.
 using Element = net::SetElem;
 

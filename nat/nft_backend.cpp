@@ -1,6 +1,9 @@
 #include "nat/nft_backend.hpp"
 
+#include <bit>
 #include <cerrno>
+#include <cstring>
+#include <set>
 
 #include <netinet/in.h>
 
@@ -24,6 +27,20 @@ bool applies(const ipt::PortMap& m, Family f) {
 
 uint8_t protoNumber(const std::string& proto) {
     return proto == "udp" ? IPPROTO_UDP : proto == "sctp" ? IPPROTO_SCTP : IPPROTO_TCP;
+}
+
+/// Whether ADD marks hairpin/localhost connections with spec.markMasqBit (as the reference's
+/// iptables backend: only with snat).
+bool marked(const ipt::PortmapSpec& c) {
+    return c.markMasqBit >= 0 && c.snat && c.externalSetMarkChain.empty();
+}
+
+SetElem rangeElem(const std::string& set, const IpPrefix& src, const net::IpAddress& dst,
+                  const std::string& owner) {
+    return {.set = set,
+            .key = net::ConcatBuilder().addr(src.network()).addr(dst).bytes(),
+            .keyEnd = net::ConcatBuilder().addr(src.last()).addr(dst).bytes(),
+            .comment = owner};
 }
 
 bool kept(const std::vector<std::string>& keep, const std::string& owner) {
@@ -89,13 +106,19 @@ net::SetChanges portmapPlan(const PortmapRequest& req, const std::string& owner)
             e.comment = owner;
             p.create.push_back(std::move(e));
         }
-        if (!mapped || !(c.snat || c.masqAll)) continue;
+        if (!mapped) continue;
         // Source range . container address: hairpin (own subnet) or everything (masqAll).
-        IpPrefix src = c.masqAll ? IpPrefix(ip.address(), 0).masked() : ip.masked();
-        p.add.push_back({.set = std::string("pmsnat") + (v4 ? "4" : "6"),
-                         .key = net::ConcatBuilder().addr(src.network()).addr(ip.address()).bytes(),
-                         .keyEnd = net::ConcatBuilder().addr(src.last()).addr(ip.address()).bytes(),
-                         .comment = owner});
+        const IpPrefix src = c.masqAll ? IpPrefix(ip.address(), 0).masked() : ip.masked();
+        if (c.snat || c.masqAll)
+            p.add.push_back(
+                rangeElem(std::string("pmsnat") + (v4 ? "4" : "6"), src, ip.address(), owner));
+        if (!marked(c)) continue;
+        // The same connections, and the host's 127.0.0.1, get the mark (docs/nftables.md).
+        const std::string set = markSetName(c.markMasqBit, ip.family());
+        p.add.push_back(rangeElem(set, src, ip.address(), owner));
+        if (v4 && !c.masqAll)
+            p.add.push_back(
+                rangeElem(set, IpPrefix(net::IpAddress::v4(0x7f000001), 32), ip.address(), owner));
     }
     return p;
 }
@@ -107,23 +130,54 @@ std::vector<std::string> portmapSets(const ConditionSets& cond) {
     return sets;
 }
 
-Status NftBackend::removeOwned(const std::vector<std::string>& sets, const std::string& owner,
-                               const std::vector<SetElem>& expected, std::string_view what) {
-    if (!expected.empty()) {
-        auto found = store_.get(expected);
-        if (!found && found.error().errnum == ENOENT) return {}; // no table: nothing of ours
-        bool allOwned = found && found->size() == expected.size();
-        for (size_t i = 0; allOwned && i < found->size(); ++i)
-            allOwned = (*found)[i].comment == owner;
-        // Deleted by the keys as ADD made them (an interval element by its start and end).
-        if (allOwned && store_.commit({.del = expected}, what)) return {};
+Expected<std::vector<SetElem>> NftBackend::listWith(const std::vector<std::string>& sets,
+                                                    const std::vector<std::string>& optional) {
+    auto out = TRY(store_.list(sets));
+    for (const auto& s : optional)
+        for (auto& e : TRY(store_.list({s})))
+            out.push_back(std::move(e));
+    return out;
+}
+
+Expected<std::vector<std::string>> NftBackend::markSets(int bit) {
+    std::set<int> bits;
+    if (bit >= 0) bits.insert(bit);
+    for (const auto& e : TRY(store_.list({kMarkBits}))) {
+        uint32_t value = 0;
+        if (e.key.size() != sizeof value) continue;
+        std::memcpy(&value, e.key.data(), sizeof value); // type mark: host byte order
+        if (value != 0 && std::has_single_bit(value)) bits.insert(std::countr_zero(value));
     }
+    std::vector<std::string> out;
+    for (int b : bits)
+        for (auto f : {Family::V4, Family::V6})
+            out.push_back(markSetName(b, f));
+    return out;
+}
+
+bool NftBackend::removedByKey(const std::string& owner, const std::vector<SetElem>& expected,
+                              std::string_view what) {
+    if (expected.empty()) return false;
+    // ENOENT: no table (the listing then finds nothing) or a set of `expected` missing (a table
+    // older than the mark sets): the caller lists.
+    auto found = store_.get(expected);
+    bool allOwned = found && found->size() == expected.size();
+    for (size_t i = 0; allOwned && i < found->size(); ++i)
+        allOwned = (*found)[i].comment == owner;
+    // Deleted by the keys as ADD made them (an interval element by its start and end).
+    return allOwned && store_.commit({.del = expected}, what);
+}
+
+Status NftBackend::removeOwned(const std::vector<std::string>& sets, const std::string& owner,
+                               const std::vector<SetElem>& expected, std::string_view what,
+                               const std::vector<std::string>& optional) {
+    if (removedByKey(owner, expected, what)) return {};
     // By listing. An element that vanishes between the listing and the commit (ENOENT: another
     // process's commit changed the set meanwhile) is retried with a fresh listing.
     Status st;
     for (int attempt = 0; attempt < 3; ++attempt) {
         std::vector<SetElem> mine;
-        for (auto& e : TRY(store_.list(sets)))
+        for (auto& e : TRY(listWith(sets, optional)))
             if (e.comment == owner) mine.push_back(std::move(e));
         if (mine.empty()) return {};
         st = store_.commit({.del = std::move(mine)}, what);
@@ -133,9 +187,10 @@ Status NftBackend::removeOwned(const std::vector<std::string>& sets, const std::
 }
 
 Status NftBackend::sweep(const std::vector<std::string>& sets, const std::string& network,
-                         const std::vector<std::string>& keep, std::string_view what) {
+                         const std::vector<std::string>& keep, std::string_view what,
+                         const std::vector<std::string>& optional) {
     std::vector<SetElem> stale;
-    for (auto& e : TRY(store_.list(sets)))
+    for (auto& e : TRY(listWith(sets, optional)))
         if (e.comment.starts_with(networkPrefix(network)) && !kept(keep, e.comment))
             stale.push_back(std::move(e));
     return store_.commit({.del = std::move(stale)}, what);
@@ -211,12 +266,16 @@ Status NftBackend::addPortmap(const std::string& owner, const PortmapRequest& re
     // the same transaction. Found by its SNAT-after-DNAT keys (a few lookups, whatever the
     // number of containers); an earlier ADD that made no such key (neither snat nor masqAll) is
     // only found through a mapping it shares with this one, by the EEXIST below.
-    if (TRY(hasOwnElements(req, owner)))
-        for (auto& e : TRY(store_.list(portmapSets(req.cond))))
+    const int bit = marked(req.spec) ? req.spec.markMasqBit : -1;
+    if (TRY(hasOwnElements(req, owner))) {
+        const auto marks = TRY(markSets(bit));
+        for (auto& e : TRY(listWith(portmapSets(req.cond), marks)))
             if (e.comment == owner) changes.del.push_back(std::move(e));
+    }
     auto st = store_.commit(changes, what);
-    if (!st && st.error().errnum == ENOENT && req.createConditions) {
-        TRY(req.createConditions());
+    if (!st && st.error().errnum == ENOENT && (req.createConditions || req.createMark)) {
+        if (req.createConditions) TRY(req.createConditions());
+        if (req.createMark && bit >= 0) TRY(req.createMark());
         st = store_.commit(changes, what);
     }
     if (!st && st.error().errnum == EEXIST) {
@@ -225,7 +284,8 @@ Status NftBackend::addPortmap(const std::string& owner, const PortmapRequest& re
         auto held = TRY(store_.get(changes.create));
         for (const auto& e : held)
             if (e.comment != owner) return taken(req, owner, &st.error());
-        for (auto& e : TRY(store_.list(portmapSets(req.cond))))
+        const auto marks = TRY(markSets(bit));
+        for (auto& e : TRY(listWith(portmapSets(req.cond), marks)))
             if (e.comment == owner) changes.del.push_back(std::move(e));
         st = store_.commit(changes, what);
     }
@@ -237,8 +297,11 @@ Status NftBackend::removePortmap(const std::string& owner, const PortmapRequest&
     net::SetChanges p = portmapPlan(known, owner);
     std::vector<SetElem> expected = std::move(p.create);
     expected.insert(expected.end(), p.add.begin(), p.add.end());
-    return removeOwned(portmapSets(known.cond), owner, expected,
-                       "remove port mappings of " + owner);
+    const int bit = marked(known.spec) ? known.spec.markMasqBit : -1;
+    // The mark sets are only listed when the keys do not describe what is installed.
+    const std::string what = "remove port mappings of " + owner;
+    if (removedByKey(owner, expected, what)) return {};
+    return removeOwned(portmapSets(known.cond), owner, {}, what, TRY(markSets(bit)));
 }
 
 Status NftBackend::checkPortmap(const std::string& owner, const PortmapRequest& req) {
@@ -250,12 +313,22 @@ Status NftBackend::checkPortmap(const std::string& owner, const PortmapRequest& 
                 return fail(Code::Internal,
                             "port mapping " + m.text() + " of " + owner + " is missing");
         }
+    if (!marked(req.spec)) return {};
+    for (const auto& e : portmapPlan(req, owner).add) {
+        if (!e.set.starts_with("pmmk")) continue;
+        auto have = store_.get({e});
+        if (!have || have->empty() || (*have)[0].comment != owner)
+            return fail(Code::Internal, "mark entry of " + owner + " for markMasqBit " +
+                                            std::to_string(req.spec.markMasqBit) +
+                                            " missing from " + e.set + " of table inet tether");
+    }
     return {};
 }
 
 Status NftBackend::gcPortmap(const std::string& network, const std::vector<std::string>& keep,
                              const ConditionSets& cond) {
-    return sweep(portmapSets(cond), network, keep, "gc port mappings of network " + network);
+    return sweep(portmapSets(cond), network, keep, "gc port mappings of network " + network,
+                 TRY(markSets(-1)));
 }
 
 } // namespace tether::nat

@@ -16,8 +16,10 @@ std::vector<net::SetElem> masqElements(const std::vector<net::IpPrefix>& ips,
 /// The key of a mapping for `family` in pm4/pm6 ([hostIP] pm4ip/pm6ip): [hostIP .] proto . port.
 net::SetElem mappingKey(const ipt::PortMap& m, net::Family family);
 
-/// What ADD installs for `req`: the mappings in `create` (must be new), SNAT entries and
-/// condition keys in `add` (shared keys are fine). Nothing in `del`.
+/// What ADD installs for `req`: the mappings in `create` (must be new), SNAT entries, mark
+/// entries (spec.markMasqBit with snat: source range . container address in the bit's mark set,
+/// for hairpin and, IPv4 without masqAll, 127.0.0.1) and condition keys in `add` (shared keys
+/// are fine). Nothing in `del`.
 net::SetChanges portmapPlan(const PortmapRequest& req, const std::string& owner);
 
 /// Every set that holds port mapping elements: ours and `cond`'s.
@@ -38,13 +40,27 @@ class NftBackend final : public NatBackend {
                      const ConditionSets& cond) override;
 
   private:
+    /// Deletes the elements `expected` when every one is there and owned by `owner` (one GET per
+    /// key and one commit); false when not (nothing deleted then, or a failed commit).
+    bool removedByKey(const std::string& owner, const std::vector<net::SetElem>& expected,
+                      std::string_view what);
     /// Deletes `owner`'s elements of `sets`: by the keys of `expected` when every one is there
-    /// and owned by `owner`, else by listing the sets (nat::removeOwned's rule).
+    /// and owned by `owner`, else by listing the sets (nat::removeOwned's rule) and `optional`.
     Status removeOwned(const std::vector<std::string>& sets, const std::string& owner,
-                       const std::vector<net::SetElem>& expected, std::string_view what);
-    /// Deletes the elements of `sets` tagged "<network>/..." whose owner is not in `keep`.
+                       const std::vector<net::SetElem>& expected, std::string_view what,
+                       const std::vector<std::string>& optional = {});
+    /// Deletes the elements of `sets` and `optional` tagged "<network>/..." whose owner is not in
+    /// `keep`.
     Status sweep(const std::vector<std::string>& sets, const std::string& network,
-                 const std::vector<std::string>& keep, std::string_view what);
+                 const std::vector<std::string>& keep, std::string_view what,
+                 const std::vector<std::string>& optional = {});
+    /// Every element of `sets` (listed as ElementStore::list does) and of `optional`, sets that
+    /// may not exist (each listed on its own, a missing one being empty).
+    Expected<std::vector<net::SetElem>> listWith(const std::vector<std::string>& sets,
+                                                 const std::vector<std::string>& optional);
+    /// The mark sets that may hold port mapping elements: those of `bit` (-1: none) and of every
+    /// bit registered in kMarkBits.
+    Expected<std::vector<std::string>> markSets(int bit);
     /// The conflict error for a mapping of `req` held by another owner than `owner` ("" : any).
     Status taken(const PortmapRequest& req, const std::string& owner, const Error* original);
     /// Whether `owner` holds a SNAT-after-DNAT element for one of the request's addresses (an

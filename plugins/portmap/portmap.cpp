@@ -68,7 +68,8 @@ nat::ipt::PortmapSpec iptSpec(const Config& c, const std::vector<IpPrefix>& ips)
                                .masqAll = c.masqAll,
                                .conditions4 = c.cond4.tokens,
                                .conditions6 = c.cond6.tokens,
-                               .externalSetMarkChain = c.externalSetMarkChain};
+                               .externalSetMarkChain = c.externalSetMarkChain,
+                               .markMasqBit = c.externalSetMarkChain.empty() ? c.markMasqBit : -1};
     for (const auto& m : c.mappings)
         spec.mappings.push_back({.hostIP = m.hostIP,
                                  .family = m.family,
@@ -87,10 +88,14 @@ nat::ConditionSets conditionSets(const CondObjects& o) {
 nat::PortmapRequest request(const Config& c, const std::vector<IpPrefix>& ips,
                             const std::string& network) {
     const CondObjects cond = condObjects(c, network);
-    nat::PortmapRequest req{
-        .spec = iptSpec(c, ips), .cond = conditionSets(cond), .createConditions = {}};
+    nat::PortmapRequest req{.spec = iptSpec(c, ips),
+                            .cond = conditionSets(cond),
+                            .createConditions = {},
+                            .createMark = {}};
     if (!cond.chain.empty())
         req.createConditions = [&c, &network] { return ensureCondObjects(c, network); };
+    if (req.spec.markMasqBit >= 0)
+        req.createMark = [bit = req.spec.markMasqBit] { return nat::ensureMarkObjects(bit); };
     return req;
 }
 

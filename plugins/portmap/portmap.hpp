@@ -37,7 +37,7 @@ struct Config {
     bool masqAll = false; ///< masquerade every mapped connection
     std::string backend;  ///< `backend` as written: "" (automatic), "nftables", "iptables"
     Conditions cond4, cond6;
-    int markMasqBit = 13;             ///< validated 0..31; our layouts take no mark bit (docs)
+    int markMasqBit = 13; ///< 0..31: hairpin/localhost connections get mark 1<<bit (docs)
     std::string externalSetMarkChain; ///< iptables: mark connections to masquerade with this chain
     [[nodiscard]] bool hasConditions() const {
         return !cond4.tokens.empty() || !cond6.tokens.empty();

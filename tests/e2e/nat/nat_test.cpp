@@ -202,7 +202,8 @@ TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult cl
             ++n;
         return n;
     };
-    CHECK(countOf("natnet/keyb/eth0") == 4); // masq, nomasq, mapping, hairpin SNAT
+    // masq, nomasq, mapping, hairpin SNAT, and the mark entries for hairpin and 127.0.0.1
+    CHECK(countOf("natnet/keyb/eth0") == 6);
     REQUIRE(delNetwork(net.paths, net.list, attachment("keyb", b, mapB)));
     CHECK(ruleset().find("natnet/") == std::string::npos);
 }
