@@ -160,6 +160,28 @@ Expected<bool> writeFileAt(int dir, const std::string& name, std::string_view co
     return failErrno("link " + name, err, Code::IoFailure);
 }
 
+Expected<UniqueFd> prepareFile(int dir, std::string_view content, unsigned mode, bool sync) {
+    int raw = ::openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    if (raw < 0) {
+        if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return UniqueFd{};
+        return failErrno("create temporary file", errno, Code::IoFailure);
+    }
+    UniqueFd fd(raw);
+    if (::fchmod(fd.get(), mode) != 0)
+        return failErrno("chmod temporary file", errno, Code::IoFailure);
+    TRY(writeAll(fd.get(), content, "temporary file"));
+    if (sync && ::fdatasync(fd.get()) != 0)
+        return failErrno("sync temporary file", errno, Code::IoFailure);
+    return fd;
+}
+
+Expected<bool> linkPrepared(int fd, int dir, const std::string& name) {
+    int err = linkTmpfile(fd, dir, name);
+    if (err == EEXIST) return false;
+    if (err != 0) return failErrno("link " + name, err, Code::IoFailure);
+    return true;
+}
+
 Expected<bool> unlinkAt(int dir, const std::string& name) {
     if (::unlinkat(dir, name.c_str(), 0) == 0) return true;
     if (errno == ENOENT) return false;

@@ -45,6 +45,15 @@ struct WriteOptions {
 Expected<bool> writeFileAt(int dir, const std::string& name, std::string_view content,
                            const WriteOptions& opts);
 
+/// A nameless temporary file in `dir` holding `content` (fdatasync'ed when `sync`), to be given
+/// a name later by linkPrepared: lets a caller pay the write and the sync before it takes a lock.
+/// An invalid fd (not an error) when the filesystem has no O_TMPFILE; then use writeFileAt.
+Expected<UniqueFd> prepareFile(int dir, std::string_view content, unsigned mode, bool sync);
+
+/// Gives the prepared file `fd` (prepareFile, same `dir`) the name `name` if it is free (link(2)
+/// semantics); false when `name` exists. Link a prepared file at most once.
+Expected<bool> linkPrepared(int fd, int dir, const std::string& name);
+
 /// Removes `name` (never following a symlink). Returns whether it existed.
 Expected<bool> unlinkAt(int dir, const std::string& name);
 

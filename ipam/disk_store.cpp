@@ -98,12 +98,34 @@ Expected<std::unique_ptr<DiskStore>> DiskStore::open(const DiskStoreOptions& opt
     if (::fstat(lock.get(), &lockStat) != 0 || !S_ISREG(lockStat.st_mode))
         return fail(Code::IoFailure,
                     "lock " + opts.dataDir + "/" + opts.network + "/lock: not a regular file");
+    // The lease files' inodes, content and fdatasync before the lock: under it only link(2).
+    std::vector<UniqueFd> prepared;
+    std::string content;
+    if (opts.prepareFor) {
+        content = leaseContent(*opts.prepareFor);
+        for (size_t i = 0; i < opts.prepareLeases; ++i) {
+            UniqueFd fd = TRY(prepareFile(dir.get(), content, 0600, opts.syncLeases));
+            if (!fd) break; // no O_TMPFILE here: reserve() writes each lease itself
+            prepared.push_back(std::move(fd));
+        }
+    }
     while (::flock(lock.get(), LOCK_EX) != 0) {
         if (errno != EINTR)
             return failErrno("lock " + opts.dataDir + "/" + opts.network, errno, Code::IoFailure);
     }
-    return std::unique_ptr<DiskStore>(
+    std::unique_ptr<DiskStore> store(
         new DiskStore(std::move(dir), std::move(lock), opts.syncLeases));
+    store->preparedContent_ = std::move(content);
+    store->prepared_ = std::move(prepared);
+    return store;
+}
+
+Expected<std::optional<bool>> DiskStore::placePrepared(const std::string& content,
+                                                       const std::string& name) {
+    if (prepared_.empty() || content != preparedContent_) return std::optional<bool>{};
+    if (!TRY(linkPrepared(prepared_.back().get(), dir_.get(), name))) return std::optional(false);
+    prepared_.pop_back(); // linked: never link the same inode twice
+    return std::optional(true);
 }
 
 Expected<std::optional<Owner>> DiskStore::leaseOwner(const std::string& name) {
@@ -150,8 +172,11 @@ Expected<std::optional<std::vector<IpAddress>>> DiskStore::readIndex(const Owner
 Expected<bool> DiskStore::reserve(const Owner& owner, const IpAddress& ip, size_t setIndex) {
     const std::string name = ip.str();
     if (TRY(existsAt(dir_.get(), name))) return false;
+    const std::string content = leaseContent(owner);
+    std::optional<bool> viaPrepared = TRY(placePrepared(content, name));
     bool placed =
-        TRY(writeFileAt(dir_.get(), name, leaseContent(owner), {Place::Exclusive, 0600, sync_}));
+        viaPrepared ? *viaPrepared
+                    : TRY(writeFileAt(dir_.get(), name, content, {Place::Exclusive, 0600, sync_}));
     if (!placed) return false;
     TETHER_FAULT_POINT("ipam.after-lease-file");
     auto undo = [&](Error e) -> Expected<bool> {

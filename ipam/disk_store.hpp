@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/unique_fd.hpp"
 #include "ipam/owner_index.hpp"
@@ -24,6 +25,11 @@ struct DiskStoreOptions {
     std::string network;    ///< validated: ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ (code 7 otherwise)
     bool create = true;     ///< create missing directories; false = fail with code 5 instead
     bool syncLeases = true; ///< fdatasync each lease before it becomes visible
+    /// ADD: the owner of the reservations to come and how many (one per range set). That many
+    /// lease files are written and synced before the lock is taken, so concurrent ADDs on the
+    /// network do not wait for each other's fdatasync (reserve() links them under the lock).
+    const Owner* prepareFor = nullptr;
+    size_t prepareLeases = 0;
 };
 
 class DiskStore final : public Store {
@@ -59,6 +65,11 @@ class DiskStore final : public Store {
     DiskStore(UniqueFd dir, UniqueFd lock, bool sync)
         : dir_(std::move(dir)), lock_(std::move(lock)), sync_(sync) {}
 
+    /// Links a lease file prepared before the lock (prepareFor) as `name`; nullopt when none
+    /// is left for this owner's content (the caller writes one then).
+    Expected<std::optional<bool>> placePrepared(const std::string& content,
+                                                const std::string& name);
+
     Expected<std::optional<Owner>> leaseOwner(const std::string& name);
     /// The owner index, opened on first use; nullptr when there is none and !create.
     Expected<OwnerIndex*> ownerIndex(bool create);
@@ -71,6 +82,8 @@ class DiskStore final : public Store {
     std::optional<OwnerIndex> index_;
     bool indexLoaded_ = false;
     bool sync_ = true;
+    std::string preparedContent_;    ///< the content of the prepared_ files
+    std::vector<UniqueFd> prepared_; ///< synced, nameless lease files not yet linked
 };
 
 } // namespace tether::ipam

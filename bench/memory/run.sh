@@ -39,5 +39,11 @@ join -t $'\t' <(awk -F'\t' '{print $2" "$3"\t"$4"\t"$5}' "$work/ours.tsv" | sort
   awk -F'\t' '{split($1, k, " "); printf "| %s | %s | %d | %d | %.2f | %.2f | %.2f |\n", k[1], k[2], $2, $4, $2/$4, $3, $5}'
 RUSAGE_TARGET=/bin/true RUSAGE_OUT=$work/floor "$bin/rusage_exec"
 echo
-echo "Floor (the same wrapper exec'ing /bin/true): $(awk '{print $1 " KiB, " $2 " ms"}' "$work/floor")."
-echo "ours: $(ls -lL "$bin/tether-cni" | awk '{print $5}') bytes tether-cni, $(ls -lL "$bin/firewall" | awk '{print $5}') bytes firewall; reference bridge $(ls -lL "$ref/bridge" | awk '{print $5}') bytes"
+RUSAGE_TARGET=$bin/static_true RUSAGE_OUT=$work/floor-static "$bin/rusage_exec"
+echo "Floor (the same wrapper exec'ing /bin/true): $(awk '{print $1 " KiB, " $2 " ms"}' "$work/floor");"
+echo "static floor (the wrapper exec'ing a static empty main, bench/memory/static_true.c): $(awk '{print $1 " KiB, " $2 " ms"}' "$work/floor-static")."
+sizes=""
+for f in tether-cni loopback tuning bandwidth firewall; do
+  [[ -e $bin/$f ]] && sizes+="$(stat -L -c %s "$bin/$f") $f, "
+done
+echo "ours (bytes): ${sizes%, } (bridge, host-local, portmap are tether-cni); reference bridge $(stat -L -c %s "$ref/bridge")"

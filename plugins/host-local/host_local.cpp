@@ -28,8 +28,13 @@ Expected<Config> loadConfig(const cni::CmdArgs& args) {
     return parseConfig(args.conf.raw, args.conf.cniVersion, args.args);
 }
 
-Expected<std::unique_ptr<DiskStore>> openStore(const Config& cfg, bool create) {
-    return DiskStore::open({.dataDir = cfg.dataDir, .network = cfg.name, .create = create});
+Expected<std::unique_ptr<DiskStore>> openStore(const Config& cfg, bool create,
+                                               const Owner* adding = nullptr) {
+    return DiskStore::open({.dataDir = cfg.dataDir,
+                            .network = cfg.name,
+                            .create = create,
+                            .prepareFor = adding,
+                            .prepareLeases = adding ? cfg.rangeSets.size() : 0});
 }
 
 // Opening without creating: a missing directory means "no reservations" (nullptr).
@@ -50,8 +55,9 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     cni::Result result;
     if (!cfg.resolvConf.empty()) result.dns = toDns(TRY(ipam::readResolvConf(cfg.resolvConf)));
 
-    auto store = TRY(openStore(cfg, true));
     const Owner owner{args.containerId, args.ifname};
+    // The lease files are written and synced before the network's lock is taken (ipam::DiskStore).
+    auto store = TRY(openStore(cfg, true, &owner));
     std::vector<ipam::Allocation> done;
     auto undo = [&] {
         for (const auto& a : done)

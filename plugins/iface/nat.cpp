@@ -45,19 +45,6 @@ Status checkNat(const cni::CmdArgs& args, const NatSpec& spec, const cni::Result
                            .backend = spec.backend});
 }
 
-std::vector<std::pair<std::string, std::string>> validAttachments(const nlohmann::json& raw) {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const char* key : {"cni.dev/valid-attachments", "cni.dev/attachments"}) {
-        auto it = raw.find(key);
-        if (it == raw.end() || !it->is_array()) continue;
-        for (const auto& a : *it)
-            if (a.is_object() && a.value("containerID", "") != "")
-                out.emplace_back(a.value("containerID", ""), a.value("ifname", ""));
-        return out;
-    }
-    return out;
-}
-
 Status gcNat(const cni::CmdArgs& args) {
     return nat::gcMasq(args.conf.name, validAttachments(args.conf.raw));
 }

@@ -284,3 +284,39 @@ TEST_CASE("writeFileAt places whole files and refuses taken names exclusively") 
     CHECK_FALSE(*unlinkAt(dir->get(), "a"));
     CHECK(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator{}) == 0);
 }
+
+TEST_CASE("lease files prepared before the lock are linked once, then written as before") {
+    test::TempDir tmp;
+    const fs::path dir = tmp.path() / "net1";
+    {
+        // The network directory does not exist yet: open creates it, then prepares the files.
+        auto s = DiskStore::open({.dataDir = tmp.path().string(),
+                                  .network = "net1",
+                                  .prepareFor = &kOwner,
+                                  .prepareLeases = 2});
+        REQUIRE(s);
+        auto& store = *s;
+        spit(dir / "10.0.0.2", "other\r\neth0");
+        CHECK_FALSE(*store->reserve(kOwner, ip("10.0.0.2"), 0)); // taken: nothing consumed
+        REQUIRE(*store->reserve(kOwner, ip("10.0.0.3"), 0));     // prepared file 1
+        // Another owner's reservation never takes this owner's prepared content.
+        REQUIRE(*store->reserve(Owner{"c2", "eth1"}, ip("10.0.0.4"), 0));
+        REQUIRE(*store->reserve(kOwner, ip("fd00::3"), 1)); // prepared file 2
+        // None left: written the usual way.
+        REQUIRE(*store->reserve(kOwner, ip("10.0.0.5"), 0));
+    }
+    CHECK(slurp(dir / "10.0.0.2") == "other\r\neth0");
+    for (const char* name : {"10.0.0.3", "fd00::3", "10.0.0.5"}) {
+        CHECK(slurp(dir / name) == "c1\r\neth0");
+        CHECK(modeOf(dir / name) == 0600);
+        CHECK(fs::hard_link_count(dir / name) == 1); // a prepared inode is linked once
+    }
+    CHECK(slurp(dir / "10.0.0.4") == "c2\r\neth1");
+    // Nothing else appeared: no temporary file left behind.
+    size_t files = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        (void)e;
+        ++files;
+    }
+    CHECK(files == 5 + 2 + 1 + 1); // 5 leases, last_reserved_ip.0/.1, lock, tether.owners
+}
