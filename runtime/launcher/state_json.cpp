@@ -209,7 +209,10 @@ Expected<ContainerState> containerStateFromJson(const json& j) {
     }
     TRY(readProcess(r, "pid", "pidStartTime", s.process));
     TRY(r.read("netns", s.netns));
-    if (r.has("network")) s.network = TRY(networkFromJson(TRY(r.object("network"))));
+    if (r.has("network")) {
+        auto net = TRY(r.object("network"));
+        s.network = TRY(networkFromJson(net));
+    }
     TRY(r.read("startedAt", s.startedAt));
     TRY(r.read("finishedAt", s.finishedAt));
     TRY(r.read("exitCode", s.exitCode));
