@@ -15,6 +15,7 @@
 
 #include "runtime/launcher/cgroup_internal.hpp"
 #include "runtime/launcher/fs_util.hpp"
+#include "runtime/launcher/json_read.hpp"
 
 namespace tether::rt {
 
@@ -208,20 +209,22 @@ Expected<Cgroup> Cgroup::create(const std::string& stateRoot, const std::string&
     return cg;
 }
 
-Cgroup Cgroup::fromJson(const nlohmann::json& j) {
+Expected<Cgroup> Cgroup::fromJson(const nlohmann::json& j) {
+    JsonObjectReader r(j, "cgroup");
     Cgroup cg;
-    std::string mode = j.value("mode", "v1");
+    std::string mode = "v1";
+    TRY(r.read("mode", mode));
     cg.mode_ = mode == "v2"       ? CgroupMode::V2
                : mode == "hybrid" ? CgroupMode::Hybrid
                                   : CgroupMode::V1;
-    cg.memory_ = j.value("memory", "");
-    cg.pids_ = j.value("pids", "");
-    cg.cpu_ = j.value("cpu", "");
-    cg.freezer_ = j.value("freezer", "");
-    cg.unified_ = j.value("unified", "");
-    cg.devices_ = j.value("devices", "");
-    cg.devicePolicy_ = j.value("devicePolicy", "");
-    if (j.contains("dirs")) cg.dirs_ = j["dirs"].get<std::vector<std::string>>();
+    TRY(r.read("memory", cg.memory_));
+    TRY(r.read("pids", cg.pids_));
+    TRY(r.read("cpu", cg.cpu_));
+    TRY(r.read("freezer", cg.freezer_));
+    TRY(r.read("unified", cg.unified_));
+    TRY(r.read("devices", cg.devices_));
+    TRY(r.read("devicePolicy", cg.devicePolicy_));
+    TRY(r.read("dirs", cg.dirs_));
     return cg;
 }
 

@@ -53,8 +53,9 @@ class Cgroup {
     static Expected<Cgroup> create(const std::string& stateRoot, const std::string& parent,
                                    const std::string& id, const CgroupLimits& limits,
                                    const std::vector<DeviceRule>& devices);
-    /// Rebuilds the handle from state (inspect/exec/rm/gc). Never fails; missing dirs are fine.
-    static Cgroup fromJson(const nlohmann::json& j);
+    /// Rebuilds the handle from state (inspect/exec/rm/gc): missing keys and dirs are fine; a
+    /// value of the wrong type is Code::DecodeFailure naming the key ("cgroup.dirs").
+    static Expected<Cgroup> fromJson(const nlohmann::json& j);
     [[nodiscard]] nlohmann::json toJson() const;
 
     /// Writes `pid` into cgroup.procs of every directory (but the unified one when

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/unique_fd.hpp"
 #include "runtime/launcher/security.hpp"
 
 namespace tether::rt {
@@ -77,10 +78,10 @@ std::string envValue(const std::vector<std::string>& env, const std::string& key
 /// the caller's variables) and readable in /proc/1/cmdline and /proc/1/environ: overwrite both
 /// areas in place (their bounds are fields 48-51 of /proc/self/stat) and empty `environ`.
 void scrubArgsAndEnv() {
-    int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
     char buf[2048];
-    ssize_t n = fd < 0 ? -1 : ::read(fd, buf, sizeof buf - 1);
-    if (fd >= 0) ::close(fd);
+    ssize_t n = -1;
+    if (UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC)); fd)
+        n = ::read(fd.get(), buf, sizeof buf - 1);
     ::clearenv();
     if (n <= 0) return;
     buf[n] = 0;
@@ -122,7 +123,7 @@ void scrubArgsAndEnv() {
         sigprocmask(SIG_SETMASK, &none, nullptr);
         execCommand(spec);
     }
-    ::close(spec.syncFd);
+    ::close(spec.syncFd); // raw: the launcher's socket end, inherited by this init process
     for (;;) {
         siginfo_t info{};
         if (sigwaitinfo(&all, &info) < 0) continue;
@@ -141,18 +142,16 @@ void scrubArgsAndEnv() {
 
 /// A new network namespace starts with lo down; containers expect 127.0.0.1 to work.
 Status loopbackUp() {
-    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return failErrno("socket", errno);
+    UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!sock) return failErrno("socket", errno);
     ifreq ifr{};
     std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-    int rc = ::ioctl(fd, SIOCGIFFLAGS, &ifr);
+    int rc = ::ioctl(sock.get(), SIOCGIFFLAGS, &ifr);
     if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
         ifr.ifr_flags |= IFF_UP;
-        rc = ::ioctl(fd, SIOCSIFFLAGS, &ifr);
+        rc = ::ioctl(sock.get(), SIOCSIFFLAGS, &ifr);
     }
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) return failErrno("set lo up", err);
+    if (rc != 0) return failErrno("set lo up", errno);
     return {};
 }
 
@@ -205,6 +204,7 @@ void setupNamespaces(const ChildSpec& spec) {
     if (spec.joinIpcFd >= 0 && ::setns(spec.joinIpcFd, CLONE_NEWIPC) != 0)
         report(spec.syncFd, 125, std::string("join ipc namespace: ") + std::strerror(errno));
     // Namespace fds of the host or another container: gone before any mount of the container.
+    // Raw: they are the launcher's UniqueFds, inherited; this closes the child's copies.
     for (int fd : {spec.joinNetFd, spec.joinIpcFd})
         if (fd >= 0) ::close(fd);
     if (spec.newNet)

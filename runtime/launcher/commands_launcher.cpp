@@ -145,9 +145,12 @@ int cmdSimple(const LauncherPaths& paths, const std::string& name,
             return report(Error{Code::InvalidConfig, "tether gc takes no container ids (got " +
                                                          p.positionals[0] +
                                                          "); use tether rm to remove one"});
-        for (const auto& line : gcContainers(paths))
+        std::vector<Error> unreadable;
+        for (const auto& line : gcContainers(paths, &unreadable))
             std::printf("%s\n", line.c_str());
-        return 0;
+        for (const auto& e : unreadable)
+            rc = report(e.wrap("kept (not torn down)"));
+        return rc;
     }
     if (auto st = needIds(v, p, 1, name == "kill" ? 2 : ~0UL); !st) return report(st.error());
     if (name == "kill") {
@@ -213,7 +216,10 @@ int cmdPs(const LauncherPaths& paths, const std::string& name,
     if (o.format != "table" && o.format != "json")
         return report(
             Error{Code::InvalidConfig, "--format " + o.format + ": expected table or json"});
-    std::fputs(formatPs(listContainerStates(paths), o).c_str(), stdout);
+    std::vector<Error> unreadable;
+    std::fputs(formatPs(listContainerStates(paths, &unreadable), o).c_str(), stdout);
+    for (const auto& e : unreadable) // the others are listed: say what is wrong, exit 0
+        std::fprintf(stderr, "tether: %s (not listed)\n", e.text().c_str());
     return 0;
 }
 
@@ -239,7 +245,7 @@ int cmdInspect(const LauncherPaths& paths, const std::string& name,
             rc = report(st.error());
             continue;
         }
-        all.push_back(raw ? *st : inspectView(*st));
+        all.push_back(raw ? toJson(*st) : inspectView(*st));
     }
     if (!all.empty()) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
     return rc;

@@ -33,14 +33,15 @@ namespace {
 constexpr uid_t kUsernsBase = 100000;
 constexpr uid_t kUsernsSize = 65536;
 
-Expected<Fd> openContainerNs(const LauncherPaths& paths, const std::string& id, const char* ns) {
+Expected<UniqueFd> openContainerNs(const LauncherPaths& paths, const std::string& id,
+                                   const char* ns) {
     auto st = TRY(readState(paths, id));
-    if (liveStatus(st) != "running")
+    if (liveStatus(st) != ContainerStatus::Running)
         return fail(Code::UnknownContainer, "container " + id + " is not running");
-    std::string path = "/proc/" + std::to_string(st.value("pid", 0)) + "/ns/" + ns;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return failErrno("open " + path + " of container " + id, errno);
-    return Fd(fd);
+    std::string path = "/proc/" + std::to_string(st.pid()) + "/ns/" + ns;
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return failErrno("open " + path + " of container " + id, errno);
+    return fd;
 }
 
 /// Binds /proc/<pid>/ns/net on <dir>/tether-<id> like `ip netns add` (dir made a shared mount so
@@ -53,11 +54,9 @@ Status pinNetns(pid_t pid, const std::string& path) {
             ::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0)
             return failErrno("make " + dir + " a shared mount", errno);
     }
-    int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-    if (fd < 0)
+    if (UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)); !fd)
         return failErrno("create netns pin " + path, errno,
                          errno == EEXIST ? Code::Conflict : Code::Kernel);
-    ::close(fd);
     std::string src = "/proc/" + std::to_string(pid) + "/ns/net";
     if (::mount(src.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) {
         int err = errno;
@@ -83,7 +82,7 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
     RunOptions& o = l.opts;
     auto caps = TRY(resolveCapabilities(o.capAdd, o.capDrop));
     ChildSpec spec;
-    Fd joinNet, joinIpc, joinPid;
+    UniqueFd joinNet, joinIpc, joinPid;
     if (o.net.kind == NsMode::Container)
         joinNet = TRY(openContainerNs(l.paths, o.net.container, "net"));
     if (o.ipc.kind == NsMode::Container)
@@ -145,8 +144,8 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
     spec.seccomp = o.seccomp;
     spec.seccompFilter = std::move(l.filter);
     spec.init = o.init;
-    spec.joinNetFd = joinNet.fd;
-    spec.joinIpcFd = joinIpc.fd;
+    spec.joinNetFd = joinNet.get();
+    spec.joinIpcFd = joinIpc.get();
     spec.stdio.tty = o.tty;
     spec.stdio.nullStdin = !o.interactive;
     spec.stdio.outFd = l.outW;
@@ -155,26 +154,27 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
     spec.stdio.gid = o.gid;
     spec.stdio.size = o.detach ? winsize{24, 80, 0, 0} : callerWindowSize();
 
-    l.state["caps"] = caps;
-    l.state["user"] = {{"uid", o.uid}, {"gid", o.gid}};
+    ContainerState& s = l.state;
+    s.caps = caps;
+    s.user = ContainerUser{o.uid, o.gid};
     auto cg = TRY(Cgroup::create(l.paths.stateRoot, l.paths.cgroupParent, o.id, o.limits,
                                  deviceRules(o.devices)));
-    l.state["cgroup"] = cg.toJson();
+    s.cgroup = cg;
     // state.json is first written after clone (one write fewer per container). Until then the
     // launcher holds the state dir's lock, and gc removes a state dir without state.json only
     // when that lock is free (then the cgroup has no state dir either and is removed too).
     auto save = [&]() -> Status {
-        TRY(writeState(l.paths, o.id, l.state));
-        l.lockFd = Fd();
+        TRY(writeState(l.paths, s));
+        l.lockFd.reset();
         return {};
     };
 
     int sp[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
         return failErrno("socketpair", errno);
-    Fd parentEnd(sp[0]), childEnd(sp[1]);
-    spec.syncFd = childEnd.fd;
-    spec.parentFd = parentEnd.fd;
+    UniqueFd parentEnd(sp[0]), childEnd(sp[1]);
+    spec.syncFd = childEnd.get();
+    spec.parentFd = parentEnd.get();
 
     unsigned long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
     if (o.pid.kind == NsMode::Private) flags |= CLONE_NEWPID;
@@ -182,22 +182,22 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
     if (o.net.kind == NsMode::Private || o.net.kind == NsMode::None) flags |= CLONE_NEWNET;
     if (o.userns) flags |= CLONE_NEWUSER;
     spec.newNet = (flags & CLONE_NEWNET) != 0;
-    if (joinPid.fd >= 0 && ::setns(joinPid.fd, CLONE_NEWPID) != 0)
+    if (joinPid && ::setns(joinPid.get(), CLONE_NEWPID) != 0)
         return failErrno("join pid namespace of " + o.pid.container, errno);
-    Fd cgroupFd(cg.unifiedDir().empty()
-                    ? -1
-                    : ::open(cg.unifiedDir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd cgroupFd(cg.unifiedDir().empty()
+                          ? -1
+                          : ::open(cg.unifiedDir().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     bool intoCgroup = false;
     pid_t pid = -1;
     // Set up the namespaces without waiting for the release when nothing the launcher does
     // after clone concerns them: no user namespace (id maps), and no v1 hierarchy to join by
     // writing cgroup.procs (so the setup is charged to the container's cgroups).
     spec.setupBeforeRelease = !o.userns && cg.dirs().size() == 1 && cg.dirs()[0] == cg.unifiedDir();
-    if (cgroupFd.fd >= 0) {
+    if (cgroupFd) {
         clone_args args{};
         args.flags = (flags & ~0xffUL) | CLONE_INTO_CGROUP;
         args.exit_signal = SIGCHLD;
-        args.cgroup = static_cast<uint64_t>(cgroupFd.fd);
+        args.cgroup = static_cast<uint64_t>(cgroupFd.get());
         pid = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
         intoCgroup = pid >= 0;
     }
@@ -207,10 +207,8 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
     }
     if (pid < 0) return failErrno("clone", errno);
     if (pid == 0) childMain(spec);
-    ::close(childEnd.fd);
-    childEnd.fd = -1;
-    l.state["pid"] = pid;
-    l.state["pidStartTime"] = processStartTime(pid);
+    childEnd.reset();
+    s.process = ProcessRef{pid, processStartTime(pid)};
 
     std::vector<Attached> attached;
     auto prepare = [&]() -> Status {
@@ -219,7 +217,7 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
         if (o.net.kind == NsMode::Private) {
             std::string pin = l.paths.netnsPath(o.id);
             TRY(pinNetns(pid, pin));
-            l.state["netns"] = pin;
+            s.netns = pin;
             {
                 AttachRequest req;
                 req.containerId = o.id;
@@ -229,28 +227,23 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
                 if (!o.portMappings.empty()) req.capabilityArgs["portMappings"] = o.portMappings;
                 if (!o.ip.empty()) req.cniArgs.emplace_back("IP", o.ip);
                 if (!o.mac.empty()) req.cniArgs.emplace_back("MAC", o.mac);
-                l.state["network"] = {{"networks", req.networks},
-                                      {"capabilityArgs", req.capabilityArgs},
-                                      {"cniArgs", req.cniArgs}};
+                s.network = NetworkRecord{req.networks, req.capabilityArgs, req.cniArgs, {}};
                 TRY(save()); // before ADD: a crash during ADD leaves what gc needs for DEL
                 attached = TRY(attachNetworks(NetPaths::fromEnv(), req));
-                nlohmann::json list = nlohmann::json::array();
+                auto& list = s.network->attached.emplace();
                 for (const auto& a : attached) {
-                    nlohmann::json ips = nlohmann::json::array();
+                    NetworkAttachment rec{a.network, a.ifname, {}, {}};
                     for (const auto& ip : a.result.ips)
-                        ips.push_back(ip.address);
-                    std::string mac;
+                        rec.ips.push_back(ip.address);
                     for (const auto& i : a.result.interfaces)
-                        if (i.name == a.ifname && !i.sandbox.empty()) mac = i.mac;
-                    list.push_back(
-                        {{"network", a.network}, {"ifname", a.ifname}, {"ips", ips}, {"mac", mac}});
+                        if (i.name == a.ifname && !i.sandbox.empty()) rec.mac = i.mac;
+                    list.push_back(std::move(rec));
                 }
-                l.state["network"]["attached"] = list;
             }
         }
         TRY(writeEtcFiles(l.dir, o, attached));
-        l.state["startedAt"] = std::time(nullptr);
-        l.state["status"] = "running";
+        s.startedAt = std::time(nullptr);
+        s.status = ContainerStatus::Running;
         TRY(save());
         return {};
     };
@@ -264,16 +257,15 @@ Expected<pid_t> startProcess(Launch& l, int& failCode) {
     }
     // The release fails when the child already gave up (its setup may run before the release):
     // its message is still queued on the socket.
-    bool released = ::send(parentEnd.fd, "G", 1, MSG_NOSIGNAL) == 1;
+    bool released = ::send(parentEnd.get(), "G", 1, MSG_NOSIGNAL) == 1;
     int sendErr = errno;
-    SyncOutcome sync = readSync(parentEnd.fd); // the pty master (-t), then EOF or an error
+    SyncOutcome sync = readSync(parentEnd.get()); // the pty master (-t), then EOF or an error
     if (sync.code != 0) {
-        if (sync.masterFd >= 0) ::close(sync.masterFd);
         ::waitpid(pid, nullptr, 0);
         failCode = sync.code;
         return fail(Code::Internal, sync.message);
     }
-    l.masterFd = sync.masterFd;
+    l.masterFd = std::move(sync.masterFd);
     if (!released) {
         abortChild();
         return failErrno("release container", sendErr);

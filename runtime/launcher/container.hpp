@@ -1,10 +1,9 @@
 // Running a container (`tether run`) and tearing it down again (end of run, `rm`, `gc`).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "base/error.hpp"
 #include "runtime/launcher/options.hpp"
+#include "runtime/launcher/state.hpp"
 
 namespace tether::rt {
 
@@ -32,9 +31,10 @@ enum class TeardownOrder { DelFirst, NetnsFirst };
 TeardownOrder teardownOrder();
 
 /// Kills everything in the container's cgroup, detaches its networks, removes the pinned netns
-/// and the cgroup, then either removes the state dir (`removeStateDir`) or records it as exited.
+/// and the cgroup, then either removes the state dir (`removeStateDir`) or records it as exited
+/// (status Exited, without cgroup, netns and network).
 /// Every step runs even when an earlier one failed; missing resources are success. The errors
 /// are joined in the result.
-Status teardownContainer(const LauncherPaths& paths, nlohmann::json& state, bool removeStateDir);
+Status teardownContainer(const LauncherPaths& paths, ContainerState& state, bool removeStateDir);
 
 } // namespace tether::rt

@@ -3,44 +3,27 @@
 #pragma once
 
 #include <linux/filter.h>
-#include <unistd.h>
 
 #include <string>
-#include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "runtime/launcher/options.hpp"
+#include "runtime/launcher/state.hpp"
 
 namespace tether::rt {
-
-/// An fd closed on scope exit.
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f = -1) : fd(f) {}
-    Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(Fd&& o) noexcept {
-        std::swap(fd, o.fd);
-        return *this;
-    }
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 /// One container start in progress.
 struct Launch {
     const LauncherPaths& paths;
     RunOptions& opts;
-    nlohmann::json state;
+    ContainerState state;
     std::string dir;
-    Fd lockFd;     ///< the state dir, flock'ed until state.json exists
-    int outW = -1; ///< detached without -t: write ends of the log pipes, for the child
+    UniqueFd lockFd; ///< the state dir, flock'ed until state.json exists
+    int outW = -1;   ///< detached without -t: write ends of the log pipes (owned by the caller)
     int errW = -1;
-    int masterFd = -1;                    ///< -t: the pty master the child sent after the release
+    UniqueFd masterFd;                    ///< -t: the pty master the child sent after the release
     std::vector<sock_filter> filter = {}; ///< seccomp, built before the state dir exists
 };
 

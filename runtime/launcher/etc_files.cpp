@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "base/unique_fd.hpp"
 #include "runtime/launcher/fs_util.hpp"
 
 namespace tether::rt {
@@ -77,9 +78,8 @@ Expected<std::vector<Volume>> prepareEtcFiles(const std::string& stateDir,
         bool exists = ::lstat(inRoot.c_str(), &st) == 0;
         if ((exists && !S_ISREG(st.st_mode)) || (!exists && existingOnly)) continue;
         std::string host = stateDir + "/" + f;
-        int fd = ::open(host.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) return failErrno("create " + host, errno);
-        ::close(fd);
+        if (UniqueFd fd(::open(host.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)); !fd)
+            return failErrno("create " + host, errno);
         out.push_back({host, std::string("/etc/") + f, false});
     }
     return out;

@@ -10,35 +10,34 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "base/unique_fd.hpp"
+
 namespace tether::rt {
 
 Expected<std::string> readFile(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return failErrno("read " + path, errno, Code::IoFailure);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return failErrno("read " + path, errno, Code::IoFailure);
     std::string out;
     char buf[4096];
     for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
-            int err = errno;
-            ::close(fd);
-            return failErrno("read " + path, err, Code::IoFailure);
+            return failErrno("read " + path, errno, Code::IoFailure);
         }
         if (n == 0) break;
         out.append(buf, static_cast<size_t>(n));
     }
-    ::close(fd);
     return out;
 }
 
 Status writeFile(const std::string& path, const std::string& data, bool create, mode_t mode) {
     int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
-    int fd = ::open(path.c_str(), flags, mode);
-    if (fd < 0) return failErrno("write " + path, errno, Code::IoFailure);
-    ssize_t n = ::write(fd, data.data(), data.size());
+    UniqueFd fd(::open(path.c_str(), flags, mode));
+    if (!fd) return failErrno("write " + path, errno, Code::IoFailure);
+    ssize_t n = ::write(fd.get(), data.data(), data.size());
     int err = errno;
-    ::close(fd);
+    fd.reset();
     if (n < 0) return failErrno("write " + path, err, Code::IoFailure);
     if (static_cast<size_t>(n) != data.size())
         return fail(Code::IoFailure, "write " + path + ": short write");
@@ -65,13 +64,11 @@ Status removeAt(int dirfd, const std::string& name, const std::string& shown, de
     if (S_ISDIR(st.st_mode)) {
         if (st.st_dev != dev)
             return fail(Code::IoFailure, "remove " + shown + ": is a mount point");
-        int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) return failErrno("open " + shown, errno, Code::IoFailure);
-        DIR* d = ::fdopendir(fd);
-        if (!d) {
-            ::close(fd);
-            return failErrno("opendir " + shown, errno, Code::IoFailure);
-        }
+        UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd) return failErrno("open " + shown, errno, Code::IoFailure);
+        DIR* d = ::fdopendir(fd.get());
+        if (!d) return failErrno("opendir " + shown, errno, Code::IoFailure);
+        (void)fd.release(); // closedir closes it
         Status result;
         while (dirent* e = ::readdir(d)) {
             std::string child = e->d_name;

@@ -28,30 +28,34 @@
 namespace tether::rt {
 namespace {
 
-Expected<nlohmann::json> runningState(const LauncherPaths& paths, const std::string& id) {
+Expected<ContainerState> runningState(const LauncherPaths& paths, const std::string& id) {
     auto st = TRY(readState(paths, id));
-    std::string status = liveStatus(st);
-    if (status != "running" && status != "paused")
-        return fail(Code::UnknownContainer, "container " + id + " is not running (" + status + ")");
+    ContainerStatus status = liveStatus(st);
+    if (!isUp(status))
+        return fail(Code::UnknownContainer,
+                    "container " + id + " is not running (" + statusName(status) + ")");
+    st.status = status;
     return st;
-}
-
-bool supervisorAlive(const nlohmann::json& st) {
-    return processAlive(st.value("supervisorPid", 0), st.value("supervisorStartTime", uint64_t{0}));
 }
 
 } // namespace
 
-std::vector<nlohmann::json> listContainerStates(const LauncherPaths& paths) {
-    std::vector<nlohmann::json> out;
-    for (const auto& id : listContainers(paths))
-        if (auto st = inspectContainer(paths, id)) out.push_back(*st);
+std::vector<ContainerState> listContainerStates(const LauncherPaths& paths,
+                                                std::vector<Error>* unreadable) {
+    std::vector<ContainerState> out;
+    for (const auto& id : listContainers(paths)) {
+        auto st = inspectContainer(paths, id);
+        if (st)
+            out.push_back(std::move(*st));
+        else if (unreadable && st.error().code != Code::UnknownContainer)
+            unreadable->push_back(st.error());
+    }
     return out;
 }
 
-Expected<nlohmann::json> inspectContainer(const LauncherPaths& paths, const std::string& id) {
+Expected<ContainerState> inspectContainer(const LauncherPaths& paths, const std::string& id) {
     auto st = TRY(readState(paths, id));
-    st["status"] = liveStatus(st);
+    st.status = liveStatus(st);
     return st;
 }
 
@@ -64,28 +68,20 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
     auto st = TRY(runningState(paths, id));
     // Joining a frozen cgroup freezes the helper too: it would hang (SIGTERM included) until
     // the container is thawed. podman refuses the same way.
-    if (liveStatus(st) == "paused")
+    if (st.status == ContainerStatus::Paused)
         return fail(Code::Conflict,
                     "container " + id + " is paused, unpause it first (tether unpause " + id + ")");
-    pid_t target = st.value("pid", 0);
-    std::vector<std::pair<int, int>> nsFds; // fd, type; user first, mnt last
+    pid_t target = st.pid();
+    std::vector<std::pair<UniqueFd, int>> nsFds; // fd, type; user first, mnt last
     std::vector<std::pair<const char*, int>> kinds = {
         {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET},
         {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS}};
-    if (st.value("userns", false)) kinds.insert(kinds.begin(), {"user", CLONE_NEWUSER});
-    auto closeAll = [&] {
-        for (auto [fd, t] : nsFds)
-            ::close(fd);
-    };
+    if (st.userns.value_or(false)) kinds.insert(kinds.begin(), {"user", CLONE_NEWUSER});
     for (auto [name, type] : kinds) {
         std::string path = "/proc/" + std::to_string(target) + "/ns/" + name;
-        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            int err = errno;
-            closeAll();
-            return failErrno("open " + path, err);
-        }
-        nsFds.push_back({fd, type});
+        UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) return failErrno("open " + path, errno);
+        nsFds.emplace_back(std::move(fd), type);
     }
     ChildSpec spec;
     spec.argv = argv;
@@ -97,43 +93,36 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
         spec.env.insert(spec.env.begin(),
                         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     spec.workdir = x.workdir;
-    spec.caps = st.value("caps", std::vector<int>{});
-    auto user = st.value("user", nlohmann::json::object());
-    spec.uid = user.value("uid", 0u);
-    spec.gid = user.value("gid", 0u);
-    if (!x.user.empty()) {
-        auto ids = resolveUser(x.user, "/proc/" + std::to_string(target) + "/root");
-        if (!ids) {
-            closeAll();
-            return std::unexpected(ids.error());
-        }
-        std::tie(spec.uid, spec.gid) = *ids;
-    }
+    spec.caps = st.caps.value_or(std::vector<int>{});
+    spec.uid = st.user ? st.user->uid : 0;
+    spec.gid = st.user ? st.user->gid : 0;
+    if (!x.user.empty())
+        std::tie(spec.uid, spec.gid) =
+            TRY(resolveUser(x.user, "/proc/" + std::to_string(target) + "/root"));
     spec.stdio.tty = x.tty;
     spec.stdio.nullStdin = !x.interactive;
     spec.stdio.uid = spec.uid;
     spec.stdio.gid = spec.gid;
     spec.stdio.size = callerWindowSize();
-    spec.seccomp = st.value("seccomp", true);
+    spec.seccomp = st.seccomp.value_or(true);
     if (spec.seccomp) {
-        auto custom = st.value("seccompProfile", nlohmann::json::object());
-        std::string text = custom.value("json", "");
-        spec.seccompFilter =
-            TRY(seccompFilterFor(text.empty() ? defaultSeccompProfile() : text, spec.caps,
-                                 paths.libRoot + "/seccomp", custom.value("source", "default")));
+        SeccompRecord custom = st.seccompProfile.value_or(SeccompRecord{"default", ""});
+        spec.seccompFilter = TRY(seccompFilterFor(
+            custom.json.empty() ? defaultSeccompProfile() : custom.json, spec.caps,
+            paths.libRoot + "/seccomp", custom.source.empty() ? "default" : custom.source));
     }
     int sp[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
-        closeAll();
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
         return failErrno("socketpair", errno);
-    }
-    spec.syncFd = sp[1];
-    Cgroup cg = Cgroup::fromJson(st.value("cgroup", nlohmann::json::object()));
+    UniqueFd parentEnd(sp[0]), childEnd(sp[1]);
+    spec.syncFd = childEnd.get();
+    Cgroup cg = st.cgroup.value_or(Cgroup());
     sigset_t set = supervisedSignals(), old;
     sigprocmask(SIG_BLOCK, &set, &old);
     pid_t helper = ::fork();
     if (helper == 0) {
-        ::close(sp[0]);
+        // The helper keeps only the fds named below (closeFdsExcept); the UniqueFds of this
+        // frame are the parent's and are never destroyed here (every path ends in _exit).
         auto die = [&](const std::string& msg) {
             std::string packet(1, static_cast<char>(125));
             packet += msg;
@@ -144,14 +133,15 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
         // cannot be ptraced by the container's processes once it is in their namespaces.
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         std::vector<int> keep = {spec.syncFd};
-        for (auto [fd, type] : nsFds)
-            keep.push_back(fd);
+        for (const auto& [fd, type] : nsFds)
+            keep.push_back(fd.get());
         closeFdsExcept(keep);
         if (auto r = cg.addPid(::getpid()); !r) die(r.error().msg);
-        for (auto [fd, type] : nsFds)
-            if (::setns(fd, type) != 0) die(errnoError("setns into container " + id, errno).msg);
-        for (auto [fd, type] : nsFds)
-            ::close(fd);
+        for (const auto& [fd, type] : nsFds)
+            if (::setns(fd.get(), type) != 0)
+                die(errnoError("setns into container " + id, errno).msg);
+        for (const auto& [fd, type] : nsFds) // raw: this process's copies (see above)
+            ::close(fd.get());
         pid_t inner = ::fork();
         if (inner < 0) die(errnoError("fork", errno).msg);
         if (inner == 0) {
@@ -160,27 +150,26 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
             sigprocmask(SIG_SETMASK, &none, nullptr);
             finishAndExec(spec);
         }
-        ::close(spec.syncFd);
+        ::close(spec.syncFd); // raw: this process's copy of childEnd
         ::_exit(superviseChild(inner));
     }
-    ::close(sp[1]);
-    closeAll();
+    childEnd.reset();
+    nsFds.clear();
     if (helper < 0) {
-        ::close(sp[0]);
         sigprocmask(SIG_SETMASK, &old, nullptr);
         return failErrno("fork", errno);
     }
-    SyncOutcome sync = readSync(sp[0]); // the pty master (-t), then EOF or an error
-    ::close(sp[0]);
+    SyncOutcome sync = readSync(parentEnd.get()); // the pty master (-t), then EOF or an error
+    parentEnd.reset();
     int code;
     {
         RawTerminal raw(x.tty && x.interactive);
         RelayPlan plan;
-        plan.master = sync.masterFd;
+        plan.master = sync.masterFd.get();
         plan.forwardStdin = x.interactive;
-        code = sync.masterFd >= 0 ? superviseWithRelay(helper, plan) : superviseChild(helper);
+        code = sync.masterFd ? superviseWithRelay(helper, plan) : superviseChild(helper);
     }
-    if (sync.masterFd >= 0) ::close(sync.masterFd);
+    sync.masterFd.reset();
     sigprocmask(SIG_SETMASK, &old, nullptr);
     if (sync.code != 0) {
         std::fprintf(stderr, "tether: %s\n", sync.message.c_str());
@@ -191,27 +180,26 @@ Expected<int> execInContainer(const LauncherPaths& paths, const std::string& id,
 
 Status killContainer(const LauncherPaths& paths, const std::string& id, int sig) {
     auto st = TRY(runningState(paths, id));
-    if (::kill(st.value("pid", 0), sig) != 0) return failErrno("kill container " + id, errno);
+    if (::kill(st.pid(), sig) != 0) return failErrno("kill container " + id, errno);
     return {};
 }
 
 Status pauseContainer(const LauncherPaths& paths, const std::string& id, bool pause) {
     auto st = TRY(runningState(paths, id));
-    return Cgroup::fromJson(st.value("cgroup", nlohmann::json::object())).setFrozen(pause);
+    return st.cgroup.value_or(Cgroup()).setFrozen(pause);
 }
 
 Status removeContainer(const LauncherPaths& paths, const std::string& id, bool force) {
     auto st = TRY(readState(paths, id));
-    std::string status = liveStatus(st);
-    if ((status == "running" || status == "paused") && !force)
-        return fail(Code::Conflict, "container " + id + " is " + status + " (use rm -f)");
-    if (st.contains("cgroup")) {
-        Cgroup cg = Cgroup::fromJson(st["cgroup"]);
-        if (cg.frozen()) (void)cg.setFrozen(false);
-        (void)cg.killAll();
+    ContainerStatus status = liveStatus(st);
+    if (isUp(status) && !force)
+        return fail(Code::Conflict,
+                    "container " + id + " is " + statusName(status) + " (use rm -f)");
+    if (st.cgroup) {
+        if (st.cgroup->frozen()) (void)st.cgroup->setFrozen(false);
+        (void)st.cgroup->killAll();
     }
-    for (int i = 0; i < 500 && supervisorAlive(st) && st.value("supervisorPid", 0) != ::getpid();
-         ++i)
+    for (int i = 0; i < 500 && st.supervisorAlive() && st.supervisor->pid != ::getpid(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (auto again = readState(paths, id))
         st = *again;
@@ -220,7 +208,7 @@ Status removeContainer(const LauncherPaths& paths, const std::string& id, bool f
     return teardownContainer(paths, st, true);
 }
 
-std::vector<std::string> gcContainers(const LauncherPaths& paths) {
+std::vector<std::string> gcContainers(const LauncherPaths& paths, std::vector<Error>* unreadable) {
     std::vector<std::string> actions = removeAbandonedStateDirs(paths);
     std::vector<std::string> known = listContainers(paths);
     for (const auto& id : known) {
@@ -231,24 +219,26 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths) {
             // no state dir then, and go in the passes below.
             // (Also not before it is a few seconds old: `run` takes the lock right after mkdir.)
             // Only a dir `run` marked: never the fixture registry or anything else in there.
-            if (st.error().code != Code::UnknownContainer) continue;
+            // A state.json that cannot be read is kept (with what it owns) and reported.
+            if (st.error().code != Code::UnknownContainer) {
+                if (unreadable) unreadable->push_back(st.error());
+                continue;
+            }
             if (!isStateDir(paths.stateDir(id))) continue;
-            int fd = ::open(paths.stateDir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (fd < 0) continue;
+            UniqueFd fd(::open(paths.stateDir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!fd) continue;
             struct stat dirSt {};
-            bool young = ::fstat(fd, &dirSt) != 0 || dirSt.st_ctime + 5 > std::time(nullptr);
-            if (!young && ::flock(fd, LOCK_EX | LOCK_NB) == 0 && !readState(paths, id)) {
+            bool young = ::fstat(fd.get(), &dirSt) != 0 || dirSt.st_ctime + 5 > std::time(nullptr);
+            if (!young && ::flock(fd.get(), LOCK_EX | LOCK_NB) == 0 && !readState(paths, id)) {
                 auto r = removeTree(paths.stateDir(id));
                 actions.push_back("removed container " + id + " (no state)" +
                                   (r ? "" : " (" + r.error().text() + ")"));
             }
-            ::close(fd);
             continue;
         }
-        bool dead = !supervisorAlive(*st) &&
-                    !processAlive(st->value("pid", 0), st->value("pidStartTime", uint64_t{0}));
+        bool dead = !st->supervisorAlive() && !(st->process && st->process->alive());
         if (!dead) continue;
-        if (st->value("detached", false) && st->value("status", "") == "exited") continue;
+        if (st->detached && st->status == ContainerStatus::Exited) continue;
         auto r = teardownContainer(paths, *st, true);
         actions.push_back("removed container " + id + (r ? "" : " (" + r.error().text() + ")"));
     }

@@ -4,17 +4,19 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "base/error.hpp"
 #include "runtime/launcher/options.hpp"
+#include "runtime/launcher/state.hpp"
 
 namespace tether::rt {
 
-/// The state of every container with its live status (for `ps`).
-std::vector<nlohmann::json> listContainerStates(const LauncherPaths& paths);
-/// state.json of `id` with "status" replaced by the live status. Unknown id: UnknownContainer.
-Expected<nlohmann::json> inspectContainer(const LauncherPaths& paths, const std::string& id);
+/// The state of every container with its live status (for `ps`). A state dir whose state.json
+/// cannot be read is left out; its error (naming the file and key) goes to `unreadable`.
+std::vector<ContainerState> listContainerStates(const LauncherPaths& paths,
+                                                std::vector<Error>* unreadable = nullptr);
+/// The state of `id` with `status` set to the live status. Unknown id: UnknownContainer; a
+/// malformed state.json: DecodeFailure naming the file and key.
+Expected<ContainerState> inspectContainer(const LauncherPaths& paths, const std::string& id);
 /// What `exec` runs and how.
 struct ExecOptions {
     std::vector<std::string> argv;
@@ -49,7 +51,9 @@ Status removeContainer(const LauncherPaths& paths, const std::string& id, bool f
 /// Reconciles leftovers after crashes: state dirs whose container and supervisor are gone are
 /// torn down (cgroup, network via detachNetworks, pinned netns) and removed; cgroups under the
 /// tether parent and pinned tether-* netns without a state dir are removed. Returns one line per
-/// action.
-std::vector<std::string> gcContainers(const LauncherPaths& paths);
+/// action. A state dir whose state.json cannot be read is left alone (with its cgroup and netns
+/// pin) and its error goes to `unreadable`.
+std::vector<std::string> gcContainers(const LauncherPaths& paths,
+                                      std::vector<Error>* unreadable = nullptr);
 
 } // namespace tether::rt

@@ -16,25 +16,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool active(const std::string& status) {
-    return status == "running" || status == "paused" || status == "creating";
+bool active(ContainerStatus status) {
+    return isUp(status) || status == ContainerStatus::Creating;
 }
 
 /// Polls until the container's exit is recorded (state exited, or removed with --rm / a
 /// foreground run) or `deadline`. Returns the last state read (nullopt when removed).
-std::optional<nlohmann::json> waitRecorded(const LauncherPaths& paths, const std::string& id,
+std::optional<ContainerState> waitRecorded(const LauncherPaths& paths, const std::string& id,
                                            std::optional<Clock::time_point> deadline) {
     for (;;) {
         auto st = readState(paths, id);
         if (!st) return std::nullopt;
-        std::string s = liveStatus(*st);
+        ContainerStatus s = liveStatus(*st);
         // A PID 1 that died is "exited" at once (a zombie is not running), but its supervisor
         // may not have reaped it and torn down yet: wait for the record as well, else a
         // `restart` finds the old cgroup still there.
-        std::string recorded = st->value("status", "");
-        bool recording = (recorded == "running" || recorded == "creating") &&
-                         processAlive(st->value("supervisorPid", 0),
-                                      st->value("supervisorStartTime", uint64_t{0}));
+        bool recording =
+            (st->status == ContainerStatus::Running || st->status == ContainerStatus::Creating) &&
+            st->supervisorAlive();
         if (!active(s) && !recording) return *st;
         if (deadline && Clock::now() >= *deadline) return *st;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -46,16 +45,15 @@ std::optional<nlohmann::json> waitRecorded(const LauncherPaths& paths, const std
 Expected<std::string> stopContainer(const LauncherPaths& paths, const std::string& id,
                                     int timeout) {
     auto st = TRY(readState(paths, id));
-    std::string status = liveStatus(st);
+    ContainerStatus status = liveStatus(st);
     if (!active(status)) return std::string();
-    auto cfg = st.value("config", nlohmann::json::object());
-    int sig = cfg.value("stopSignal", SIGTERM);
-    if (timeout < 0) timeout = cfg.value("stopTimeout", 10);
-    Cgroup cg = Cgroup::fromJson(st.value("cgroup", nlohmann::json::object()));
-    if (status == "paused") (void)cg.setFrozen(false);
-    pid_t pid = st.value("pid", 0);
+    RunOptions cfg = st.config.value_or(RunOptions{});
+    int sig = cfg.stopSignal;
+    if (timeout < 0) timeout = cfg.stopTimeout;
+    Cgroup cg = st.cgroup.value_or(Cgroup());
+    if (status == ContainerStatus::Paused) (void)cg.setFrozen(false);
     auto start = Clock::now();
-    if (pid > 0 && processAlive(pid, st.value("pidStartTime", uint64_t{0}))) ::kill(pid, sig);
+    if (st.process && st.process->alive()) ::kill(st.pid(), sig);
     auto after = waitRecorded(paths, id, start + std::chrono::seconds(timeout));
     std::string what;
     if (after && active(liveStatus(*after))) {
@@ -76,12 +74,13 @@ Expected<int> waitContainer(const LauncherPaths& paths, const std::string& id) {
     if (!st)
         return fail(Code::UnknownContainer,
                     "container " + id + " was removed when it exited (--rm or foreground)");
-    std::string s = liveStatus(*st);
-    if (s == "created") return fail(Code::InvalidConfig, "container " + id + " was never started");
-    if (s == "dead")
+    ContainerStatus s = liveStatus(*st);
+    if (s == ContainerStatus::Created)
+        return fail(Code::InvalidConfig, "container " + id + " was never started");
+    if (s == ContainerStatus::Dead)
         return fail(Code::Internal,
                     "the supervisor of container " + id + " died: its exit code was not recorded");
-    return st->value("exitCode", 0);
+    return st->exitCode.value_or(0);
 }
 
 Status startContainer(const LauncherPaths& paths, const std::string& id) {

@@ -74,14 +74,11 @@ void readLines(int fd, std::string& buf, std::vector<std::string>& out) {
 
 } // namespace
 
-LogWriter::LogWriter(std::string path, int64_t maxBytes) : path_(std::move(path)), max_(maxBytes) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+LogWriter::LogWriter(std::string path, int64_t maxBytes)
+    : path_(std::move(path)), max_(maxBytes),
+      fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {
     struct stat st {};
-    if (fd_ >= 0 && ::fstat(fd_, &st) == 0) size_ = st.st_size;
-}
-
-LogWriter::~LogWriter() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ && ::fstat(fd_.get(), &st) == 0) size_ = st.st_size;
 }
 
 void LogWriter::record(const char* stream, char tag, const char* text, size_t n) {
@@ -89,13 +86,13 @@ void LogWriter::record(const char* stream, char tag, const char* text, size_t n)
     rec.append(text, n);
     rec += '\n';
     if (size_ > 0 && size_ + static_cast<int64_t>(rec.size()) > max_) {
-        ::close(fd_);
+        fd_.reset();
         ::rename(path_.c_str(), (path_ + ".1").c_str());
-        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0600);
+        fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0600));
         size_ = 0;
     }
-    if (fd_ < 0) return;
-    if (::write(fd_, rec.data(), rec.size()) == static_cast<ssize_t>(rec.size()))
+    if (!fd_) return;
+    if (::write(fd_.get(), rec.data(), rec.size()) == static_cast<ssize_t>(rec.size()))
         size_ += static_cast<int64_t>(rec.size());
 }
 
@@ -118,20 +115,19 @@ void LogWriter::write(const char* stream, const char* data, size_t n) {
 Status printLogs(const LauncherPaths& paths, const std::string& id, const LogsOptions& o) {
     auto st = TRY(readState(paths, id));
     std::string path = paths.stateDir(id) + "/container.log";
-    if (!st.value("detached", false))
+    if (!st.detached)
         return fail(Code::InvalidConfig, "container " + id +
                                              " runs in the foreground: its output goes to the "
                                              "terminal that started it, there is no log");
     std::vector<std::string> lines;
     std::string tailBuf;
-    if (int old = ::open((path + ".1").c_str(), O_RDONLY | O_CLOEXEC); old >= 0) {
-        readLines(old, tailBuf, lines);
-        ::close(old);
+    if (UniqueFd old(::open((path + ".1").c_str(), O_RDONLY | O_CLOEXEC)); old) {
+        readLines(old.get(), tailBuf, lines);
         tailBuf.clear();
     }
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     std::string buf;
-    if (fd >= 0) readLines(fd, buf, lines);
+    if (fd) readLines(fd.get(), buf, lines);
     Printer pr{o.timestamps};
     std::vector<Record> recs;
     for (const auto& l : lines)
@@ -152,39 +148,35 @@ Status printLogs(const LauncherPaths& paths, const std::string& id, const LogsOp
     for (size_t i = from; i < recs.size(); ++i)
         pr.print(recs[i]);
     std::fflush(stdout);
-    if (!o.follow) {
-        if (fd >= 0) ::close(fd);
-        return {};
-    }
+    if (!o.follow) return {};
     struct stat cur {};
-    if (fd >= 0) ::fstat(fd, &cur);
+    if (fd) ::fstat(fd.get(), &cur);
     for (;;) {
         auto state = readState(paths, id);
-        std::string status = state ? liveStatus(*state) : "removed";
-        bool running = status == "running" || status == "paused" || status == "creating";
+        bool running = false; // a removed container is not
+        if (state) {
+            ContainerStatus status = liveStatus(*state);
+            running = isUp(status) || status == ContainerStatus::Creating;
+        }
         // After the rotation the old fd holds the end of the previous file: read it, reopen.
         struct stat now {};
-        if (::stat(path.c_str(), &now) == 0 && (fd < 0 || now.st_ino != cur.st_ino)) {
+        if (::stat(path.c_str(), &now) == 0 && (!fd || now.st_ino != cur.st_ino)) {
             std::vector<std::string> more;
-            if (fd >= 0) {
-                readLines(fd, buf, more);
-                ::close(fd);
-            }
-            fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd) readLines(fd.get(), buf, more);
+            fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
             buf.clear();
-            if (fd >= 0) ::fstat(fd, &cur);
+            if (fd) ::fstat(fd.get(), &cur);
             for (const auto& l : more)
                 if (Record r; parseRecord(l, r)) pr.print(r);
         }
         std::vector<std::string> more;
-        if (fd >= 0) readLines(fd, buf, more);
+        if (fd) readLines(fd.get(), buf, more);
         for (const auto& l : more)
             if (Record r; parseRecord(l, r)) pr.print(r);
         std::fflush(stdout);
         if (!running) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    if (fd >= 0) ::close(fd);
     return {};
 }
 

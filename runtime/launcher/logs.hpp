@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "runtime/launcher/options.hpp"
 
 namespace tether::rt {
@@ -16,7 +17,6 @@ namespace tether::rt {
 class LogWriter {
   public:
     LogWriter(std::string path, int64_t maxBytes);
-    ~LogWriter();
     LogWriter(const LogWriter&) = delete;
     LogWriter& operator=(const LogWriter&) = delete;
     /// Records every complete line of `data`; a trailing partial line is recorded as P.
@@ -28,7 +28,7 @@ class LogWriter {
     void record(const char* stream, char tag, const char* text, size_t n);
     std::string path_;
     int64_t max_;
-    int fd_ = -1;
+    UniqueFd fd_;
     int64_t size_ = 0;
 };
 

@@ -8,6 +8,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "base/unique_fd.hpp"
+
 namespace tether::rt {
 
 LauncherPaths LauncherPaths::fromEnv() {
@@ -31,11 +33,8 @@ bool validName(const std::string& name) {
 std::string newContainerId() {
     unsigned char bytes[6] = {};
     if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
-        int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            (void)!::read(fd, bytes, sizeof bytes);
-            ::close(fd);
-        }
+        if (UniqueFd fd(::open("/dev/urandom", O_RDONLY | O_CLOEXEC)); fd)
+            (void)!::read(fd.get(), bytes, sizeof bytes);
     }
     static const char* hex = "0123456789abcdef";
     std::string id;
@@ -149,15 +148,14 @@ Status applySecurityOpt(RunOptions& o, const std::string& value) {
     }
     if (value.starts_with("seccomp=") || value.starts_with("seccomp:")) {
         std::string file = value.substr(8);
-        int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0) return failErrno(flag + ": open profile", errno, Code::InvalidConfig);
+        UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+        if (!fd) return failErrno(flag + ": open profile", errno, Code::InvalidConfig);
         std::string text;
         char buf[65536];
         ssize_t n;
-        while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < (4u << 20))
+        while ((n = ::read(fd.get(), buf, sizeof buf)) > 0 && text.size() < (4u << 20))
             text.append(buf, static_cast<size_t>(n));
         int err = errno;
-        ::close(fd);
         if (n < 0) return failErrno(flag + ": read profile", err, Code::InvalidConfig);
         if (text.size() >= (4u << 20))
             return fail(Code::InvalidConfig, flag + ": profile larger than 4 MiB");

@@ -92,9 +92,10 @@ struct RunOptions {
 };
 
 /// RunOptions as recorded in state.json ("config"), so `start` and `restart` can run the same
-/// container again; and back.
+/// container again; and back. Missing keys keep RunOptions' defaults; a value of the wrong type
+/// is Code::DecodeFailure naming the key (`key "config.limits.pids": expected an integer, ...`).
 nlohmann::json runOptionsToJson(const RunOptions& o);
-RunOptions runOptionsFromJson(const nlohmann::json& j);
+Expected<RunOptions> runOptionsFromJson(const nlohmann::json& j);
 
 /// Checks a container id / network name against ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ (≤ 64 chars).
 bool validName(const std::string& name);

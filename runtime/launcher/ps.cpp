@@ -20,21 +20,29 @@ std::string ago(int64_t t) {
     return unit(d / 86400, "day");
 }
 
-std::string statusText(const nlohmann::json& s) {
-    std::string st = s.value("status", "");
-    if (st == "running") return "Up " + ago(s.value("startedAt", s.value("created", int64_t{0})));
-    if (st == "paused") return "Up " + ago(s.value("startedAt", int64_t{0})) + " (Paused)";
-    if (st == "exited")
-        return "Exited (" + std::to_string(s.value("exitCode", -1)) + ") " +
-               ago(s.value("finishedAt", s.value("created", int64_t{0}))) + " ago";
-    if (st == "created") return "Created";
-    if (st == "dead") return "Dead (supervisor died)";
-    return st;
+std::string statusText(const ContainerState& s) {
+    switch (s.status) {
+    case ContainerStatus::Running:
+        return "Up " + ago(s.startedAt.value_or(s.created));
+    case ContainerStatus::Paused:
+        return "Up " + ago(s.startedAt.value_or(0)) + " (Paused)";
+    case ContainerStatus::Exited:
+        return "Exited (" + std::to_string(s.exitCode.value_or(-1)) + ") " +
+               ago(s.finishedAt.value_or(s.created)) + " ago";
+    case ContainerStatus::Created:
+        return "Created";
+    case ContainerStatus::Dead:
+        return "Dead (supervisor died)";
+    case ContainerStatus::Creating:
+        break;
+    }
+    return statusName(s.status);
 }
 
-std::string portsText(const nlohmann::json& s) {
+/// "0.0.0.0:8080->80/tcp, ..." (readState checked the types of these keys).
+std::string portsText(const ContainerState& s) {
     std::string out;
-    for (const auto& m : s.value("ports", nlohmann::json::array())) {
+    for (const auto& m : s.ports) {
         if (!out.empty()) out += ", ";
         out += m.value("hostIP", std::string("0.0.0.0")) + ":" +
                std::to_string(m.value("hostPort", 0)) + "->" +
@@ -64,56 +72,52 @@ std::string rfc3339(int64_t t) {
     return buf;
 }
 
-nlohmann::json inspectView(const nlohmann::json& s) {
-    nlohmann::json v = s;
-    std::string status = s.value("status", "");
-    v["state"] = {{"status", status},
-                  {"running", status == "running" || status == "paused"},
-                  {"paused", status == "paused"},
-                  {"dead", status == "dead"},
-                  {"oomKilled", s.value("oomKilled", false)},
-                  {"pid", status == "running" || status == "paused" ? s.value("pid", 0) : 0},
-                  {"exitCode", s.value("exitCode", 0)},
-                  {"startedAt", rfc3339(s.value("startedAt", int64_t{0}))},
-                  {"finishedAt", rfc3339(s.value("finishedAt", int64_t{0}))}};
-    v["createdAt"] = rfc3339(s.value("created", int64_t{0}));
+nlohmann::json inspectView(const ContainerState& s) {
+    nlohmann::json v = toJson(s);
+    bool up = isUp(s.status);
+    v["state"] = {{"status", statusName(s.status)},
+                  {"running", up},
+                  {"paused", s.status == ContainerStatus::Paused},
+                  {"dead", s.status == ContainerStatus::Dead},
+                  {"oomKilled", s.oomKilled.value_or(false)},
+                  {"pid", up ? s.pid() : 0},
+                  {"exitCode", s.exitCode.value_or(0)},
+                  {"startedAt", rfc3339(s.startedAt.value_or(0))},
+                  {"finishedAt", rfc3339(s.finishedAt.value_or(0))}};
+    v["createdAt"] = rfc3339(s.created);
     nlohmann::json caps = nlohmann::json::array();
-    for (int c : s.value("caps", std::vector<int>{}))
+    for (int c : s.caps.value_or(std::vector<int>{}))
         caps.push_back(capName(c));
     v["capabilities"] = caps;
     nlohmann::json nets = nlohmann::json::object();
-    if (s.contains("network"))
-        for (const auto& a : s["network"].value("attached", nlohmann::json::array()))
-            nets[a.value("network", "")] = {{"ifname", a.value("ifname", "")},
-                                            {"ips", a.value("ips", nlohmann::json::array())},
-                                            {"mac", a.value("mac", "")}};
+    if (s.network && s.network->attached)
+        for (const auto& a : *s.network->attached)
+            nets[a.network] = {{"ifname", a.ifname}, {"ips", a.ips}, {"mac", a.mac}};
     v["networks"] = nets;
-    v["ports"] = s.value("ports", nlohmann::json::array());
+    v["ports"] = s.ports;
     return v;
 }
 
-std::string formatPs(const std::vector<nlohmann::json>& states, const PsOptions& o) {
-    std::vector<nlohmann::json> shown;
-    for (const auto& s : states) {
-        std::string st = s.value("status", "");
-        if (o.all || st == "running" || st == "paused") shown.push_back(s);
-    }
+std::string formatPs(const std::vector<ContainerState>& states, const PsOptions& o) {
+    std::vector<const ContainerState*> shown;
+    for (const auto& s : states)
+        if (o.all || isUp(s.status)) shown.push_back(&s);
     std::string out;
     if (o.quiet) {
-        for (const auto& s : shown)
-            out += s.value("id", "") + "\n";
+        for (const auto* s : shown)
+            out += s->id + "\n";
         return out;
     }
     if (o.format == "json") {
         nlohmann::json list = nlohmann::json::array();
-        for (const auto& s : shown) {
-            auto v = inspectView(s);
-            list.push_back({{"id", s.value("id", "")},
-                            {"command", s.value("command", std::vector<std::string>{})},
-                            {"status", s.value("status", "")},
-                            {"statusText", statusText(s)},
-                            {"exitCode", s.value("exitCode", 0)},
-                            {"oomKilled", s.value("oomKilled", false)},
+        for (const auto* s : shown) {
+            auto v = inspectView(*s);
+            list.push_back({{"id", s->id},
+                            {"command", s->command},
+                            {"status", statusName(s->status)},
+                            {"statusText", statusText(*s)},
+                            {"exitCode", s->exitCode.value_or(0)},
+                            {"oomKilled", s->oomKilled.value_or(false)},
                             {"createdAt", v["createdAt"]},
                             {"networks", v["networks"]},
                             {"ports", v["ports"]},
@@ -125,20 +129,19 @@ std::string formatPs(const std::vector<nlohmann::json>& states, const PsOptions&
     std::snprintf(line, sizeof line, "%-14s %-22s %-16s %-28s %-20s %s\n", "CONTAINER ID",
                   "COMMAND", "CREATED", "STATUS", "PORTS", "IP");
     out += line;
-    for (const auto& s : shown) {
+    for (const auto* s : shown) {
         std::string cmd;
-        for (const auto& a : s.value("command", std::vector<std::string>{}))
+        for (const auto& a : s->command)
             cmd += (cmd.empty() ? "" : " ") + a;
         if (!o.noTrunc && cmd.size() > 22) cmd = cmd.substr(0, 19) + "...";
         std::string ips;
-        if (s.contains("network"))
-            for (const auto& a : s["network"].value("attached", nlohmann::json::array()))
-                for (const auto& ip : a.value("ips", std::vector<std::string>{}))
+        if (s->network && s->network->attached)
+            for (const auto& a : *s->network->attached)
+                for (const auto& ip : a.ips)
                     ips += (ips.empty() ? "" : ",") + ip.substr(0, ip.find('/'));
-        std::snprintf(line, sizeof line, "%-14s %-22s %-16s %-28s %-20s %s\n",
-                      s.value("id", "").c_str(), cmd.c_str(),
-                      (ago(s.value("created", int64_t{0})) + " ago").c_str(), statusText(s).c_str(),
-                      portsText(s).c_str(), ips.c_str());
+        std::snprintf(line, sizeof line, "%-14s %-22s %-16s %-28s %-20s %s\n", s->id.c_str(),
+                      cmd.c_str(), (ago(s->created) + " ago").c_str(), statusText(*s).c_str(),
+                      portsText(*s).c_str(), ips.c_str());
         out += line;
     }
     return out;

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/launcher/state.hpp"
+
 namespace tether::rt {
 
 struct PsOptions {
@@ -17,12 +19,12 @@ struct PsOptions {
 };
 
 /// `ps` output for `states` (each with its live "status", from listContainerStates).
-std::string formatPs(const std::vector<nlohmann::json>& states, const PsOptions& o);
+std::string formatPs(const std::vector<ContainerState>& states, const PsOptions& o);
 
 /// `inspect` output of one state: the recorded state plus "state" (status, running, paused,
 /// oomKilled, exitCode, pid, startedAt/finishedAt), "created" in RFC 3339, "capabilities" by
 /// name, "networks" {name: {ifname, ips, mac}} and "ports".
-nlohmann::json inspectView(const nlohmann::json& state);
+nlohmann::json inspectView(const ContainerState& state);
 
 /// "2026-12-07T05:40:00Z" for epoch seconds (UTC).
 std::string rfc3339(int64_t epochSeconds);

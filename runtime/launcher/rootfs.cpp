@@ -12,6 +12,7 @@
 
 #include <sstream>
 
+#include "base/unique_fd.hpp"
 #include "runtime/launcher/fs_util.hpp"
 
 namespace tether::rt {
@@ -25,20 +26,21 @@ Status copyFile(const std::string& from, const std::string& to, mode_t mode) {
 Expected<std::string> busyboxApplets() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return failErrno("pipe", errno);
+    UniqueFd readEnd(fds[0]), writeEnd(fds[1]);
     pid_t pid = ::fork();
     if (pid < 0) return failErrno("fork", errno);
     if (pid == 0) {
-        ::dup2(fds[1], 1);
+        ::dup2(writeEnd.get(), 1);
         ::execl("/bin/busybox", "busybox", "--list-full", nullptr);
         ::_exit(127);
     }
-    ::close(fds[1]);
+    writeEnd.reset();
     std::string out;
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0)
+    while ((n = ::read(readEnd.get(), buf, sizeof buf)) > 0)
         out.append(buf, static_cast<size_t>(n));
-    ::close(fds[0]);
+    readEnd.reset();
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -79,8 +81,9 @@ Status buildRootfs(const std::string& dir) {
 /// Opens (creating when missing) `rel` below the directory fd `rootFd` one component at a time
 /// with O_NOFOLLOW, so a symlink in the image can never redirect a mount outside the root.
 /// The last component is created as a file when `file` is true. Returns an O_PATH fd.
-Expected<int> openInRoot(int rootFd, const std::string& rel, bool file, const std::string& shown) {
-    int cur = ::dup(rootFd);
+Expected<UniqueFd> openInRoot(int rootFd, const std::string& rel, bool file,
+                              const std::string& shown) {
+    UniqueFd cur(::dup(rootFd));
     std::istringstream parts(rel);
     std::vector<std::string> comps;
     std::string c;
@@ -88,53 +91,46 @@ Expected<int> openInRoot(int rootFd, const std::string& rel, bool file, const st
         if (!c.empty() && c != ".") comps.push_back(c);
     for (size_t i = 0; i < comps.size(); ++i) {
         bool last = i + 1 == comps.size();
-        if (comps[i] == "..") {
-            ::close(cur);
+        if (comps[i] == "..")
             return fail(Code::InvalidConfig, "mount target " + shown + " contains ..");
-        }
         if (last && file) {
             // An existing file is opened O_PATH (no write access needed: read-only roots,
             // files of an unmapped owner under --userns); a missing one is created.
-            int f = ::openat(cur, comps[i].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            const char* name = comps[i].c_str();
+            UniqueFd f(::openat(cur.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
             struct stat fst {};
-            if (f >= 0 && ::fstat(f, &fst) == 0 && S_ISLNK(fst.st_mode)) {
-                ::close(f);
-                f = -1;
+            if (f && ::fstat(f.get(), &fst) == 0 && S_ISLNK(fst.st_mode)) {
+                f.reset();
                 errno = ELOOP;
             }
-            if (f < 0 && errno == ENOENT)
-                f = ::openat(cur, comps[i].c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-                             0644);
-            if (f < 0 && errno == EISDIR)
-                f = ::openat(cur, comps[i].c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-            ::close(cur);
-            if (f < 0) return failErrno("create mount target " + shown, errno);
+            if (!f && errno == ENOENT)
+                f.reset(
+                    ::openat(cur.get(), name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+            if (!f && errno == EISDIR)
+                f.reset(::openat(cur.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+            if (!f) return failErrno("create mount target " + shown, errno);
             return f;
         }
-        if (::mkdirat(cur, comps[i].c_str(), 0755) != 0 && errno != EEXIST) {
-            int err = errno;
-            ::close(cur);
-            return failErrno("mkdir " + shown, err);
-        }
-        int next = ::openat(cur, comps[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        int err = errno;
-        ::close(cur);
-        if (next < 0)
+        if (::mkdirat(cur.get(), comps[i].c_str(), 0755) != 0 && errno != EEXIST)
+            return failErrno("mkdir " + shown, errno);
+        UniqueFd next(
+            ::openat(cur.get(), comps[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!next)
             return failErrno("open mount target " + shown +
-                                 (err == ENOTDIR ? " (a symlink or file in the image)" : ""),
-                             err);
-        cur = next;
+                                 (errno == ENOTDIR ? " (a symlink or file in the image)" : ""),
+                             errno);
+        cur = std::move(next);
     }
     return cur;
 }
 
 Status mountAt(int rootFd, const std::string& rel, const char* src, const char* type,
                unsigned long flags, const char* data, bool file = false) {
-    int fd = TRY(openInRoot(rootFd, rel, file, rel));
-    std::string target = "/proc/self/fd/" + std::to_string(fd);
+    UniqueFd fd = TRY(openInRoot(rootFd, rel, file, rel));
+    std::string target = "/proc/self/fd/" + std::to_string(fd.get());
     int rc = ::mount(src, target.c_str(), type, flags, data);
     int err = errno;
-    ::close(fd);
+    fd.reset();
     if (rc != 0) return failErrno(std::string("mount ") + (type ? type : src) + " on " + rel, err);
     return {};
 }
@@ -185,14 +181,13 @@ Status makeRequestedDevices(int rootFd, const std::vector<DeviceRequest>& device
         auto slash = rel.rfind('/');
         std::string dirRel = slash == std::string::npos ? "" : rel.substr(0, slash);
         std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
-        int dir = TRY(openInRoot(rootFd, dirRel, false, "/" + dirRel));
+        UniqueFd dir = TRY(openInRoot(rootFd, dirRel, false, "/" + dirRel));
         mode_t kind = d.type == 'b' ? S_IFBLK : S_IFCHR;
         mode_t old = ::umask(0);
-        ::unlinkat(dir, name.c_str(), 0); // replaces a default node of the same name
-        int rc = ::mknodat(dir, name.c_str(), kind | 0666, makedev(d.major, d.minor));
+        ::unlinkat(dir.get(), name.c_str(), 0); // replaces a default node of the same name
+        int rc = ::mknodat(dir.get(), name.c_str(), kind | 0666, makedev(d.major, d.minor));
         int err = errno;
         ::umask(old);
-        ::close(dir);
         if (rc != 0) return failErrno("mknod " + d.containerPath + " (--device)", err);
     }
     return {};
@@ -210,18 +205,16 @@ Status mountDev(int rootFd, bool newIpc, bool userns) {
         }
     } else {
         // Real nodes in the tmpfs: six mounts fewer to make and to tear down with the namespace.
-        int dev = TRY(openInRoot(rootFd, "dev", false, "dev"));
+        UniqueFd dev = TRY(openInRoot(rootFd, "dev", false, "dev"));
         mode_t old = ::umask(0);
         for (const auto& d : kDevNodes) {
-            if (::mknodat(dev, d.name, S_IFCHR | 0666, makedev(d.major, d.minor)) != 0) {
+            if (::mknodat(dev.get(), d.name, S_IFCHR | 0666, makedev(d.major, d.minor)) != 0) {
                 int err = errno;
                 ::umask(old);
-                ::close(dev);
                 return failErrno(std::string("mknod /dev/") + d.name, err);
             }
         }
         ::umask(old);
-        ::close(dev);
     }
     TRY(mountAt(rootFd, "dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
                 "newinstance,ptmxmode=0666,mode=0620"));
@@ -230,22 +223,18 @@ Status mountDev(int rootFd, bool newIpc, bool userns) {
     if (newIpc)
         TRY(mountAt(rootFd, "dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                     nullptr));
-    int dev = TRY(openInRoot(rootFd, "dev", false, "dev"));
+    UniqueFd dev = TRY(openInRoot(rootFd, "dev", false, "dev"));
     const std::pair<const char*, const char*> links[] = {{"pts/ptmx", "ptmx"},
                                                          {"/proc/self/fd", "fd"},
                                                          {"/proc/self/fd/0", "stdin"},
                                                          {"/proc/self/fd/1", "stdout"},
                                                          {"/proc/self/fd/2", "stderr"}};
-    std::string devPath = "/proc/self/fd/" + std::to_string(dev);
+    std::string devPath = "/proc/self/fd/" + std::to_string(dev.get());
     for (auto [to, name] : links) {
         std::string at = devPath + "/" + name;
-        if (::symlink(to, at.c_str()) != 0 && errno != EEXIST) {
-            int err = errno;
-            ::close(dev);
-            return failErrno(std::string("symlink /dev/") + name, err);
-        }
+        if (::symlink(to, at.c_str()) != 0 && errno != EEXIST)
+            return failErrno(std::string("symlink /dev/") + name, errno);
     }
-    ::close(dev);
     return {};
 }
 
@@ -257,9 +246,9 @@ Expected<std::string> ensureDefaultRootfs(const LauncherPaths& paths) {
     struct stat st {};
     if (::stat((dir + "/bin/busybox").c_str(), &st) == 0) return dir;
     TRY(mkdirs(base, 0711));
-    int lock = ::open((base + "/.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    if (lock < 0) return failErrno("open " + base + "/.lock", errno, Code::IoFailure);
-    ::flock(lock, LOCK_EX);
+    UniqueFd lock(::open((base + "/.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600));
+    if (!lock) return failErrno("open " + base + "/.lock", errno, Code::IoFailure);
+    ::flock(lock.get(), LOCK_EX);
     auto build = [&]() -> Expected<std::string> {
         if (::stat((dir + "/bin/busybox").c_str(), &st) == 0) return dir;
         std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
@@ -276,22 +265,20 @@ Expected<std::string> ensureDefaultRootfs(const LauncherPaths& paths) {
         }
         return dir;
     };
-    auto result = build();
-    ::close(lock);
-    return result;
+    return build();
 }
 
 Status setupMounts(const MountPlan& plan) {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         return failErrno("make / private", errno);
     std::string lower = plan.lower;
-    int lowerFd = -1;
+    UniqueFd lowerFd;
     if (plan.privateUpper) {
         // Mounting over a directory takes its inode lock: over the state dir the launcher is
         // writing state.json into, that waited for ext4's journal. The image dir is only read.
-        lowerFd = ::open(plan.lower.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (lowerFd < 0) return failErrno("open " + plan.lower, errno);
-        lower = "/proc/self/fd/" + std::to_string(lowerFd);
+        lowerFd.reset(::open(plan.lower.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!lowerFd) return failErrno("open " + plan.lower, errno);
+        lower = "/proc/self/fd/" + std::to_string(lowerFd.get());
         auto scratch = [&]() -> Status {
             if (::mount("tmpfs", plan.lower.c_str(), "tmpfs", 0, "mode=755") != 0)
                 return failErrno("mount tmpfs for the overlay's upper layer over " + plan.lower,
@@ -301,10 +288,7 @@ Status setupMounts(const MountPlan& plan) {
                     return failErrno("mkdir " + dir, errno);
             return {};
         };
-        if (auto st = scratch(); !st) {
-            ::close(lowerFd);
-            return st;
-        }
+        TRY(scratch());
     }
     if (!plan.lower.empty()) {
         std::string opts =
@@ -312,15 +296,16 @@ Status setupMounts(const MountPlan& plan) {
         if (plan.userns) opts += ",userxattr";
         int rc = ::mount("overlay", plan.root.c_str(), "overlay", 0, opts.c_str());
         int err = errno;
-        if (lowerFd >= 0) ::close(lowerFd);
+        lowerFd.reset();
         if (rc != 0)
             return failErrno("mount overlay (lower " + plan.lower + ") on " + plan.root, err);
     } else if (::mount(plan.bindSource.c_str(), plan.root.c_str(), nullptr, MS_BIND | MS_REC,
                        nullptr) != 0) { // root == bindSource: a self-bind, the pivot target
         return failErrno("bind " + plan.bindSource + " on " + plan.root, errno);
     }
-    int rootFd = ::open(plan.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootFd < 0) return failErrno("open " + plan.root, errno);
+    UniqueFd root(::open(plan.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) return failErrno("open " + plan.root, errno);
+    int rootFd = root.get();
     auto mounts = [&]() -> Status {
         TRY(mountAt(rootFd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr));
         if (auto st = mountAt(rootFd, "sys", "sysfs", "sysfs",
@@ -341,7 +326,7 @@ Status setupMounts(const MountPlan& plan) {
         return {};
     };
     auto st = mounts();
-    ::close(rootFd);
+    root.reset(); // before pivot_root
     if (!st) return st;
     if (::chdir(plan.root.c_str()) != 0) return failErrno("chdir " + plan.root, errno);
     if (::syscall(SYS_pivot_root, ".", ".") != 0)

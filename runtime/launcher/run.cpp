@@ -50,26 +50,26 @@ Status checkPortCapability(const RunOptions& o) {
 /// Runs the started container until it exits, moving its I/O. Returns the exit code.
 int supervise(Launch& l, pid_t pid, int outR, int errR) {
     RunOptions& o = l.opts;
-    if (l.masterFd < 0 && outR < 0) return superviseChild(pid); // foreground without -t
+    if (!l.masterFd && outR < 0) return superviseChild(pid); // foreground without -t
     std::optional<LogWriter> log;
     if (o.detach) log.emplace(l.dir + "/container.log", o.logMaxBytes);
     RelayPlan plan;
-    plan.master = l.masterFd;
+    plan.master = l.masterFd.get();
     plan.outPipe = outR;
     plan.errPipe = errR;
     plan.forwardStdin = o.interactive && !o.detach;
     plan.log = log ? &*log : nullptr;
     RawTerminal raw(o.tty && o.interactive && !o.detach);
     int code = superviseWithRelay(pid, plan);
-    if (l.masterFd >= 0) ::close(l.masterFd);
+    l.masterFd.reset();
     return code;
 }
 
 /// Creates (or, for `start`, reuses) the state dir and takes its lock.
 Status openStateDir(Launch& l, bool reuse) {
     if (!reuse) TRY(createStateDir(l.paths, l.opts.id));
-    l.lockFd = Fd(::open(l.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (l.lockFd.fd >= 0) ::flock(l.lockFd.fd, LOCK_EX);
+    l.lockFd.reset(::open(l.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (l.lockFd) ::flock(l.lockFd.get(), LOCK_EX);
     return {};
 }
 
@@ -81,36 +81,43 @@ Expected<int> launch(const LauncherPaths& paths, RunOptions opts, bool reuse) {
         filter = TRY(seccompFilterFor(opts.seccompProfile.empty() ? defaultSeccompProfile()
                                                                   : opts.seccompProfile,
                                       caps, paths.libRoot + "/seccomp", opts.seccompSource));
-    Launch l{paths, opts, {}, paths.stateDir(opts.id), Fd()};
+    Launch l{paths, opts, {}, paths.stateDir(opts.id), UniqueFd()};
     l.filter = std::move(filter);
     TRY(openStateDir(l, reuse));
-    l.state = {{"id", opts.id},
-               {"status", "creating"},
-               {"command", opts.command},
-               {"created", std::time(nullptr)},
-               {"detached", opts.detach},
-               {"seccomp", opts.seccomp},
-               {"userns", opts.userns},
-               {"hostname", opts.hostname},
-               {"ports", opts.portMappings},
-               {"config", runOptionsToJson(opts)}};
+    ContainerState& s = l.state;
+    s.id = opts.id;
+    s.status = ContainerStatus::Creating;
+    s.command = opts.command;
+    s.created = std::time(nullptr);
+    s.detached = opts.detach;
+    s.seccomp = opts.seccomp;
+    s.userns = opts.userns;
+    s.hostname = opts.hostname;
+    s.ports = opts.portMappings;
+    s.config = opts;
     if (!opts.seccompProfile.empty()) // for exec; the built-in profile is not copied
-        l.state["seccompProfile"] = {{"source", opts.seccompSource}, {"json", opts.seccompProfile}};
-    if (reuse)
-        if (auto old = readState(paths, opts.id)) l.state["created"] = old->value("created", 0);
+        s.seccompProfile = SeccompRecord{opts.seccompSource, opts.seccompProfile};
+    if (reuse) // start/restart: the same container, its first creation time and newer keys
+        if (auto old = readState(paths, opts.id)) {
+            s.created = old->created;
+            s.unknownKeys = old->unknownKeys;
+        }
 
-    int notify[2] = {-1, -1};
-    Fd outR, errR, outW, errW;
+    UniqueFd notifyR, notifyW; // the supervisor reports the start (detached)
+    UniqueFd outR, errR, outW, errW;
     if (opts.detach) {
+        int notify[2];
         if (::pipe2(notify, O_CLOEXEC) != 0) return failErrno("pipe", errno);
+        notifyR.reset(notify[0]);
+        notifyW.reset(notify[1]);
         pid_t sup = ::fork();
         if (sup < 0) return failErrno("fork supervisor", errno);
         if (sup > 0) {
-            l.lockFd = Fd(); // the supervisor's copy keeps the lock
-            ::close(notify[1]);
+            l.lockFd.reset(); // the supervisor's copy keeps the lock
+            notifyW.reset();
             char buf[4096];
-            ssize_t n = ::read(notify[0], buf, sizeof buf);
-            ::close(notify[0]);
+            ssize_t n = ::read(notifyR.get(), buf, sizeof buf);
+            notifyR.reset();
             if (n <= 0) return fail(Code::Internal, "container supervisor died during setup");
             int code = static_cast<unsigned char>(buf[0]);
             std::string text(buf + 1, static_cast<size_t>(n - 1));
@@ -121,27 +128,34 @@ Expected<int> launch(const LauncherPaths& paths, RunOptions opts, bool reuse) {
             std::fprintf(stderr, "tether: %s\n", text.c_str());
             return code;
         }
-        ::close(notify[0]);
+        notifyR.reset();
         ::setsid();
-        int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        int log = ::open((l.dir + "/supervisor.log").c_str(),
-                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        ::dup2(devnull, 0);
-        ::dup2(log, 1);
-        ::dup2(log, 2);
-        ::close(devnull);
-        ::close(log);
+        {
+            UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+            UniqueFd log(::open((l.dir + "/supervisor.log").c_str(),
+                                O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+            ::dup2(devnull.get(), 0);
+            ::dup2(log.get(), 1);
+            ::dup2(log.get(), 2);
+        }
         if (!opts.tty) {
             int p1[2], p2[2];
-            if (::pipe2(p1, O_CLOEXEC) == 0 && ::pipe2(p2, O_CLOEXEC) == 0) {
-                outR = Fd(p1[0]), outW = Fd(p1[1]), errR = Fd(p2[0]), errW = Fd(p2[1]);
-                l.outW = outW.fd;
-                l.errW = errW.fd;
+            if (::pipe2(p1, O_CLOEXEC) == 0) {
+                outR.reset(p1[0]);
+                outW.reset(p1[1]);
+            }
+            if (outR && ::pipe2(p2, O_CLOEXEC) == 0) {
+                errR.reset(p2[0]);
+                errW.reset(p2[1]);
+                l.outW = outW.get();
+                l.errW = errW.get();
+            } else {
+                outR.reset();
+                outW.reset();
             }
         }
     }
-    l.state["supervisorPid"] = ::getpid();
-    l.state["supervisorStartTime"] = processStartTime(::getpid());
+    s.supervisor = ProcessRef{::getpid(), processStartTime(::getpid())};
 
     sigset_t set = supervisedSignals(), old;
     sigprocmask(SIG_BLOCK, &set, &old);
@@ -152,23 +166,24 @@ Expected<int> launch(const LauncherPaths& paths, RunOptions opts, bool reuse) {
         }
         std::string msg(1, static_cast<char>(code));
         msg += text;
-        (void)!::write(notify[1], msg.data(), msg.size());
-        ::close(notify[1]);
+        (void)!::write(notifyW.get(), msg.data(), msg.size());
+        notifyW.reset();
     };
     int failCode = 125;
     auto started = startProcess(l, failCode);
-    outW = Fd();
-    errW = Fd();
+    outW.reset();
+    errW.reset();
     if (!started) {
-        l.lockFd = Fd(); // teardown takes the lock through its own open file
+        l.lockFd.reset(); // teardown takes the lock through its own open file
         (void)teardownContainer(paths, l.state, !reuse || opts.rm);
         report(failCode, started.error().text());
         if (opts.detach) ::_exit(failCode);
         return failCode;
     }
     report(0, opts.id);
-    pid_t watcher = startCgroupWatcher(Cgroup::fromJson(l.state["cgroup"]));
-    int code = supervise(l, *started, outR.fd, errR.fd);
+    // startProcess records the cgroup before it clones.
+    pid_t watcher = startCgroupWatcher(*s.cgroup);
+    int code = supervise(l, *started, outR.get(), errR.get());
     stopCgroupWatcher(watcher);
     if (code == 128 + SIGSYS && opts.seccomp)
         std::fprintf(stderr,
@@ -176,12 +191,11 @@ Expected<int> launch(const LauncherPaths& paths, RunOptions opts, bool reuse) {
                      "the profile (%s) kills, or a foreign architecture; the kernel's audit log "
                      "(type=1326) names the syscall\n",
                      opts.seccompSource.c_str());
-    Cgroup cg = Cgroup::fromJson(l.state["cgroup"]);
-    bool oom = cg.oomKilled();
+    bool oom = s.cgroup->oomKilled();
     if (oom) std::fprintf(stderr, "tether: container killed: out of memory\n");
-    l.state["exitCode"] = code;
-    l.state["oomKilled"] = oom;
-    l.state["finishedAt"] = std::time(nullptr);
+    s.exitCode = code;
+    s.oomKilled = oom;
+    s.finishedAt = std::time(nullptr);
     auto st = teardownContainer(paths, l.state, !opts.detach || opts.rm);
     if (!st)
         std::fprintf(stderr, "tether: teardown of %s: %s\n", opts.id.c_str(),
@@ -231,15 +245,16 @@ Expected<int> createContainer(const LauncherPaths& paths, RunOptions opts) {
     TRY(createStateDir(paths, opts.id));
     std::string dir = paths.stateDir(opts.id);
     opts.detach = true;
-    nlohmann::json st = {{"id", opts.id},
-                         {"status", "created"},
-                         {"command", opts.command},
-                         {"created", std::time(nullptr)},
-                         {"detached", true},
-                         {"hostname", opts.hostname},
-                         {"ports", opts.portMappings},
-                         {"config", runOptionsToJson(opts)}};
-    if (auto w = writeState(paths, opts.id, st); !w) {
+    ContainerState st;
+    st.id = opts.id;
+    st.status = ContainerStatus::Created;
+    st.command = opts.command;
+    st.created = std::time(nullptr);
+    st.detached = true;
+    st.hostname = opts.hostname;
+    st.ports = opts.portMappings;
+    st.config = opts;
+    if (auto w = writeState(paths, st); !w) {
         (void)removeTree(dir);
         return std::unexpected(w.error());
     }
@@ -249,14 +264,15 @@ Expected<int> createContainer(const LauncherPaths& paths, RunOptions opts) {
 
 Expected<int> rerunContainer(const LauncherPaths& paths, const std::string& id) {
     auto st = TRY(readState(paths, id));
-    std::string status = liveStatus(st);
-    if (status == "running" || status == "paused") return 0; // already started: as podman
-    if (status != "created" && status != "exited" && status != "dead")
-        return fail(Code::Conflict, "container " + id + " is " + status);
-    if (!st.contains("config"))
+    ContainerStatus status = liveStatus(st);
+    if (isUp(status)) return 0; // already started: as podman
+    if (status != ContainerStatus::Created && status != ContainerStatus::Exited &&
+        status != ContainerStatus::Dead)
+        return fail(Code::Conflict, "container " + id + " is " + statusName(status));
+    if (!st.config)
         return fail(Code::InvalidConfig, "container " + id + " has no recorded options");
-    if (status == "dead") TRY(teardownContainer(paths, st, false));
-    RunOptions opts = runOptionsFromJson(st["config"]);
+    if (status == ContainerStatus::Dead) TRY(teardownContainer(paths, st, false));
+    RunOptions opts = *st.config;
     opts.id = id;
     opts.detach = true;
     opts.env.erase(std::remove_if(opts.env.begin(), opts.env.end(),

@@ -1,4 +1,5 @@
 // RunOptions <-> state.json "config" (for create/start/restart).
+#include "runtime/launcher/json_read.hpp"
 #include "runtime/launcher/options.hpp"
 
 namespace tether::rt {
@@ -9,18 +10,20 @@ json nsToJson(const NsMode& m) {
     return {{"kind", static_cast<int>(m.kind)}, {"container", m.container}};
 }
 
-NsMode nsFromJson(const json& j) {
+Expected<NsMode> nsFromJson(const JsonObjectReader& parent, const char* key) {
+    auto r = TRY(parent.object(key));
     NsMode m;
-    m.kind = static_cast<NsMode::Kind>(j.value("kind", 0));
-    m.container = j.value("container", "");
+    int kind = 0;
+    TRY(r.read("kind", kind));
+    if (kind < NsMode::Private || kind > NsMode::None)
+        return std::unexpected(r.error("kind", "unknown namespace mode " + std::to_string(kind)));
+    m.kind = static_cast<NsMode::Kind>(kind);
+    TRY(r.read("container", m.container));
     return m;
 }
 
 template <class T> void putOpt(json& j, const char* key, const std::optional<T>& v) {
     if (v) j[key] = *v;
-}
-template <class T> void getOpt(const json& j, const char* key, std::optional<T>& v) {
-    if (j.contains(key) && !j[key].is_null()) v = j[key].get<T>();
 }
 } // namespace
 
@@ -86,66 +89,88 @@ json runOptionsToJson(const RunOptions& o) {
             {"logMaxBytes", o.logMaxBytes}};
 }
 
-RunOptions runOptionsFromJson(const json& j) {
+Expected<RunOptions> runOptionsFromJson(const json& j) {
+    if (!j.is_object())
+        return fail(Code::DecodeFailure,
+                    std::string("key \"config\": expected an object, got ") + j.type_name());
+    JsonObjectReader r(j, "config");
     RunOptions o;
-    using S = std::vector<std::string>;
-    o.command = j.value("command", S{});
-    o.rootfs = j.value("rootfs", "");
-    o.image = j.value("image", "");
-    o.readOnly = j.value("readOnly", false);
-    for (const auto& v : j.value("volumes", json::array()))
-        o.volumes.push_back(
-            {v.value("host", ""), v.value("container", ""), v.value("readOnly", false)});
-    o.hostname = j.value("hostname", "");
-    o.env = j.value("env", S{});
-    o.workdir = j.value("workdir", "/");
-    o.user = j.value("user", "");
-    o.uid = j.value("uid", 0u);
-    o.gid = j.value("gid", 0u);
-    o.capAdd = j.value("capAdd", S{});
-    o.capDrop = j.value("capDrop", S{});
-    o.seccomp = j.value("seccomp", true);
-    o.seccompProfile = j.value("seccompProfile", std::string());
-    o.seccompSource = j.value("seccompSource", std::string("default"));
-    o.init = j.value("init", false);
-    o.userns = j.value("userns", false);
-    auto lim = j.value("limits", json::object());
-    getOpt(lim, "memoryBytes", o.limits.memoryBytes);
-    getOpt(lim, "memorySwapBytes", o.limits.memorySwapBytes);
-    getOpt(lim, "pids", o.limits.pids);
-    getOpt(lim, "cpus", o.limits.cpus);
-    getOpt(lim, "cpuShares", o.limits.cpuShares);
-    for (const auto& u : j.value("ulimits", json::array()))
-        o.ulimits.push_back(
-            {u.value("resource", 0), u.value("soft", uint64_t{0}), u.value("hard", uint64_t{0})});
-    for (const auto& d : j.value("devices", json::array())) {
-        DeviceRequest r;
-        r.hostPath = d.value("host", "");
-        r.containerPath = d.value("container", "");
-        r.access = d.value("access", "rwm");
-        r.type = d.value("type", "c") == "b" ? 'b' : 'c';
-        r.major = d.value("major", 0u);
-        r.minor = d.value("minor", 0u);
-        o.devices.push_back(r);
+    TRY(r.read("command", o.command));
+    TRY(r.read("rootfs", o.rootfs));
+    TRY(r.read("image", o.image));
+    TRY(r.read("readOnly", o.readOnly));
+    for (const auto& v : TRY(r.objects("volumes"))) {
+        Volume vol;
+        TRY(v.read("host", vol.host));
+        TRY(v.read("container", vol.container));
+        TRY(v.read("readOnly", vol.readOnly));
+        o.volumes.push_back(std::move(vol));
     }
-    o.networks = j.value("networks", S{});
-    o.net = nsFromJson(j.value("net", json::object()));
-    o.pid = nsFromJson(j.value("pid", json::object()));
-    o.ipc = nsFromJson(j.value("ipc", json::object()));
-    o.portMappings = j.value("portMappings", json::array());
-    o.tty = j.value("tty", false);
-    o.interactive = j.value("interactive", false);
-    o.rm = j.value("rm", false);
-    o.stopSignal = j.value("stopSignal", 15);
-    o.stopTimeout = j.value("stopTimeout", 10);
-    o.dns = j.value("dns", S{});
-    o.dnsSearch = j.value("dnsSearch", S{});
-    o.dnsOption = j.value("dnsOption", S{});
-    for (const auto& h : j.value("addHosts", json::array()))
-        if (h.is_array() && h.size() == 2) o.addHosts.emplace_back(h[0], h[1]);
-    o.ip = j.value("ip", "");
-    o.mac = j.value("mac", "");
-    o.logMaxBytes = j.value("logMaxBytes", int64_t{8 << 20});
+    TRY(r.read("hostname", o.hostname));
+    TRY(r.read("env", o.env));
+    TRY(r.read("workdir", o.workdir));
+    TRY(r.read("user", o.user));
+    TRY(r.read("uid", o.uid));
+    TRY(r.read("gid", o.gid));
+    TRY(r.read("capAdd", o.capAdd));
+    TRY(r.read("capDrop", o.capDrop));
+    TRY(r.read("seccomp", o.seccomp));
+    TRY(r.read("seccompProfile", o.seccompProfile));
+    TRY(r.read("seccompSource", o.seccompSource));
+    TRY(r.read("init", o.init));
+    TRY(r.read("userns", o.userns));
+    auto lim = TRY(r.object("limits"));
+    TRY(lim.read("memoryBytes", o.limits.memoryBytes));
+    TRY(lim.read("memorySwapBytes", o.limits.memorySwapBytes));
+    TRY(lim.read("pids", o.limits.pids));
+    TRY(lim.read("cpus", o.limits.cpus));
+    TRY(lim.read("cpuShares", o.limits.cpuShares));
+    for (const auto& u : TRY(r.objects("ulimits"))) {
+        Ulimit ul;
+        TRY(u.read("resource", ul.resource));
+        TRY(u.read("soft", ul.soft));
+        TRY(u.read("hard", ul.hard));
+        o.ulimits.push_back(ul);
+    }
+    for (const auto& d : TRY(r.objects("devices"))) {
+        DeviceRequest dev;
+        std::string type = "c";
+        TRY(d.read("host", dev.hostPath));
+        TRY(d.read("container", dev.containerPath));
+        TRY(d.read("access", dev.access));
+        TRY(d.read("type", type));
+        TRY(d.read("major", dev.major));
+        TRY(d.read("minor", dev.minor));
+        dev.type = type == "b" ? 'b' : 'c';
+        o.devices.push_back(std::move(dev));
+    }
+    TRY(r.read("networks", o.networks));
+    o.net = TRY(nsFromJson(r, "net"));
+    o.pid = TRY(nsFromJson(r, "pid"));
+    o.ipc = TRY(nsFromJson(r, "ipc"));
+    TRY(checkPortMappings(r, "portMappings"));
+    TRY(r.readArray("portMappings", o.portMappings));
+    TRY(r.read("tty", o.tty));
+    TRY(r.read("interactive", o.interactive));
+    TRY(r.read("rm", o.rm));
+    TRY(r.read("stopSignal", o.stopSignal));
+    TRY(r.read("stopTimeout", o.stopTimeout));
+    TRY(r.read("dns", o.dns));
+    TRY(r.read("dnsSearch", o.dnsSearch));
+    TRY(r.read("dnsOption", o.dnsOption));
+    json hosts;
+    TRY(r.readArray("addHosts", hosts));
+    for (size_t i = 0; i < hosts.size(); ++i) {
+        const auto& h = hosts[i];
+        if (!h.is_array() || h.size() != 2 || !h[0].is_string() || !h[1].is_string())
+            return std::unexpected(r.error("addHosts", "element " + std::to_string(i) +
+                                                           ": expected [\"NAME\", \"IP\"], got " +
+                                                           h.dump()));
+        o.addHosts.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
+    }
+    TRY(r.read("ip", o.ip));
+    TRY(r.read("mac", o.mac));
+    TRY(r.read("logMaxBytes", o.logMaxBytes));
     return o;
 }
 

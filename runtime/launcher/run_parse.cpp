@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/unique_fd.hpp"
 #include "runtime/launcher/options.hpp"
 
 namespace tether::rt {
@@ -55,8 +56,9 @@ std::optional<std::vector<std::string>> lookup(const std::string& file, const st
 std::pair<int, int> tryBind(const std::string& hostIp, int port, const std::string& proto) {
     bool v6 = hostIp.find(':') != std::string::npos;
     int type = proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
-    int fd = ::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0);
-    if (fd < 0) return {0, errno};
+    UniqueFd sock(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0));
+    if (!sock) return {0, errno};
+    int fd = sock.get();
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_storage ss{};
@@ -77,14 +79,12 @@ std::pair<int, int> tryBind(const std::string& hostIp, int port, const std::stri
     int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len);
     int err = errno;
     if (rc != 0) {
-        ::close(fd);
         // An address not configured on the host: the mapping is still possible (DNAT).
         return {err == EADDRNOTAVAIL ? port : 0, err == EADDRNOTAVAIL ? 0 : err};
     }
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
     int bound = v6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
                    : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-    ::close(fd);
     return {bound, 0};
 }
 

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/unique_fd.hpp"
 #include "runtime/launcher/fs_util.hpp"
 
 namespace tether::rt {
@@ -267,16 +268,16 @@ Expected<std::vector<sock_filter>> compileSeccomp(const SeccompProfile& p) {
                 }
             }
         }
-        int fd = ::memfd_create("tether-seccomp", MFD_CLOEXEC);
-        if (fd < 0) return failErrno("memfd_create", errno);
-        int rc = seccomp_export_bpf(ctx, fd);
+        UniqueFd fd(::memfd_create("tether-seccomp", MFD_CLOEXEC));
+        if (!fd) return failErrno("memfd_create", errno);
+        int rc = seccomp_export_bpf(ctx, fd.get());
         std::vector<sock_filter> out;
-        off_t size = ::lseek(fd, 0, SEEK_END);
+        off_t size = ::lseek(fd.get(), 0, SEEK_END);
         if (rc == 0 && size > 0 && size % sizeof(sock_filter) == 0) {
             out.resize(static_cast<size_t>(size) / sizeof(sock_filter));
-            if (::pread(fd, out.data(), static_cast<size_t>(size), 0) != size) out.clear();
+            if (::pread(fd.get(), out.data(), static_cast<size_t>(size), 0) != size) out.clear();
         }
-        ::close(fd);
+        fd.reset();
         if (rc != 0) return failErrno("seccomp: export BPF", -rc);
         if (out.empty()) return fail(Code::Internal, "seccomp: empty BPF program");
         return out;
@@ -301,16 +302,15 @@ Expected<std::vector<sock_filter>> seccompFilterFor(const std::string& text,
     char name[32];
     std::snprintf(name, sizeof name, "/%016llx.bpf", static_cast<unsigned long long>(h));
     std::string path = cacheDir + name;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd >= 0) {
+    if (UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)); fd) {
         struct stat st {};
         std::vector<sock_filter> out;
-        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
             st.st_size % sizeof(sock_filter) == 0 && st.st_size <= 65536 * 8) {
             out.resize(static_cast<size_t>(st.st_size) / sizeof(sock_filter));
-            if (::read(fd, out.data(), static_cast<size_t>(st.st_size)) != st.st_size) out.clear();
+            if (::read(fd.get(), out.data(), static_cast<size_t>(st.st_size)) != st.st_size)
+                out.clear();
         }
-        ::close(fd);
         if (!out.empty()) return out;
     }
     auto profile = TRY(parseSeccompProfile(text, caps, source));

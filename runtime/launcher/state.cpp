@@ -22,9 +22,8 @@ constexpr std::string_view kNewDirPrefix = ".new-";
 
 Status markStateDir(const std::string& dir) {
     std::string mark = dir + "/" + kStateDirMark;
-    int fd = ::open(mark.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return failErrno("create " + mark, errno, Code::IoFailure);
-    ::close(fd);
+    UniqueFd fd(::open(mark.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) return failErrno("create " + mark, errno, Code::IoFailure);
     return {};
 }
 
@@ -88,28 +87,38 @@ bool isStateDir(const std::string& dir) {
            ::lstat((dir + "/state.json").c_str(), &st) == 0;
 }
 
-Status writeState(const LauncherPaths& paths, const std::string& id, const nlohmann::json& state) {
-    std::string path = paths.stateDir(id) + "/state.json";
+Status writeState(const LauncherPaths& paths, const ContainerState& state) {
+    std::string path = paths.stateDir(state.id) + "/state.json";
     std::string tmp = path + ".tmp";
-    TRY(writeFile(tmp, state.dump(2) + "\n", true, 0600));
+    TRY(writeFile(tmp, toJson(state).dump(2) + "\n", true, 0600));
     if (::rename(tmp.c_str(), path.c_str()) != 0)
         return failErrno("rename " + tmp, errno, Code::IoFailure);
     return {};
 }
 
-Expected<nlohmann::json> readState(const LauncherPaths& paths, const std::string& id) {
+Expected<ContainerState> readState(const LauncherPaths& paths, const std::string& id) {
     if (!validName(id)) return fail(Code::UnknownContainer, "invalid container id " + id);
-    auto text = readFile(paths.stateDir(id) + "/state.json");
+    std::string path = paths.stateDir(id) + "/state.json";
+    auto text = readFile(path);
     if (!text) {
         if (text.error().errnum == ENOENT)
             return fail(Code::UnknownContainer, "no such container " + id);
         return std::unexpected(text.error());
     }
+    nlohmann::json j;
     try {
-        return nlohmann::json::parse(*text);
-    } catch (const std::exception& e) {
-        return fail(Code::DecodeFailure, "state of container " + id + " is corrupt", e.what());
+        j = nlohmann::json::parse(*text);
+    } catch (const nlohmann::json::exception& e) {
+        return fail(Code::DecodeFailure, path + ": not valid JSON", e.what());
     }
+    auto st = containerStateFromJson(j);
+    if (!st) return std::unexpected(st.error().wrap(path));
+    // Teardown removes the state dir of st->id: it must be this one.
+    if (st->id.empty()) st->id = id;
+    if (st->id != id)
+        return fail(Code::DecodeFailure,
+                    path + ": key \"id\": \"" + st->id + "\" is not the state dir's id " + id);
+    return st;
 }
 
 std::vector<std::string> listContainers(const LauncherPaths& paths) {
@@ -125,27 +134,20 @@ std::vector<std::string> listContainers(const LauncherPaths& paths) {
     return ids;
 }
 
-std::string liveStatus(const nlohmann::json& state) {
-    std::string recorded = state.value("status", "creating");
-    if (recorded == "exited" || recorded == "created") return recorded;
+ContainerStatus liveStatus(const ContainerState& state) {
+    using enum ContainerStatus;
+    if (state.status == Exited || state.status == Created) return state.status;
     // The supervisor records the exit; without it the container's end was never recorded.
-    if (!processAlive(state.value("supervisorPid", 0),
-                      state.value("supervisorStartTime", uint64_t{0})))
-        return "dead";
-    pid_t pid = state.value("pid", 0);
-    if (pid == 0) return recorded;
-    if (!processAlive(pid, state.value("pidStartTime", uint64_t{0}))) return "exited";
-    if (state.contains("cgroup") && Cgroup::fromJson(state["cgroup"]).frozen()) return "paused";
-    return "running";
+    if (!state.supervisorAlive()) return Dead;
+    if (state.pid() == 0) return state.status;
+    if (!state.process->alive()) return Exited;
+    if (state.cgroup && state.cgroup->frozen()) return Paused;
+    return Running;
 }
 
-StateLock::StateLock(const LauncherPaths& paths, const std::string& id) {
-    fd_ = ::open(paths.stateDir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-}
-
-StateLock::~StateLock() {
-    if (fd_ >= 0) ::close(fd_);
+StateLock::StateLock(const LauncherPaths& paths, const std::string& id)
+    : fd_(::open(paths.stateDir(id).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    if (fd_) ::flock(fd_.get(), LOCK_EX);
 }
 
 } // namespace tether::rt

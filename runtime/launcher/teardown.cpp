@@ -18,30 +18,28 @@ TeardownOrder teardownOrder() {
     return TeardownOrder::DelFirst;
 }
 
-Status teardownContainer(const LauncherPaths& paths, nlohmann::json& state, bool removeStateDir) {
-    std::string id = state.value("id", "");
+Status teardownContainer(const LauncherPaths& paths, ContainerState& state, bool removeStateDir) {
+    const std::string& id = state.id;
     StateLock lock(paths, id);
     ErrorList errors;
     auto note = [&](const Status& st, const std::string& what) { errors.add(st, what); };
-    std::optional<Cgroup> cg;
-    if (state.contains("cgroup")) {
-        cg = Cgroup::fromJson(state["cgroup"]);
-        if (cg->frozen()) note(cg->setFrozen(false), "thaw");
-        note(cg->killAll(), "kill processes");
+    if (state.cgroup) {
+        if (state.cgroup->frozen()) note(state.cgroup->setFrozen(false), "thaw");
+        note(state.cgroup->killAll(), "kill processes");
     }
-    std::string pin = state.value("netns", "");
+    std::string pin = state.netns.value_or("");
     auto unpin = [&] {
         if (pin.empty()) return;
         auto r = net::removePinnedNetns(pin);
         note(r ? Status{} : Status{std::unexpected(r.error())}, "remove netns " + pin);
     };
     auto detach = [&] {
-        if (!state.contains("network")) return;
+        if (!state.network) return;
         AttachRequest req;
         req.containerId = id;
         req.netnsPath = pin;
-        req.networks = state["network"].value("networks", std::vector<std::string>{});
-        req.capabilityArgs = state["network"].value("capabilityArgs", nlohmann::json::object());
+        req.networks = state.network->networks;
+        req.capabilityArgs = state.network->capabilityArgs;
         note(detachNetworks(NetPaths::fromEnv(), req), "detach networks");
     };
     if (teardownOrder() == TeardownOrder::DelFirst) {
@@ -51,15 +49,15 @@ Status teardownContainer(const LauncherPaths& paths, nlohmann::json& state, bool
         unpin();
         detach();
     }
-    if (cg) note(cg->remove(), "remove cgroup");
+    if (state.cgroup) note(state.cgroup->remove(), "remove cgroup");
     if (removeStateDir) {
         note(removeTree(paths.stateDir(id)), "remove state");
     } else {
-        state["status"] = "exited";
-        state.erase("network");
-        state.erase("netns");
-        state.erase("cgroup");
-        note(writeState(paths, id, state), "write state");
+        state.status = ContainerStatus::Exited;
+        state.network.reset();
+        state.netns.reset();
+        state.cgroup.reset();
+        note(writeState(paths, state), "write state");
     }
     return errors.result();
 }

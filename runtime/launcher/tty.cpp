@@ -55,35 +55,38 @@ bool writeAll(int fd, const char* data, size_t n) {
 
 Status applyStdio(const StdioPlan& p, int syncFd) {
     if (p.tty) {
-        int m = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (m < 0) return failErrno("open the container's /dev/ptmx", errno);
+        UniqueFd m(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!m) return failErrno("open the container's /dev/ptmx", errno);
         int unlock = 0;
-        if (::ioctl(m, TIOCSPTLCK, &unlock) != 0) return failErrno("unlock the pty", errno);
-        if (p.size.ws_row && p.size.ws_col) (void)::ioctl(m, TIOCSWINSZ, &p.size);
-        int s = ::ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
-        if (s < 0) return failErrno("open the pty slave", errno);
-        if (::fchown(s, p.uid, p.gid) != 0) return failErrno("chown the pty slave", errno);
-        TRY(sendFd(syncFd, m));
-        ::close(m);
+        if (::ioctl(m.get(), TIOCSPTLCK, &unlock) != 0) return failErrno("unlock the pty", errno);
+        if (p.size.ws_row && p.size.ws_col) (void)::ioctl(m.get(), TIOCSWINSZ, &p.size);
+        UniqueFd s(::ioctl(m.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY));
+        if (!s) return failErrno("open the pty slave", errno);
+        if (::fchown(s.get(), p.uid, p.gid) != 0) return failErrno("chown the pty slave", errno);
+        TRY(sendFd(syncFd, m.get()));
+        m.reset(); // the launcher has it now
         if (::setsid() < 0) return failErrno("setsid", errno);
-        if (::ioctl(s, TIOCSCTTY, 0) != 0)
+        if (::ioctl(s.get(), TIOCSCTTY, 0) != 0)
             return failErrno("make the pty the controlling tty", errno);
         for (int fd = 0; fd < 3; ++fd)
-            if (::dup2(s, fd) < 0) return failErrno("dup2 the pty slave", errno);
-        if (s > 2) ::close(s);
+            if (::dup2(s.get(), fd) < 0) return failErrno("dup2 the pty slave", errno);
+        if (s.get() <= 2) (void)s.release(); // it is one of 0-2 now
         return {};
     }
     if (p.nullStdin) {
-        int n = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (n < 0) return failErrno("open /dev/null", errno);
-        if (n != 0) {
-            ::dup2(n, 0);
-            ::close(n);
-        }
+        UniqueFd n(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        if (!n) return failErrno("open /dev/null", errno);
+        if (n.get() == 0)
+            (void)n.release(); // it is stdin
+        else
+            ::dup2(n.get(), 0);
     }
     if (p.outFd >= 0 && ::dup2(p.outFd, 1) < 0) return failErrno("dup2 stdout", errno);
     if (p.errFd >= 0 && ::dup2(p.errFd, 2) < 0) return failErrno("dup2 stderr", errno);
-    for (int fd : {p.outFd, p.errFd}) // the originals: nothing but 0-2 and the sync socket stays
+    // The originals are the launcher's fds inherited by this child (raw ints in the plan, owned
+    // by the parent's UniqueFds): close this process's copies, so that nothing but 0-2 and the
+    // sync socket stays.
+    for (int fd : {p.outFd, p.errFd})
         if (fd > 2) ::close(fd);
     return {};
 }
@@ -110,12 +113,11 @@ SyncOutcome readSync(int sock) {
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
             if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
                 std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-        if (fd >= 0 && n == 1 && buf[0] == 0) {
-            if (out.masterFd >= 0) ::close(out.masterFd);
-            out.masterFd = fd;
+        UniqueFd received(fd);
+        if (received && n == 1 && buf[0] == 0) {
+            out.masterFd = std::move(received);
             continue;
         }
-        if (fd >= 0) ::close(fd);
         out.code = static_cast<unsigned char>(buf[0]);
         if (out.code == 0) out.code = 125;
         out.message.assign(buf + 1, static_cast<size_t>(n - 1));
@@ -143,8 +145,9 @@ winsize callerWindowSize() {
 
 int superviseWithRelay(pid_t pid, const RelayPlan& plan) {
     sigset_t set = supervisedSignals();
-    int sfd = ::signalfd(-1, &set, SFD_CLOEXEC);
-    if (sfd < 0) return superviseChild(pid);
+    UniqueFd signals(::signalfd(-1, &set, SFD_CLOEXEC));
+    if (!signals) return superviseChild(pid);
+    int sfd = signals.get();
     struct sigaction ign {
     }, oldPipe{};
     ign.sa_handler = SIG_IGN;
@@ -158,13 +161,13 @@ int superviseWithRelay(pid_t pid, const RelayPlan& plan) {
         else
             (void)writeAll(std::strcmp(stream, "stderr") == 0 ? 2 : 1, data, n);
     };
-    // Reads what `fd` has; false at EOF/EIO (the fd is then closed and set to -1).
+    // Reads what `fd` has; false at EOF/EIO (the fd is then no longer polled: set to -1; the
+    // caller owns and closes it).
     auto pump = [&](int& fd, const char* stream) {
         char buf[16384];
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
         if (n <= 0) {
-            if (fd != plan.master) ::close(fd);
             fd = -1;
             return false;
         }
@@ -226,7 +229,6 @@ int superviseWithRelay(pid_t pid, const RelayPlan& plan) {
     }
     if (plan.log) plan.log->flush();
     ::sigaction(SIGPIPE, &oldPipe, nullptr);
-    ::close(sfd);
     return exitCode;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
 namespace tether::rt {
 
@@ -37,7 +38,7 @@ Status applyStdio(const StdioPlan& plan, int syncFd);
 /// succeeded: returns nullopt error and keeps `masterFd` if one came) or an error packet
 /// "<code><text>" (returns code and text). EINTR is retried.
 struct SyncOutcome {
-    int masterFd = -1;   ///< the pty master sent by applyStdio, or -1
+    UniqueFd masterFd;   ///< the pty master sent by applyStdio (empty when none came)
     int code = 0;        ///< 0: exec'd; else the exit code the child reported
     std::string message; ///< the child's error text when code != 0
     bool gotEof = false; ///< the socket closed (false: recv failed)
@@ -61,6 +62,7 @@ class RawTerminal {
 winsize callerWindowSize();
 
 /// What the relay moves while it supervises `pid`.
+/// The fds are borrowed: the caller owns (and closes) them.
 struct RelayPlan {
     int master = -1;           ///< pty master: output to stdout or the log, input from stdin
     int outPipe = -1;          ///< detached without tty: the container's stdout pipe

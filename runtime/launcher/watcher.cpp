@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/unique_fd.hpp"
 #include "runtime/launcher/child.hpp"
 
 namespace tether::rt {
@@ -25,10 +26,8 @@ void childrenInOwnPidNs() {
         ::readlink("/proc/self/ns/pid_for_children", children, sizeof children - 1) < 0 ||
         std::strcmp(own, children) == 0)
         return;
-    int fd = ::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    (void)::setns(fd, CLONE_NEWPID);
-    ::close(fd);
+    if (UniqueFd fd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)); fd)
+        (void)::setns(fd.get(), CLONE_NEWPID);
 }
 
 } // namespace
