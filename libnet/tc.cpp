@@ -15,35 +15,17 @@
 #include <cstdio>
 #include <cstring>
 
+#include "libnet/tc_msg.hpp"
+
 namespace tether::net::tc {
+
+using detail::create;
+using detail::dev;
+using detail::header;
 
 namespace {
 
 constexpr double kTimeUnitsPerSec = 1000000.0;
-
-std::string dev(int ifindex) {
-    return "link #" + std::to_string(ifindex);
-}
-
-tcmsg tcHeader(int ifindex, uint32_t parent, uint32_t handle, uint32_t info = 0) {
-    tcmsg t{};
-    t.tcm_family = AF_UNSPEC;
-    t.tcm_ifindex = ifindex;
-    t.tcm_parent = parent;
-    t.tcm_handle = handle;
-    t.tcm_info = info;
-    return t;
-}
-
-Status create(NetlinkSocket& sock, const NlMsg& msg, const std::string& what) {
-    auto st = sock.transact(msg, what);
-    if (!st && st.error().errnum == EEXIST) {
-        Error e = std::move(st).error();
-        e.code = Code::Conflict;
-        return std::unexpected(std::move(e));
-    }
-    return st;
-}
 
 std::optional<TbfParams> parseTbf(nlattr* options) {
     if (!options) return std::nullopt;
@@ -119,24 +101,23 @@ TbfParams tbfParams(uint64_t rateBits, uint64_t burstBits, double ticks, uint32_
 }
 
 Status addTbf(NetlinkSocket& sock, int ifindex, const TbfParams& tbf) {
-    tcmsg t = tcHeader(ifindex, kRootParent, kTbfHandle);
+    tcmsg t = header(ifindex, kRootParent, kTbfHandle);
     NlMsg msg = makeMessage(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, &t, sizeof(t));
     nla_put_string(msg.get(), TCA_KIND, "tbf");
     nlattr* opts = nla_nest_start(msg.get(), TCA_OPTIONS);
     tc_tbf_qopt q{};
-    q.rate.rate = tbf.rate >= (uint64_t(1) << 32) ? ~0u : static_cast<uint32_t>(tbf.rate);
-    q.rate.linklayer = TC_LINKLAYER_ETHERNET; // no rate table needed
+    q.rate = detail::ratespec(tbf.rate);
     q.limit = tbf.limit;
     q.buffer = tbf.buffer;
     nla_put(msg.get(), TCA_TBF_PARMS, sizeof(q), &q);
-    if (tbf.rate >= (uint64_t(1) << 32)) nla_put_u64(msg.get(), TCA_TBF_RATE64, tbf.rate);
+    if (detail::needs64(tbf.rate)) nla_put_u64(msg.get(), TCA_TBF_RATE64, tbf.rate);
     nla_nest_end(msg.get(), opts);
     return create(sock, msg,
                   "add tbf qdisc (rate " + std::to_string(tbf.rate) + " B/s) to " + dev(ifindex));
 }
 
 Status addIngress(NetlinkSocket& sock, int ifindex) {
-    tcmsg t = tcHeader(ifindex, kIngressParent, kIngressHandle);
+    tcmsg t = header(ifindex, kIngressParent, kIngressHandle);
     NlMsg msg = makeMessage(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, &t, sizeof(t));
     nla_put_string(msg.get(), TCA_KIND, "ingress");
     return create(sock, msg, "add ingress qdisc to " + dev(ifindex));
@@ -144,18 +125,14 @@ Status addIngress(NetlinkSocket& sock, int ifindex) {
 
 Status addRedirectFilter(NetlinkSocket& sock, int ifindex, int targetIndex) {
     constexpr uint32_t prio = 1;
-    tcmsg t = tcHeader(ifindex, kIngressHandle, 0, TC_H_MAKE(prio << 16, htons(ETH_P_ALL)));
+    tcmsg t = header(ifindex, kIngressHandle, 0, TC_H_MAKE(prio << 16, htons(ETH_P_ALL)));
     NlMsg msg = makeMessage(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, &t, sizeof(t));
     nla_put_string(msg.get(), TCA_KIND, "u32");
     nlattr* opts = nla_nest_start(msg.get(), TCA_OPTIONS);
     nla_put_u32(msg.get(), TCA_U32_CLASSID, TC_H_MAKE(1u << 16, 1u));
     // One key with mask 0 at offset 0: every packet matches.
-    tc_u32_sel sel{};
-    sel.flags = TC_U32_TERMINAL;
-    sel.nkeys = 1;
-    unsigned char selBytes[sizeof(tc_u32_sel) + sizeof(tc_u32_key)] = {};
-    std::memcpy(selBytes, &sel, sizeof(sel)); // the key that follows stays all zero
-    nla_put(msg.get(), TCA_U32_SEL, sizeof(selBytes), selBytes);
+    const std::vector<unsigned char> sel = detail::u32Selector({tc_u32_key{}});
+    nla_put(msg.get(), TCA_U32_SEL, static_cast<int>(sel.size()), sel.data());
     nlattr* acts = nla_nest_start(msg.get(), TCA_U32_ACT);
     nlattr* act = nla_nest_start(msg.get(), 1);
     nla_put_string(msg.get(), TCA_ACT_KIND, "mirred");
@@ -174,41 +151,28 @@ Status addRedirectFilter(NetlinkSocket& sock, int ifindex, int targetIndex) {
 }
 
 Expected<std::vector<Qdisc>> listQdiscs(NetlinkSocket& sock, int ifindex) {
-    tcmsg t = tcHeader(ifindex, 0, 0);
-    NlMsg msg = makeMessage(RTM_GETQDISC, NLM_F_DUMP, &t, sizeof(t));
     std::vector<Qdisc> out;
-    TRY(sock.query(msg, "list qdiscs of " + dev(ifindex), [&](const nlmsghdr* h) {
-        if (h->nlmsg_type != RTM_NEWQDISC) return;
-        auto* hdr = const_cast<nlmsghdr*>(h);
-        auto* tm = static_cast<const tcmsg*>(nlmsg_data(hdr));
-        if (tm->tcm_ifindex != ifindex) return;
-        nlattr* tb[TCA_MAX + 1] = {};
-        if (nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) != 0) return;
+    auto onReply = [&](const tcmsg& tm, nlattr* const* tb) {
         Qdisc q{.kind = tb[TCA_KIND] ? nla_get_string(tb[TCA_KIND]) : "",
-                .handle = tm->tcm_handle,
-                .parent = tm->tcm_parent,
+                .handle = tm.tcm_handle,
+                .parent = tm.tcm_parent,
                 .tbf = std::nullopt};
         if (q.kind == "tbf") q.tbf = parseTbf(tb[TCA_OPTIONS]);
         if (q.kind == "htb") q.htbDefault = htbDefault(tb[TCA_OPTIONS]);
         out.push_back(std::move(q));
-    }));
+    };
+    TRY(detail::dump(sock, RTM_GETQDISC, ifindex, 0, "list qdiscs of " + dev(ifindex), false,
+                     onReply));
     return out;
 }
 
 Expected<std::vector<Filter>> listFilters(NetlinkSocket& sock, int ifindex, uint32_t parent) {
-    tcmsg t = tcHeader(ifindex, parent, 0);
-    NlMsg msg = makeMessage(RTM_GETTFILTER, NLM_F_DUMP, &t, sizeof(t));
     std::vector<Filter> out;
-    auto st = sock.query(msg, "list filters of " + dev(ifindex), [&](const nlmsghdr* h) {
-        if (h->nlmsg_type != RTM_NEWTFILTER) return;
-        auto* hdr = const_cast<nlmsghdr*>(h);
-        auto* tm = static_cast<const tcmsg*>(nlmsg_data(hdr));
-        nlattr* tb[TCA_MAX + 1] = {};
-        if (nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) != 0) return;
+    auto onReply = [&](const tcmsg& tm, nlattr* const* tb) {
         Filter f;
         f.kind = tb[TCA_KIND] ? nla_get_string(tb[TCA_KIND]) : "";
-        f.priority = static_cast<uint16_t>(TC_H_MAJ(tm->tcm_info) >> 16);
-        f.protocol = ntohs(static_cast<uint16_t>(TC_H_MIN(tm->tcm_info)));
+        f.priority = static_cast<uint16_t>(TC_H_MAJ(tm.tcm_info) >> 16);
+        f.protocol = ntohs(static_cast<uint16_t>(TC_H_MIN(tm.tcm_info)));
         nlattr* u[TCA_U32_MAX + 1] = {};
         if (f.kind == "u32" && tb[TCA_OPTIONS] &&
             nla_parse_nested(u, TCA_U32_MAX, tb[TCA_OPTIONS], nullptr) == 0) {
@@ -221,15 +185,15 @@ Expected<std::vector<Filter>> listFilters(NetlinkSocket& sock, int ifindex, uint
         }
         if (!u[TCA_U32_SEL] && f.kind == "u32") return; // the hash table node, not a rule
         out.push_back(std::move(f));
-    });
-    if (!st && (st.error().errnum == ENOENT || st.error().errnum == EINVAL))
-        return out; // no such qdisc: no filters
-    if (!st) return std::unexpected(std::move(st).error());
+    };
+    // No such qdisc: no filters.
+    TRY(detail::dump(sock, RTM_GETTFILTER, ifindex, parent, "list filters of " + dev(ifindex), true,
+                     onReply));
     return out;
 }
 
 Expected<bool> deleteQdisc(NetlinkSocket& sock, int ifindex, uint32_t parent) {
-    tcmsg t = tcHeader(ifindex, parent, 0);
+    tcmsg t = header(ifindex, parent, 0);
     NlMsg msg = makeMessage(RTM_DELQDISC, 0, &t, sizeof(t));
     std::string where = parent == kIngressParent ? "ingress" : "root";
     auto st = sock.transact(msg, "delete " + where + " qdisc of " + dev(ifindex));

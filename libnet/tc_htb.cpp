@@ -14,46 +14,16 @@
 #include <cstring>
 
 #include "libnet/tc.hpp"
+#include "libnet/tc_msg.hpp"
 
 namespace tether::net::tc {
 
-namespace {
+using detail::create;
+using detail::dev;
+using detail::header;
+using detail::ratespec;
 
 constexpr uint32_t kHtbRoot = 0x00010000u; // "1:"
-constexpr uint64_t k32 = uint64_t(1) << 32;
-
-std::string dev(int ifindex) {
-    return "link #" + std::to_string(ifindex);
-}
-
-tcmsg header(int ifindex, uint32_t parent, uint32_t handle, uint32_t info = 0) {
-    tcmsg t{};
-    t.tcm_family = AF_UNSPEC;
-    t.tcm_ifindex = ifindex;
-    t.tcm_parent = parent;
-    t.tcm_handle = handle;
-    t.tcm_info = info;
-    return t;
-}
-
-Status create(NetlinkSocket& sock, const NlMsg& msg, const std::string& what) {
-    auto st = sock.transact(msg, what);
-    if (!st && st.error().errnum == EEXIST) {
-        Error e = std::move(st).error();
-        e.code = Code::Conflict;
-        return std::unexpected(std::move(e));
-    }
-    return st;
-}
-
-tc_ratespec ratespec(uint64_t rate) {
-    tc_ratespec r{};
-    r.rate = rate >= k32 ? ~0u : static_cast<uint32_t>(rate);
-    r.linklayer = TC_LINKLAYER_ETHERNET;
-    return r;
-}
-
-} // namespace
 
 Status addHtb(NetlinkSocket& sock, int ifindex, uint16_t defaultMinor) {
     tcmsg t = header(ifindex, kRootParent, kHtbRoot);
@@ -80,8 +50,8 @@ Status addHtbClass(NetlinkSocket& sock, int ifindex, const HtbClass& cls) {
     o.buffer = cls.buffer;
     o.cbuffer = cls.cbuffer;
     nla_put(msg.get(), TCA_HTB_PARMS, sizeof(o), &o);
-    if (cls.rate >= k32) nla_put_u64(msg.get(), TCA_HTB_RATE64, cls.rate);
-    if (cls.ceil >= k32) nla_put_u64(msg.get(), TCA_HTB_CEIL64, cls.ceil);
+    if (detail::needs64(cls.rate)) nla_put_u64(msg.get(), TCA_HTB_RATE64, cls.rate);
+    if (detail::needs64(cls.ceil)) nla_put_u64(msg.get(), TCA_HTB_CEIL64, cls.ceil);
     nla_nest_end(msg.get(), opts);
     return create(sock, msg,
                   "add htb class 1:" + std::to_string(cls.handle & 0xFFFF) + " (rate " +
@@ -89,16 +59,9 @@ Status addHtbClass(NetlinkSocket& sock, int ifindex, const HtbClass& cls) {
 }
 
 Expected<std::vector<HtbClass>> listHtbClasses(NetlinkSocket& sock, int ifindex) {
-    tcmsg t = header(ifindex, 0, 0);
-    NlMsg msg = makeMessage(RTM_GETTCLASS, NLM_F_DUMP, &t, sizeof(t));
     std::vector<HtbClass> out;
-    auto st = sock.query(msg, "list classes of " + dev(ifindex), [&](const nlmsghdr* h) {
-        if (h->nlmsg_type != RTM_NEWTCLASS) return;
-        auto* hdr = const_cast<nlmsghdr*>(h);
-        auto* tm = static_cast<const tcmsg*>(nlmsg_data(hdr));
-        nlattr* tb[TCA_MAX + 1] = {};
-        if (tm->tcm_ifindex != ifindex || nlmsg_parse(hdr, sizeof(tcmsg), tb, TCA_MAX, nullptr) ||
-            !tb[TCA_KIND] || std::strcmp(nla_get_string(tb[TCA_KIND]), "htb") != 0 ||
+    auto onReply = [&](const tcmsg& tm, nlattr* const* tb) {
+        if (!tb[TCA_KIND] || std::strcmp(nla_get_string(tb[TCA_KIND]), "htb") != 0 ||
             !tb[TCA_OPTIONS])
             return;
         nlattr* o[TCA_HTB_MAX + 1] = {};
@@ -107,7 +70,7 @@ Expected<std::vector<HtbClass>> listHtbClasses(NetlinkSocket& sock, int ifindex)
             return;
         tc_htb_opt p{};
         std::memcpy(&p, nla_data(o[TCA_HTB_PARMS]), sizeof(p));
-        HtbClass c{.handle = tm->tcm_handle,
+        HtbClass c{.handle = tm.tcm_handle,
                    .rate = p.rate.rate,
                    .ceil = p.ceil.rate,
                    .buffer = p.buffer,
@@ -115,9 +78,9 @@ Expected<std::vector<HtbClass>> listHtbClasses(NetlinkSocket& sock, int ifindex)
         if (o[TCA_HTB_RATE64]) c.rate = nla_get_u64(o[TCA_HTB_RATE64]);
         if (o[TCA_HTB_CEIL64]) c.ceil = nla_get_u64(o[TCA_HTB_CEIL64]);
         out.push_back(c);
-    });
-    if (!st && (st.error().errnum == ENOENT || st.error().errnum == EINVAL)) return out;
-    if (!st) return std::unexpected(std::move(st).error());
+    };
+    TRY(detail::dump(sock, RTM_GETTCLASS, ifindex, 0, "list classes of " + dev(ifindex), true,
+                     onReply));
     return out;
 }
 
@@ -142,12 +105,7 @@ Status addSubnetFilter(NetlinkSocket& sock, int ifindex, const IpPrefix& subnet,
         keys.push_back(k);
     }
     if (keys.empty()) keys.push_back(tc_u32_key{}); // a /0: one key of mask 0 matches all
-    std::vector<unsigned char> sel(sizeof(tc_u32_sel) + keys.size() * sizeof(tc_u32_key));
-    tc_u32_sel head{};
-    head.flags = TC_U32_TERMINAL;
-    head.nkeys = static_cast<unsigned char>(keys.size());
-    std::memcpy(sel.data(), &head, sizeof(head));
-    std::memcpy(sel.data() + sizeof(head), keys.data(), keys.size() * sizeof(tc_u32_key));
+    const std::vector<unsigned char> sel = detail::u32Selector(keys);
 
     tcmsg t = header(ifindex, kHtbRoot, 0, TC_H_MAKE(prio << 16, htons(proto)));
     NlMsg msg = makeMessage(RTM_NEWTFILTER, NLM_F_CREATE, &t, sizeof(t));

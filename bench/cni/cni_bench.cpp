@@ -15,11 +15,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -29,6 +28,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/cni/chain_runner.hpp"
+#include "bench/cni/chain_setup.hpp"
+#include "bench/common/driver.hpp"
 #include "bench/common/stats.hpp"
 #include "libnet/link.hpp"
 #include "libnet/netlink.hpp"
@@ -41,32 +42,14 @@ using nlohmann::json;
 namespace {
 
 struct Options {
-    std::string chain, plugins, label = "plugins", bridge = "benchbr0", subnet = "10.99.0.0/16";
-    int count = 100;
-    bool ports = false;
-    int vethFloor = 0;
-    std::string netnsDir;
-    std::string dataDir; ///< IPAM dataDir; default: <work dir>/ipam
+    bench::ChainOptions chain{.bridge = "benchbr0", .subnet = "10.99.0.0/16", .count = 100};
+    int vethFloor = 0; ///< --veth-floor N: time the kernel's veth deletion instead
 };
 
+using bench::lineCount;
 using bench::median;
 using bench::slice;
-
-std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
-    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
-        s.replace(p, from.size(), to);
-    return s;
-}
-
-size_t lineCount(const char* cmd) {
-    FILE* f = popen(cmd, "r");
-    if (!f) return 0;
-    size_t n = 0;
-    for (int c; (c = fgetc(f)) != EOF;)
-        n += c == '\n';
-    pclose(f);
-    return n;
-}
+using bench::slug;
 
 // One row: median of all, of the first and last 100, and last/first growth.
 std::string row(const std::string& label, const std::string& op, const std::vector<double>& ms) {
@@ -140,46 +123,15 @@ int vethFloor(int n) {
     return 0;
 }
 
-// Container IDs and paths must not carry the label's spaces.
-std::string slug(const std::string& label) {
-    std::string s = label;
-    for (char& c : s)
-        if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
-    return s;
-}
-
-int runChain(const Options& o) {
-    std::ifstream in(o.chain);
-    std::stringstream ss;
-    ss << in.rdbuf();
+int runChain(const bench::ChainOptions& o) {
     std::string work = "/tmp/cni-bench-" + slug(o.label);
     std::filesystem::remove_all(work);
     const std::string nsDir = o.netnsDir.empty() ? work + "/ns" : o.netnsDir + "/" + slug(o.label);
-    std::filesystem::create_directories(nsDir);
-    std::string text =
-        replaceAll(replaceAll(replaceAll(ss.str(), "@DATADIR@",
-                                         o.dataDir.empty() ? work + "/ipam" : o.dataDir),
-                              "@BRIDGE@", o.bridge),
-                   "@SUBNET@", o.subnet);
-    json list = json::parse(text);
-
-    std::vector<std::string> paths;
-    for (int i = 0; i < o.count; ++i) {
-        paths.push_back(nsDir + "/c" + std::to_string(i));
-        if (auto ns = net::createPinnedNetns(paths.back()); !ns)
-            return std::cerr << ns.error().text() << "\n", 1;
-    }
+    json list = bench::loadChain(o, o.dataDir.empty() ? work + "/ipam" : o.dataDir);
+    auto pins = bench::ContainerNetns::create(nsDir, o.count);
+    if (!pins) return std::cerr << pins.error().text() << "\n", 1;
     // Container i: its netns, and with --ports one mapping host port 20000+i -> 80/tcp.
-    auto callFor = [&](int i) {
-        bench::ChainCall call{.pluginDir = o.plugins,
-                              .containerId = slug(o.label) + "-" + std::to_string(i),
-                              .netns = paths[size_t(i)]};
-        if (o.ports)
-            call.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 20000 + i},
-                                                                  {"containerPort", 80},
-                                                                  {"protocol", "tcp"}}})}};
-        return call;
-    };
+    auto callFor = [&](int i) { return bench::containerCall(o, pins->path(i), i); };
     std::vector<double> addMs, delMs;
     std::vector<json> results;
     double idleAdd = waitForQuiet();
@@ -199,8 +151,7 @@ int runChain(const Options& o) {
         if (!t) return std::cerr << "DEL " << i << ": " << t.error().text() << "\n", 1;
         delMs.push_back(t->ms);
     }
-    for (const auto& p : paths)
-        (void)net::removePinnedNetns(p);
+    pins->removeAll();
     std::filesystem::remove_all(work);
     std::cout << row(o.label, "ADD", addMs) << "\n" << row(o.label, "DEL", delMs) << "\n";
     std::cout << "<!-- " << o.label << " ruleset at " << o.count << " containers: nft " << nftLines
@@ -213,33 +164,14 @@ int runChain(const Options& o) {
 
 int main(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-        if (a == "--chain")
-            o.chain = next();
-        else if (a == "--plugins")
-            o.plugins = next();
-        else if (a == "--label")
-            o.label = next();
-        else if (a == "--count")
-            o.count = std::stoi(next());
-        else if (a == "--bridge")
-            o.bridge = next();
-        else if (a == "--subnet")
-            o.subnet = next();
-        else if (a == "--ports")
-            o.ports = true;
-        else if (a == "--netns-dir")
-            o.netnsDir = next();
-        else if (a == "--data-dir")
-            o.dataDir = next();
-        else if (a == "--veth-floor")
-            o.vethFloor = std::stoi(next());
-        else
-            return std::cerr << "unknown argument " << a << "\n", 2;
-    }
+    auto extra = [&](const std::string& a, const std::function<std::string()>& next) {
+        if (a != "--veth-floor") return false;
+        o.vethFloor = std::stoi(next());
+        return true;
+    };
+    if (!bench::parseChainArgs(argc, argv, o.chain, extra)) return 2;
     if (o.vethFloor > 0) return vethFloor(o.vethFloor);
-    if (o.chain.empty() || o.plugins.empty()) return std::cerr << "need --chain and --plugins\n", 2;
-    return runChain(o);
+    if (o.chain.chain.empty() || o.chain.plugins.empty())
+        return std::cerr << "need --chain and --plugins\n", 2;
+    return runChain(o.chain);
 }

@@ -10,14 +10,14 @@
 // Must run as root inside a scratch network + mount namespace (storm.sh uses unshare).
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,8 +25,9 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/cni/chain_runner.hpp"
+#include "bench/cni/chain_setup.hpp"
+#include "bench/common/driver.hpp"
 #include "bench/common/stats.hpp"
-#include "libnet/netns.hpp"
 
 using namespace tether;
 using nlohmann::json;
@@ -35,41 +36,13 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Options {
-    std::string chain, plugins, label = "plugins", bridge = "stormbr0", subnet = "10.96.0.0/16";
-    std::string netnsDir, dataDir;
-    int count = 110, concurrency = 8;
-    bool ports = false;
+    bench::ChainOptions chain{.bridge = "stormbr0", .subnet = "10.96.0.0/16", .count = 110};
+    int concurrency = 8;
 };
 
-std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
-    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
-        s.replace(p, from.size(), to);
-    return s;
-}
-
-std::string slug(const std::string& label) {
-    std::string s = label;
-    for (char& c : s)
-        if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
-    return s;
-}
-
-size_t lineCount(const std::string& cmd) {
-    FILE* f = popen(cmd.c_str(), "r");
-    if (!f) return 0;
-    size_t n = 0;
-    for (int c; (c = fgetc(f)) != EOF;)
-        n += c == '\n';
-    pclose(f);
-    return n;
-}
-
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    size_t i = size_t(p * double(v.size() - 1) + 0.5);
-    return v[std::min(i, v.size() - 1)];
-}
+using bench::lineCount;
+using bench::percentile;
+using bench::slug;
 
 struct Phase {
     double wallSec = 0;
@@ -104,37 +77,18 @@ template <class Op> Phase runPhase(int n, int k, Op op) {
     return ph;
 }
 
-int run(const Options& o) {
-    std::ifstream in(o.chain);
-    std::stringstream ss;
-    ss << in.rdbuf();
+int run(const bench::ChainOptions& o, int concurrency) {
     std::string work = "/tmp/cni-storm-" + slug(o.label);
     std::filesystem::remove_all(work);
     std::string dataDir = o.dataDir.empty() ? work + "/ipam" : o.dataDir;
     std::string nsDir = (o.netnsDir.empty() ? work : o.netnsDir) + "/" + slug(o.label) + "-ns";
-    std::filesystem::create_directories(nsDir);
-    json list = json::parse(
-        replaceAll(replaceAll(replaceAll(ss.str(), "@DATADIR@", dataDir), "@BRIDGE@", o.bridge),
-                   "@SUBNET@", o.subnet));
-    std::vector<std::string> paths;
-    for (int i = 0; i < o.count; ++i) {
-        paths.push_back(nsDir + "/c" + std::to_string(i));
-        if (auto ns = net::createPinnedNetns(paths.back()); !ns)
-            return std::cerr << ns.error().text() << "\n", 1;
-    }
-    auto callFor = [&](int i) {
-        bench::ChainCall call{.pluginDir = o.plugins,
-                              .containerId = slug(o.label) + "-" + std::to_string(i),
-                              .netns = paths[size_t(i)]};
-        if (o.ports)
-            call.capabilityArgs = {{"portMappings", json::array({{{"hostPort", 20000 + i},
-                                                                  {"containerPort", 80},
-                                                                  {"protocol", "tcp"}}})}};
-        return call;
-    };
+    json list = bench::loadChain(o, dataDir);
+    auto pins = bench::ContainerNetns::create(nsDir, o.count);
+    if (!pins) return std::cerr << pins.error().text() << "\n", 1;
+    auto callFor = [&](int i) { return bench::containerCall(o, pins->path(i), i); };
     size_t rulesBefore = lineCount("(nft list ruleset; iptables-save; ip6tables-save) 2>/dev/null");
     std::vector<json> results(size_t(o.count));
-    Phase add = runPhase(o.count, o.concurrency, [&](int i) -> std::string {
+    Phase add = runPhase(o.count, concurrency, [&](int i) -> std::string {
         auto t = bench::chainAdd(list, callFor(i));
         if (!t) return t.error().text().substr(0, 300);
         results[size_t(i)] = t->result;
@@ -145,7 +99,7 @@ int run(const Options& o) {
     for (const auto& r : results)
         for (const auto& ip : r.value("ips", json::array()))
             duplicates += seen[ip.value("address", "")]++ > 0;
-    Phase del = runPhase(o.count, o.concurrency, [&](int i) -> std::string {
+    Phase del = runPhase(o.count, concurrency, [&](int i) -> std::string {
         if (results[size_t(i)].is_null()) return "";
         auto t = bench::chainDel(list, callFor(i), results[size_t(i)]);
         return t ? "" : t.error().text().substr(0, 300);
@@ -157,12 +111,11 @@ int run(const Options& o) {
                   e.path().filename().string().find(':') != std::string::npos;
     size_t veths = lineCount("ip -o link show type veth 2>/dev/null");
     size_t rulesAfter = lineCount("(nft list ruleset; iptables-save; ip6tables-save) 2>/dev/null");
-    for (const auto& p : paths)
-        (void)net::removePinnedNetns(p);
+    pins->removeAll();
     std::filesystem::remove_all(work);
     std::printf("| %s | %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %zu | %d | %zu / %zu / "
                 "%+ld |\n",
-                o.label.c_str(), o.count, o.concurrency, add.wallSec, bench::median(add.ms),
+                o.label.c_str(), o.count, concurrency, add.wallSec, bench::median(add.ms),
                 percentile(add.ms, 0.99), del.wallSec, bench::median(del.ms),
                 percentile(del.ms, 0.99), add.failures.size() + del.failures.size(), duplicates,
                 leases, veths, long(rulesAfter) - long(rulesBefore));
@@ -178,32 +131,13 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-        if (a == "--chain")
-            o.chain = next();
-        else if (a == "--plugins")
-            o.plugins = next();
-        else if (a == "--label")
-            o.label = next();
-        else if (a == "--count")
-            o.count = std::stoi(next());
-        else if (a == "--concurrency")
-            o.concurrency = std::max(1, std::stoi(next()));
-        else if (a == "--bridge")
-            o.bridge = next();
-        else if (a == "--subnet")
-            o.subnet = next();
-        else if (a == "--ports")
-            o.ports = true;
-        else if (a == "--netns-dir")
-            o.netnsDir = next();
-        else if (a == "--data-dir")
-            o.dataDir = next();
-        else
-            return std::cerr << "unknown argument " << a << "\n", 2;
-    }
-    if (o.chain.empty() || o.plugins.empty()) return std::cerr << "need --chain and --plugins\n", 2;
-    return run(o);
+    auto extra = [&](const std::string& a, const std::function<std::string()>& next) {
+        if (a != "--concurrency") return false;
+        o.concurrency = std::max(1, std::stoi(next()));
+        return true;
+    };
+    if (!bench::parseChainArgs(argc, argv, o.chain, extra)) return 2;
+    if (o.chain.chain.empty() || o.chain.plugins.empty())
+        return std::cerr << "need --chain and --plugins\n", 2;
+    return run(o.chain, o.concurrency);
 }

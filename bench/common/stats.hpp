@@ -20,4 +20,13 @@ inline std::vector<double> slice(const std::vector<double>& v, size_t from, size
     return {v.begin() + long(from), v.begin() + long(std::min(v.size(), from + n))};
 }
 
+/// The value at fraction `p` (0..1) of the sorted `v`, rounded to the nearest rank (0 for an
+/// empty vector): percentile(v, 0.99) is the p99.
+inline double percentile(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    size_t i = size_t(p * double(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
+}
+
 } // namespace tether::bench

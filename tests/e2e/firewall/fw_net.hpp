@@ -1,19 +1,17 @@
 // A network for the firewall tests: bridge (gateway, ipMasq) with host-local, then — unless
 // disabled — firewall with the given ingressPolicy/backend, written as a conflist and run through
-// the runtime as `tether net add` would. Several networks may share one bridge and subnet with
-// disjoint address ranges (the mixed-policy case).
+// the runtime as `tether net add` would (test::ConflistNet). Several networks may share one bridge
+// and subnet with disjoint address ranges (the mixed-policy case).
 #pragma once
 
-#include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "libcni/net_ops.hpp"
-#include "tests/support/plugin_runner.hpp"
-#include "tests/support/scratch_netns.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/conflist_net.hpp"
 
 namespace tether::test {
 
@@ -27,36 +25,22 @@ struct FwNetOptions {
     bool firewall = true;               ///< false: bridge alone
 };
 
-struct FwNet {
-    TempDir conf, cache, data;
-    rt::NetPaths paths;
-    rt::NetworkList list;
+struct FwNet : ConflistNet {
     FwNetOptions opts;
 
-    explicit FwNet(FwNetOptions o) : opts(std::move(o)) {
-        paths = {.configDir = conf.path(), .cniPath = binDir(), .cacheDir = cache.path()};
+    explicit FwNet(FwNetOptions o) : ConflistNet(o.name), opts(std::move(o)) {
         nlohmann::json range = {{"subnet", opts.subnet}};
         if (!opts.rangeStart.empty())
             range["rangeStart"] = opts.rangeStart, range["rangeEnd"] = opts.rangeEnd;
-        nlohmann::json bridge = {
-            {"type", "bridge"},
-            {"bridge", opts.bridge},
-            {"isDefaultGateway", true},
-            {"ipMasq", true},
-            {"ipam",
-             {{"type", "host-local"},
-              {"ranges", nlohmann::json::array({nlohmann::json::array({range})})},
-              {"dataDir", data.path().string()}}}};
-        nlohmann::json plugins = nlohmann::json::array({bridge});
+        nlohmann::json plugins = nlohmann::json::array(
+            {masqBridge(opts.bridge, nlohmann::json{{"ranges", rangeSets({range})}})});
         if (opts.firewall) {
             nlohmann::json fw = {{"type", "firewall"}};
             if (opts.policy) fw["ingressPolicy"] = *opts.policy;
             if (opts.backend) fw["backend"] = *opts.backend;
             plugins.push_back(fw);
         }
-        nlohmann::json l = {{"cniVersion", "1.1.0"}, {"name", opts.name}, {"plugins", plugins}};
-        std::ofstream(conf / "n.conflist") << l.dump();
-        list = *rt::resolveNetwork(paths, opts.name);
+        write(plugins);
     }
 
     /// Attaches `ns` as eth0 of container `id`; returns the container's IPv4 address ("" on
@@ -80,13 +64,10 @@ struct FwNet {
     /// unless `conf` sets them; CNI_PATH set).
     PluginRun run(const std::string& command, nlohmann::json c,
                   std::vector<std::pair<std::string, std::string>> env = {}) const {
-        c["name"] = opts.name;
         if (opts.backend && !c.contains("backend")) c["backend"] = *opts.backend;
         if (opts.policy && !c.contains("ingressPolicy")) c["ingressPolicy"] = *opts.policy;
-        if (!c.contains("cniVersion")) c["cniVersion"] = "1.1.0";
         c["type"] = "firewall";
-        env.emplace_back("CNI_PATH", binDir());
-        return runPlugin(binDir() + "/firewall", command, env, c.dump());
+        return runPlugin("firewall", command, std::move(c), std::move(env));
     }
 };
 

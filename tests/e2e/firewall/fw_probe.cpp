@@ -16,10 +16,6 @@ bool reaches(const net::Netns& from, const net::Netns& to, const std::string& ip
     return connected && accepted;
 }
 
-std::string nftRuleset() {
-    return execHere({"nft", "list", "ruleset"}).out;
-}
-
 std::string iptFilter() {
     return execHere({"iptables-save", "-t", "filter"}).out +
            execHere({"ip6tables-save", "-t", "filter"}).out;

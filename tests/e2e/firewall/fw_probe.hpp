@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "libnet/netns.hpp"
+#include "tests/support/host_world.hpp"
 
 namespace tether::test {
 
@@ -13,11 +14,11 @@ namespace tether::test {
 /// timeout: a dropped SYN is the expected "no").
 bool reaches(const net::Netns& from, const net::Netns& to, const std::string& ip, int port = 7000);
 
-/// `nft list ruleset` and `iptables-save -t filter` (+ ip6tables) of the calling thread's netns.
-std::string nftRuleset();
+/// `iptables-save -t filter` (+ ip6tables) of the calling thread's netns (`nft list ruleset` is
+/// nftRuleset() of tests/support/host_world.hpp).
 std::string iptFilter();
 
-/// Every line of the two dumps above containing one of `needles` (empty: nothing left).
+/// Every line of nftRuleset() and iptFilter() containing one of `needles` (empty: nothing left).
 std::string leftovers(const std::vector<std::string>& needles);
 
 /// `iptables -P FORWARD DROP` (iptables-nft's `ip filter FORWARD`, as Docker leaves a host) in

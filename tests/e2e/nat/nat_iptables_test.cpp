@@ -31,20 +31,11 @@ struct Net : test::NatNet {
         : NatNet({.name = "iptnet", .bridge = "tipt0", .subnet = subnet, .backend = backend}) {}
 };
 
-RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns,
-                       json mappings = json::array()) {
-    return test::natAttachment(id, ns, std::move(mappings));
-}
+using test::portMapAttachment;
 
-std::string iptables() {
-    return test::execHere({"iptables-save", "-t", "nat"}).out;
-}
-std::string ip6tables() {
-    return test::execHere({"ip6tables-save", "-t", "nat"}).out;
-}
-std::string nftRuleset() {
-    return test::execHere({"nft", "list", "ruleset"}).out;
-}
+using test::iptNat4;
+using test::iptNat6;
+using test::nftRuleset;
 bool has(const std::string& text, const std::string& what) {
     return text.find(what) != std::string::npos;
 }
@@ -56,10 +47,10 @@ TEST_CASE("iptables backend: a remote host sees the container's connection from 
     test::NatHosts world;
     Net net("10.70.0.0/24", "iptables");
     test::ScratchNetns c;
-    auto add = addNetwork(net.paths, net.list, attachment("m1", c));
+    auto add = addNetwork(net.paths, net.list, portMapAttachment("m1", c));
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
-    std::string rules = iptables();
+    std::string rules = iptNat4();
     INFO(rules);
     CHECK(
         has(rules,
@@ -71,10 +62,10 @@ TEST_CASE("iptables backend: a remote host sees the container's connection from 
     auto peer = test::acceptOnce(world.remote(), 9000);
     CHECK(test::connectFrom(c.netns(), kRemoteAddr, 9000));
     CHECK(peer.get() == kHostAddr);
-    CHECK(checkNetwork(net.paths, net.list, attachment("m1", c)));
+    CHECK(checkNetwork(net.paths, net.list, portMapAttachment("m1", c)));
 
-    REQUIRE(delNetwork(net.paths, net.list, attachment("m1", c)));
-    rules = iptables();
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("m1", c)));
+    rules = iptNat4();
     CHECK(!has(rules, "TETHER"));
     CHECK(!has(rules, "iptnet"));
 }
@@ -85,14 +76,14 @@ TEST_CASE("iptables backend: host ports reach the container; conflicts are refus
     Net net("10.71.0.0/24", "iptables");
     test::ScratchNetns server, other;
     json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
-    auto add = addNetwork(net.paths, net.list, attachment("srv", server, map));
+    auto add = addNetwork(net.paths, net.list, portMapAttachment("srv", server, map));
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
-    REQUIRE(addNetwork(net.paths, net.list, attachment("cli", other)));
-    INFO(iptables());
-    CHECK(has(iptables(), "-p tcp -m tcp --dport 8080 -m comment --comment \"iptnet/srv/eth0\" -j "
-                          "DNAT --to-destination 10.71.0.2:80"));
-    CHECK(has(iptables(), "-A PREROUTING -m addrtype --dst-type LOCAL"));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("cli", other)));
+    INFO(iptNat4());
+    CHECK(has(iptNat4(), "-p tcp -m tcp --dport 8080 -m comment --comment \"iptnet/srv/eth0\" -j "
+                         "DNAT --to-destination 10.71.0.2:80"));
+    CHECK(has(iptNat4(), "-A PREROUTING -m addrtype --dst-type LOCAL"));
 
     { // remote client through host:port, seen with its own address
         auto peer = test::acceptOnce(server.netns(), 80);
@@ -123,25 +114,25 @@ TEST_CASE("iptables backend: host ports reach the container; conflicts are refus
         test::ScratchNetns third;
         json two = json::array({{{"hostPort", 8081}, {"containerPort", 80}},
                                 {{"hostPort", 8080}, {"containerPort", 80}}});
-        auto clash = addNetwork(net.paths, net.list, attachment("dup", third, two));
+        auto clash = addNetwork(net.paths, net.list, portMapAttachment("dup", third, two));
         REQUIRE(!clash);
         CHECK(clash.error().code == Code::Conflict);
         CHECK(has(clash.error().msg,
                   "host port 8080/tcp -> 80 is already mapped by iptnet/srv/eth0"));
-        CHECK(!has(iptables(), "dup"));
-        CHECK(!has(iptables(), "8081"));
+        CHECK(!has(iptNat4(), "dup"));
+        CHECK(!has(iptNat4(), "8081"));
         auto peer = test::acceptOnce(server.netns(), 80);
         CHECK(test::connectFrom(world.remote(), kHostAddr, 8080));
         CHECK(peer.get() == kRemoteAddr);
     }
-    CHECK(checkNetwork(net.paths, net.list, attachment("srv", server, map)));
-    REQUIRE(delNetwork(net.paths, net.list, attachment("srv", server, map)));
-    CHECK(!has(iptables(), "srv"));
-    CHECK(!has(iptables(), "8080"));
+    CHECK(checkNetwork(net.paths, net.list, portMapAttachment("srv", server, map)));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("srv", server, map)));
+    CHECK(!has(iptNat4(), "srv"));
+    CHECK(!has(iptNat4(), "8080"));
     CHECK(!test::connectFrom(world.remote(), kHostAddr, 8080, 500));
-    REQUIRE(delNetwork(net.paths, net.list, attachment("cli", other)));
-    CHECK(!has(iptables(), "TETHER"));
-    CHECK(!has(ip6tables(), "TETHER"));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("cli", other)));
+    CHECK(!has(iptNat4(), "TETHER"));
+    CHECK(!has(iptNat6(), "TETHER"));
 }
 
 TEST_CASE("iptables backend: a port mapped by the other backend is a conflict",
@@ -150,25 +141,25 @@ TEST_CASE("iptables backend: a port mapped by the other backend is a conflict",
     Net nft("10.72.0.0/24", "nftables");
     test::ScratchNetns a, b;
     json map = json::array({{{"hostPort", 8383}, {"containerPort", 80}}});
-    REQUIRE(addNetwork(nft.paths, nft.list, attachment("nfta", a, map)));
+    REQUIRE(addNetwork(nft.paths, nft.list, portMapAttachment("nfta", a, map)));
     nft.setBackend("iptables");
-    auto clash = addNetwork(nft.paths, nft.list, attachment("iptb", b, map));
+    auto clash = addNetwork(nft.paths, nft.list, portMapAttachment("iptb", b, map));
     REQUIRE(!clash);
     CHECK(clash.error().code == Code::Conflict);
     CHECK(has(clash.error().msg, "already mapped by iptnet/nfta/eth0"));
-    CHECK(!has(iptables(), "iptb"));
+    CHECK(!has(iptNat4(), "iptb"));
     nft.setBackend("nftables");
-    REQUIRE(delNetwork(nft.paths, nft.list, attachment("nfta", a, map)));
+    REQUIRE(delNetwork(nft.paths, nft.list, portMapAttachment("nfta", a, map)));
     // and the other way round
     nft.setBackend("iptables");
-    REQUIRE(addNetwork(nft.paths, nft.list, attachment("iptb", b, map)));
+    REQUIRE(addNetwork(nft.paths, nft.list, portMapAttachment("iptb", b, map)));
     nft.setBackend("nftables");
-    auto clash2 = addNetwork(nft.paths, nft.list, attachment("nfta", a, map));
+    auto clash2 = addNetwork(nft.paths, nft.list, portMapAttachment("nfta", a, map));
     REQUIRE(!clash2);
     CHECK(clash2.error().code == Code::Conflict);
     CHECK(has(clash2.error().msg, "already mapped by iptnet/iptb/eth0"));
-    REQUIRE(delNetwork(nft.paths, nft.list, attachment("iptb", b, map)));
-    CHECK(!has(iptables(), "TETHER"));
+    REQUIRE(delNetwork(nft.paths, nft.list, portMapAttachment("iptb", b, map)));
+    CHECK(!has(iptNat4(), "TETHER"));
 }
 
 TEST_CASE("a backend switched between ADD and DEL is still cleaned up", "[nat][iptables]") {
@@ -177,23 +168,23 @@ TEST_CASE("a backend switched between ADD and DEL is still cleaned up", "[nat][i
     SECTION("ADD with iptables, DEL with nftables") {
         Net net("10.73.0.0/24", "iptables");
         test::ScratchNetns c;
-        REQUIRE(addNetwork(net.paths, net.list, attachment("sw1", c, map)));
-        REQUIRE(has(iptables(), "iptnet/sw1/eth0"));
+        REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("sw1", c, map)));
+        REQUIRE(has(iptNat4(), "iptnet/sw1/eth0"));
         net.setBackend("nftables");
-        REQUIRE(delNetwork(net.paths, net.list, attachment("sw1", c, map)));
-        CHECK(!has(iptables(), "TETHER"));
+        REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("sw1", c, map)));
+        CHECK(!has(iptNat4(), "TETHER"));
         CHECK(!has(nftRuleset(), "sw1"));
         CHECK(!test::connectFrom(world.remote(), kHostAddr, 8484, 500));
     }
     SECTION("ADD with nftables, DEL with iptables") {
         Net net("10.74.0.0/24", "nftables");
         test::ScratchNetns c;
-        REQUIRE(addNetwork(net.paths, net.list, attachment("sw2", c, map)));
+        REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("sw2", c, map)));
         REQUIRE(has(nftRuleset(), "iptnet/sw2/eth0"));
         net.setBackend("iptables");
-        REQUIRE(delNetwork(net.paths, net.list, attachment("sw2", c, map)));
+        REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("sw2", c, map)));
         CHECK(!has(nftRuleset(), "sw2"));
-        CHECK(!has(iptables(), "TETHER"));
+        CHECK(!has(iptNat4(), "TETHER"));
     }
 }
 
@@ -203,23 +194,23 @@ TEST_CASE("iptables backend: CHECK fails when the rules are gone, DEL still succ
     Net net("10.75.0.0/24", "iptables");
     test::ScratchNetns c;
     json map = json::array({{{"hostPort", 8585}, {"containerPort", 80}}});
-    REQUIRE(addNetwork(net.paths, net.list, attachment("chk", c, map)));
-    REQUIRE(checkNetwork(net.paths, net.list, attachment("chk", c, map)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("chk", c, map)));
+    REQUIRE(checkNetwork(net.paths, net.list, portMapAttachment("chk", c, map)));
     SECTION("the masquerade jump is missing") {
         REQUIRE(test::execHere({"iptables", "-t", "nat", "-F", "TETHER-POSTROUTING"}).exitCode ==
                 0);
-        auto st = checkNetwork(net.paths, net.list, attachment("chk", c, map));
+        auto st = checkNetwork(net.paths, net.list, portMapAttachment("chk", c, map));
         REQUIRE(!st);
         CHECK(has(st.error().msg, "masquerade rule for 10.75.0.2"));
     }
     SECTION("the port mapping is missing") {
         REQUIRE(test::execHere({"iptables", "-t", "nat", "-F", "TETHER-HOSTPORTS"}).exitCode == 0);
-        auto st = checkNetwork(net.paths, net.list, attachment("chk", c, map));
+        auto st = checkNetwork(net.paths, net.list, portMapAttachment("chk", c, map));
         REQUIRE(!st);
         CHECK(has(st.error().msg, "port mapping 8585/tcp -> 80 of iptnet/chk/eth0 is missing"));
     }
-    REQUIRE(delNetwork(net.paths, net.list, attachment("chk", c, map)));
-    CHECK(!has(iptables(), "TETHER"));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("chk", c, map)));
+    CHECK(!has(iptNat4(), "TETHER"));
 }
 
 TEST_CASE("iptables backend: GC removes the rules of attachments that are gone",
@@ -228,10 +219,10 @@ TEST_CASE("iptables backend: GC removes the rules of attachments that are gone",
     Net net("10.76.0.0/24", "iptables");
     test::ScratchNetns a, b;
     json map = json::array({{{"hostPort", 8686}, {"containerPort", 80}}});
-    REQUIRE(addNetwork(net.paths, net.list, attachment("live", a, map)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("live", a, map)));
     REQUIRE(addNetwork(
         net.paths, net.list,
-        attachment("dead", b, json::array({{{"hostPort", 8687}, {"containerPort", 80}}}))));
+        portMapAttachment("dead", b, json::array({{{"hostPort", 8687}, {"containerPort", 80}}}))));
     for (size_t i : {0, 1}) {
         json conf = net.list.plugins[i];
         conf["cni.dev/valid-attachments"] =
@@ -240,14 +231,14 @@ TEST_CASE("iptables backend: GC removes the rules of attachments that are gone",
         INFO(r.out);
         CHECK(r.exitCode == 0);
     }
-    std::string rules = iptables();
+    std::string rules = iptNat4();
     INFO(rules);
     CHECK(!has(rules, "iptnet/dead"));
     CHECK(!has(rules, "8687"));
     CHECK(has(rules, "iptnet/live"));
-    CHECK(checkNetwork(net.paths, net.list, attachment("live", a, map)));
-    REQUIRE(delNetwork(net.paths, net.list, attachment("live", a, map)));
-    CHECK(!has(iptables(), "TETHER"));
+    CHECK(checkNetwork(net.paths, net.list, portMapAttachment("live", a, map)));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("live", a, map)));
+    CHECK(!has(iptNat4(), "TETHER"));
 }
 
 TEST_CASE("iptables backend: ptp with the chained masquerade plugin", "[nat][iptables]") {
@@ -267,16 +258,16 @@ TEST_CASE("iptables backend: ptp with the chained masquerade plugin", "[nat][ipt
     auto list = resolveNetwork(paths, "iptp");
     REQUIRE(list);
     test::ScratchNetns c;
-    auto add = addNetwork(paths, *list, attachment("p1", c));
+    auto add = addNetwork(paths, *list, portMapAttachment("p1", c));
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
-    CHECK(has(iptables(), "iptp/p1/eth0"));
+    CHECK(has(iptNat4(), "iptp/p1/eth0"));
     auto peer = test::acceptOnce(world.remote(), 9001);
     CHECK(test::connectFrom(c.netns(), kRemoteAddr, 9001));
     CHECK(peer.get() == kHostAddr);
-    CHECK(checkNetwork(paths, *list, attachment("p1", c)));
-    REQUIRE(delNetwork(paths, *list, attachment("p1", c)));
-    CHECK(!has(iptables(), "TETHER"));
+    CHECK(checkNetwork(paths, *list, portMapAttachment("p1", c)));
+    REQUIRE(delNetwork(paths, *list, portMapAttachment("p1", c)));
+    CHECK(!has(iptNat4(), "TETHER"));
 }
 
 TEST_CASE("iptables backend: stale UDP conntrack entries of a mapped port are cleared on ADD",
@@ -285,20 +276,20 @@ TEST_CASE("iptables backend: stale UDP conntrack entries of a mapped port are cl
     Net net("10.78.0.0/24", "iptables");
     test::ScratchNetns c, first;
     // Conntrack only tracks once NAT hooks exist: a first container creates our chains.
-    REQUIRE(addNetwork(net.paths, net.list, attachment("first", first)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("first", first)));
     REQUIRE(
         world.run("remote", {"bash", "-c", "echo x > /dev/udp/192.0.2.1/5454; true"}).exitCode ==
         0);
     REQUIRE(
         has(test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5454"}).out, "dport=5454"));
     json map = json::array({{{"hostPort", 5454}, {"containerPort", 53}, {"protocol", "udp"}}});
-    REQUIRE(addNetwork(net.paths, net.list, attachment("udp", c, map)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("udp", c, map)));
     CHECK(!has(test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5454"}).out,
                "dport=5454"));
-    CHECK(has(iptables(), "-p udp -m udp --dport 5454"));
-    REQUIRE(delNetwork(net.paths, net.list, attachment("udp", c, map)));
-    REQUIRE(delNetwork(net.paths, net.list, attachment("first", first)));
-    CHECK(!has(iptables(), "TETHER"));
+    CHECK(has(iptNat4(), "-p udp -m udp --dport 5454"));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("udp", c, map)));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("first", first)));
+    CHECK(!has(iptNat4(), "TETHER"));
 }
 
 TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave nothing",
@@ -332,14 +323,14 @@ TEST_CASE("iptables backend: concurrent ADDs and DELs lose nothing and leave not
         }
     };
     all("ADD");
-    std::string rules = iptables();
+    std::string rules = iptNat4();
     INFO(rules);
     for (int i = 0; i < kCount; ++i)
         CHECK(has(rules, "-s 10.80.0." + std::to_string(i + 2) +
                              "/32 ! -d 10.80.0.0/24 -m comment --comment \"iptnet/par" +
                              std::to_string(i) + "/eth0\""));
     all("DEL");
-    CHECK(!has(iptables(), "TETHER"));
+    CHECK(!has(iptNat4(), "TETHER"));
 }
 
 TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and value",
@@ -380,7 +371,7 @@ TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and valu
            {{"portMappings", json::array({{{"hostPort", 8787}, {"containerPort", 80}}})}}}},
          "invalid backend \"IPTABLES\""},
     };
-    std::string before = iptables() + nftRuleset();
+    std::string before = iptNat4() + nftRuleset();
     for (const auto& bad : cases) {
         auto r = net.runPlugin(
             bad.type, "ADD", bad.conf,
@@ -391,7 +382,7 @@ TEST_CASE("an unknown NAT backend is refused with code 7 naming the key and valu
         CHECK((*r.json)["code"] == 7);
         CHECK(has((*r.json)["msg"].get<std::string>(), bad.text));
     }
-    CHECK(iptables() + nftRuleset() == before);
+    CHECK(iptNat4() + nftRuleset() == before);
     CHECK(test::execHere({"ip", "link", "show", "tbad0"}).exitCode !=
           0); // refused before any change
 }

@@ -1,20 +1,16 @@
 // The network both NAT suites attach containers to: bridge (ipMasq, default gateway) with
-// host-local, then portmap, written as a conflist into a private config dir and resolved through
-// the runtime as a user's `tether net add` would.
+// host-local, then portmap, a test::ConflistNet (written as a conflist into a private config dir
+// and resolved through the runtime as a user's `tether net add` would); runPlugin() runs one
+// plugin by hand as this network's, setBackend() switches the NAT backend between calls.
 #pragma once
 
-#include <fstream>
 #include <optional>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "libcni/net_ops.hpp"
-#include "tests/support/plugin_runner.hpp"
-#include "tests/support/scratch_netns.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/conflist_net.hpp"
 
 namespace tether::test {
 
@@ -26,63 +22,28 @@ struct NatNetOptions {
     bool snat = true;                   ///< portmap snat
 };
 
-/// The network, its config dir, cache dir and IPAM data dir (all removed with it).
-struct NatNet {
-    TempDir conf, cache, data;
-    rt::NetPaths paths;
-    rt::NetworkList list;
+/// The network; its dirs are removed with it.
+struct NatNet : ConflistNet {
     NatNetOptions opts;
 
-    explicit NatNet(NatNetOptions o) : opts(std::move(o)) {
-        paths = {.configDir = conf.path(), .cniPath = binDir(), .cacheDir = cache.path()};
-        write();
-    }
-    /// Runs one plugin binary by hand (GC, bad configs, crafted DELs) with `conf` as this
-    /// network's (name, cniVersion 1.1.0) and CNI_PATH set; returns what it printed.
-    PluginRun runPlugin(const std::string& type, const std::string& command,
-                        nlohmann::json pluginConf,
-                        std::vector<std::pair<std::string, std::string>> env = {}) const {
-        pluginConf["name"] = opts.name;
-        pluginConf["cniVersion"] = "1.1.0";
-        env.emplace_back("CNI_PATH", binDir());
-        return test::runPlugin(binDir() + "/" + type, command, env, pluginConf.dump());
-    }
+    explicit NatNet(NatNetOptions o) : ConflistNet(o.name), opts(std::move(o)) { writeList(); }
     /// Rewrites the config with another NAT backend (between ADD and DEL, say).
     void setBackend(const std::string& backend) {
         opts.backend = backend;
-        write();
+        writeList();
     }
 
   private:
-    void write() {
-        nlohmann::json bridge = {
-            {"type", "bridge"},
-            {"bridge", opts.bridge},
-            {"isDefaultGateway", true},
-            {"ipMasq", true},
-            {"ipam",
-             {{"type", "host-local"}, {"subnet", opts.subnet}, {"dataDir", data.path().string()}}}};
+    void writeList() {
+        nlohmann::json bridge = masqBridge(opts.bridge, nlohmann::json{{"subnet", opts.subnet}});
         nlohmann::json portmap = {
             {"type", "portmap"}, {"snat", opts.snat}, {"capabilities", {{"portMappings", true}}}};
         if (opts.backend) {
             bridge["ipMasqBackend"] = *opts.backend;
             portmap["backend"] = *opts.backend;
         }
-        nlohmann::json l = {{"cniVersion", "1.1.0"},
-                            {"name", opts.name},
-                            {"plugins", nlohmann::json::array({bridge, portmap})}};
-        std::ofstream(conf / "n.conflist") << l.dump();
-        list = *rt::resolveNetwork(paths, opts.name);
+        write(nlohmann::json::array({bridge, portmap}));
     }
 };
-
-/// Container `id` in `ns` as eth0, with these port mappings (capability portMappings).
-inline rt::RuntimeConf natAttachment(const std::string& id, const ScratchNetns& ns,
-                                     nlohmann::json mappings = nlohmann::json::array()) {
-    return {.containerId = id,
-            .netns = ns.path(),
-            .ifname = "eth0",
-            .capabilityArgs = {{"portMappings", std::move(mappings)}}};
-}
 
 } // namespace tether::test

@@ -27,14 +27,7 @@ struct Net : test::NatNet {
         : NatNet({.name = "natnet", .bridge = "tnat0", .subnet = subnet, .snat = snat}) {}
 };
 
-RuntimeConf attachment(const std::string& id, const test::ScratchNetns& ns,
-                       json mappings = json::array()) {
-    return test::natAttachment(id, ns, std::move(mappings));
-}
-
-std::string ruleset() {
-    return test::execHere({"nft", "list", "ruleset"}).out;
-}
+using test::portMapAttachment;
 
 } // namespace
 
@@ -42,12 +35,12 @@ TEST_CASE("a remote host sees container connections coming from the host's addre
     test::NatHosts world;
     Net net("10.60.0.0/24");
     test::ScratchNetns c;
-    REQUIRE(addNetwork(net.paths, net.list, attachment("m1", c)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("m1", c)));
     auto peer = test::acceptOnce(world.remote(), 9000);
     CHECK(test::connectFrom(c.netns(), kRemoteAddr, 9000));
     CHECK(peer.get() == kHostAddr);
-    REQUIRE(delNetwork(net.paths, net.list, attachment("m1", c)));
-    CHECK(ruleset().find("m1") == std::string::npos);
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("m1", c)));
+    CHECK(test::nftRuleset().find("m1") == std::string::npos);
 }
 
 TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the container",
@@ -56,10 +49,10 @@ TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the c
     Net net("10.61.0.0/24");
     test::ScratchNetns server, other;
     json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
-    auto add = addNetwork(net.paths, net.list, attachment("srv", server, map));
+    auto add = addNetwork(net.paths, net.list, portMapAttachment("srv", server, map));
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
-    REQUIRE(addNetwork(net.paths, net.list, attachment("cli", other)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("cli", other)));
 
     { // remote client through host:port, seen with its own address
         auto peer = test::acceptOnce(server.netns(), 80);
@@ -85,19 +78,19 @@ TEST_CASE("port mappings: remote client, host, localhost and hairpin reach the c
     }
     { // a second container asking for the same host port is refused, the first keeps it
         test::ScratchNetns third;
-        auto clash = addNetwork(net.paths, net.list, attachment("dup", third, map));
+        auto clash = addNetwork(net.paths, net.list, portMapAttachment("dup", third, map));
         REQUIRE(!clash);
         CHECK(clash.error().code == Code::Conflict);
         CHECK(clash.error().msg.find("already mapped by natnet/srv/eth0") != std::string::npos);
-        CHECK(ruleset().find("dup") == std::string::npos);
+        CHECK(test::nftRuleset().find("dup") == std::string::npos);
         auto peer = test::acceptOnce(server.netns(), 80);
         CHECK(test::connectFrom(world.remote(), kHostAddr, 8080));
         CHECK(peer.get() == kRemoteAddr);
     }
-    CHECK(checkNetwork(net.paths, net.list, attachment("srv", server, map)));
-    REQUIRE(delNetwork(net.paths, net.list, attachment("srv", server, map)));
-    REQUIRE(delNetwork(net.paths, net.list, attachment("cli", other)));
-    std::string rules = ruleset();
+    CHECK(checkNetwork(net.paths, net.list, portMapAttachment("srv", server, map)));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("srv", server, map)));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("cli", other)));
+    std::string rules = test::nftRuleset();
     CHECK(rules.find("srv") == std::string::npos);
     CHECK(rules.find("8080") == std::string::npos);
     CHECK(!test::connectFrom(world.remote(), kHostAddr, 8080, 500));
@@ -107,8 +100,8 @@ TEST_CASE("bad port mappings are refused and change nothing", "[nat][portmap]") 
     test::NatHosts world;
     Net net("10.62.0.0/24");
     test::ScratchNetns c;
-    REQUIRE(addNetwork(net.paths, net.list, attachment("base", c)));
-    std::string before = ruleset();
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("base", c)));
+    std::string before = test::nftRuleset();
     struct Bad {
         json mapping;
         std::string text;
@@ -139,11 +132,11 @@ TEST_CASE("bad port mappings are refused and change nothing", "[nat][portmap]") 
     json dup = json::array(
         {{{"hostPort", 90}, {"containerPort", 80}}, {{"hostPort", 90}, {"containerPort", 81}}});
     test::ScratchNetns d;
-    auto r = addNetwork(net.paths, net.list, attachment("dupreq", d, dup));
+    auto r = addNetwork(net.paths, net.list, portMapAttachment("dupreq", d, dup));
     REQUIRE(!r);
     CHECK(r.error().msg.find("conflicting port mappings") != std::string::npos);
-    CHECK(ruleset() == before);
-    REQUIRE(delNetwork(net.paths, net.list, attachment("base", c)));
+    CHECK(test::nftRuleset() == before);
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("base", c)));
 }
 
 TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
@@ -151,8 +144,8 @@ TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
     Net net("10.63.0.0/24");
     test::ScratchNetns a, b;
     json map = json::array({{{"hostPort", 8181}, {"containerPort", 80}}});
-    REQUIRE(addNetwork(net.paths, net.list, attachment("live", a)));
-    REQUIRE(addNetwork(net.paths, net.list, attachment("dead", b, map)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("live", a)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("dead", b, map)));
     for (const auto& type : {"bridge", "portmap"}) {
         json conf = net.list.plugins[std::string(type) == "bridge" ? 0 : 1];
         conf["cni.dev/valid-attachments"] =
@@ -161,10 +154,10 @@ TEST_CASE("GC removes NAT elements of attachments that are gone", "[nat]") {
         INFO(r.out);
         CHECK(r.exitCode == 0);
     }
-    std::string rules = ruleset();
+    std::string rules = test::nftRuleset();
     CHECK(rules.find("natnet/dead") == std::string::npos);
     CHECK(rules.find("natnet/live") != std::string::npos);
-    REQUIRE(delNetwork(net.paths, net.list, attachment("live", a)));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("live", a)));
 }
 
 TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult claims",
@@ -174,8 +167,8 @@ TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult cl
     test::ScratchNetns a, b;
     json mapA = json::array({{{"hostPort", 8301}, {"containerPort", 80}}});
     json mapB = json::array({{{"hostPort", 8302}, {"containerPort", 80}}});
-    REQUIRE(addNetwork(net.paths, net.list, attachment("keya", a, mapA)));
-    REQUIRE(addNetwork(net.paths, net.list, attachment("keyb", b, mapB)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("keya", a, mapA)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("keyb", b, mapB)));
     // A DEL as a runtime without a cache would send it: a prevResult naming b's address and
     // mappings naming b's port. The lookup by key finds b's elements (not ours) and must fall
     // back to listing the sets; b keeps everything.
@@ -193,7 +186,7 @@ TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult cl
         INFO(type << ": " << r.out << r.err);
         CHECK(r.exitCode == 0);
     }
-    std::string rules = ruleset();
+    std::string rules = test::nftRuleset();
     CHECK(rules.find("natnet/keya") == std::string::npos);
     CHECK(rules.find(":8301") == std::string::npos);
     auto countOf = [&](const std::string& what) {
@@ -204,8 +197,8 @@ TEST_CASE("DEL removes exactly the attachment's elements, whatever prevResult cl
     };
     // masq, nomasq, mapping, hairpin SNAT, and the mark entries for hairpin and 127.0.0.1
     CHECK(countOf("natnet/keyb/eth0") == 6);
-    REQUIRE(delNetwork(net.paths, net.list, attachment("keyb", b, mapB)));
-    CHECK(ruleset().find("natnet/") == std::string::npos);
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("keyb", b, mapB)));
+    CHECK(test::nftRuleset().find("natnet/") == std::string::npos);
 }
 
 TEST_CASE("the host reaches a mapped port on 127.0.0.1", "[nat][portmap]") {
@@ -213,13 +206,13 @@ TEST_CASE("the host reaches a mapped port on 127.0.0.1", "[nat][portmap]") {
     Net net("10.64.0.0/24");
     test::ScratchNetns server;
     json map = json::array({{{"hostPort", 8282}, {"containerPort", 80}}});
-    REQUIRE(addNetwork(net.paths, net.list, attachment("lo", server, map)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("lo", server, map)));
     auto self = net::Netns::current();
     REQUIRE(self);
     auto peer = test::acceptOnce(server.netns(), 80);
     CHECK(test::connectFrom(*self, "127.0.0.1", 8282));
     CHECK(peer.get() == "10.64.0.1"); // masqueraded to the bridge address
-    REQUIRE(delNetwork(net.paths, net.list, attachment("lo", server, map)));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("lo", server, map)));
 }
 
 TEST_CASE("stale UDP conntrack entries of a mapped port are cleared on ADD", "[nat][portmap]") {
@@ -227,7 +220,7 @@ TEST_CASE("stale UDP conntrack entries of a mapped port are cleared on ADD", "[n
     Net net("10.65.0.0/24");
     test::ScratchNetns c, first;
     // Conntrack only tracks once NAT hooks exist: a first container creates our table.
-    REQUIRE(addNetwork(net.paths, net.list, attachment("first", first)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("first", first)));
     // A UDP flow to host port 5353 exists before the mapping (its packets went to the host).
     REQUIRE(
         world.run("remote", {"bash", "-c", "echo x > /dev/udp/192.0.2.1/5353; true"}).exitCode ==
@@ -235,9 +228,9 @@ TEST_CASE("stale UDP conntrack entries of a mapped port are cleared on ADD", "[n
     auto before = test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5353"});
     REQUIRE(before.out.find("dport=5353") != std::string::npos);
     json map = json::array({{{"hostPort", 5353}, {"containerPort", 53}, {"protocol", "udp"}}});
-    REQUIRE(addNetwork(net.paths, net.list, attachment("udp", c, map)));
+    REQUIRE(addNetwork(net.paths, net.list, portMapAttachment("udp", c, map)));
     auto after = test::execHere({"conntrack", "-L", "-p", "udp", "--dport", "5353"});
     CHECK(after.out.find("dport=5353") == std::string::npos);
-    REQUIRE(delNetwork(net.paths, net.list, attachment("udp", c, map)));
-    REQUIRE(delNetwork(net.paths, net.list, attachment("first", first)));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("udp", c, map)));
+    REQUIRE(delNetwork(net.paths, net.list, portMapAttachment("first", first)));
 }

@@ -1,19 +1,18 @@
 // The portmap key tests' world: a netns fixture (pm_hosts.json) whose "host" the calling thread
-// enters for the object's lifetime (plugins, iptables-save and nft run there) and a "remote" peer
-// on 192.0.2.0/24 and 2001:db8:2::/64; and a dual-stack network — bridge (gateway, ipMasq) with
-// host-local, then portmap with the keys under test — run through the runtime as `tether net add`.
+// enters for the object's lifetime (test::HostWorld: plugins, iptables-save and nft run there)
+// and a "remote" peer on 192.0.2.0/24 and 2001:db8:2::/64; and a dual-stack network — bridge
+// (gateway, ipMasq) with host-local, then portmap with the keys under test — run through the
+// runtime as `tether net add` (test::ConflistNet).
 #pragma once
 
-#include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "libcni/net_ops.hpp"
-#include "libnet/netns.hpp"
-#include "netns-fixtures/scoped_fixture.hpp"
-#include "tests/support/scratch_netns.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/conflist_net.hpp"
+#include "tests/support/host_world.hpp"
 
 namespace tether::test {
 
@@ -24,65 +23,28 @@ inline constexpr const char* kHost6 = "2001:db8:2::1";
 inline constexpr const char* kHost6b = "2001:db8:2::3";
 inline constexpr const char* kRemote6 = "2001:db8:2::2";
 
-class PmHosts : public fixture::ScopedFixture {
+class PmHosts : public HostWorld {
   public:
     /// Brings the topology up (Catch2 FAIL on error) and enters "host".
-    PmHosts();
-    [[nodiscard]] const net::Netns& remote() const; ///< the remote peer's namespace
-    [[nodiscard]] const net::Netns& host() const;   ///< the namespace the calling thread is in
-
-  private:
-    net::NetnsGuard inHost_;
+    PmHosts() : HostWorld("tests/e2e/portmap/pm_hosts.json") {}
 };
 
 /// Network `name` on bridge `bridge`: IPv4 subnet `subnet4` and, unless empty, IPv6 `subnet6`;
 /// `portmap` holds the portmap plugin's keys (type and capability are added); `bridgeKeys` are
 /// merged into the bridge plugin's config.
-struct PmNet {
-    TempDir conf, cache, data;
-    rt::NetPaths paths;
-    rt::NetworkList list;
-    std::string name;
-
+struct PmNet : ConflistNet {
     PmNet(std::string netName, const std::string& bridge, const std::string& subnet4,
           const std::string& subnet6, nlohmann::json portmap,
           const nlohmann::json& bridgeKeys = nlohmann::json::object())
-        : name(std::move(netName)) {
-        paths = {.configDir = conf.path(), .cniPath = binDir(), .cacheDir = cache.path()};
-        nlohmann::json ranges =
-            nlohmann::json::array({nlohmann::json::array({{{"subnet", subnet4}}})});
-        if (!subnet6.empty()) ranges.push_back(nlohmann::json::array({{{"subnet", subnet6}}}));
-        nlohmann::json br = {
-            {"type", "bridge"},
-            {"bridge", bridge},
-            {"isDefaultGateway", true},
-            {"ipMasq", true},
-            {"ipam",
-             {{"type", "host-local"}, {"ranges", ranges}, {"dataDir", data.path().string()}}}};
+        : ConflistNet(std::move(netName)) {
+        std::vector<nlohmann::json> ranges{nlohmann::json{{"subnet", subnet4}}};
+        if (!subnet6.empty()) ranges.push_back(nlohmann::json{{"subnet", subnet6}});
+        nlohmann::json br = masqBridge(bridge, nlohmann::json{{"ranges", rangeSets(ranges)}});
         br.update(bridgeKeys);
         portmap["type"] = "portmap";
         portmap["capabilities"] = {{"portMappings", true}};
-        nlohmann::json l = {{"cniVersion", "1.1.0"},
-                            {"name", name},
-                            {"plugins", nlohmann::json::array({br, portmap})}};
-        std::ofstream(conf / "n.conflist") << l.dump();
-        list = *rt::resolveNetwork(paths, name);
+        write(nlohmann::json::array({br, portmap}));
     }
 };
-
-/// Container `id` in `ns` as eth0 with these port mappings.
-inline rt::RuntimeConf pmAttachment(const std::string& id, const ScratchNetns& ns,
-                                    nlohmann::json mappings) {
-    return {.containerId = id,
-            .netns = ns.path(),
-            .ifname = "eth0",
-            .capabilityArgs = {{"portMappings", std::move(mappings)}}};
-}
-
-/// `iptables-save -t nat` / `ip6tables-save -t nat` / `nft list ruleset` of the calling thread's
-/// namespace.
-std::string iptNat4();
-std::string iptNat6();
-std::string nftRuleset();
 
 } // namespace tether::test

@@ -56,7 +56,7 @@ TEST_CASE("conditionsV4/V6 DNAT only the matching destination", "[portmap][condi
                {"conditionsV6", {"-d", "2001:db8:2::1/128"}}});
     ScratchNetns c;
     json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}}});
-    auto add = rt::addNetwork(net.paths, net.list, pmAttachment("c1", c, map));
+    auto add = rt::addNetwork(net.paths, net.list, portMapAttachment("c1", c, map));
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
     INFO(iptNat4() + iptNat6() + nftRuleset());
@@ -70,8 +70,8 @@ TEST_CASE("conditionsV4/V6 DNAT only the matching destination", "[portmap][condi
     // another local address of the host is not DNATed: nothing arrives
     CHECK(reach(world.remote(), c, kHost4b, 8080).empty());
     CHECK(reach(world.remote(), c, kHost6b, 8080).empty());
-    CHECK(rt::checkNetwork(net.paths, net.list, pmAttachment("c1", c, map)));
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("c1", c, map)));
+    CHECK(rt::checkNetwork(net.paths, net.list, portMapAttachment("c1", c, map)));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("c1", c, map)));
     requireClean("pmcond");
     CHECK(reach(world.remote(), c, kHost4, 8080).empty());
 }
@@ -87,7 +87,7 @@ TEST_CASE("hostIP 0.0.0.0 maps IPv4 only, :: IPv6 only, an address only that add
                             {{"hostPort", 8082}, {"containerPort", 80}, {"hostIP", "::"}},
                             {{"hostPort", 8083}, {"containerPort", 80}, {"hostIP", kHost4b}},
                             {{"hostPort", 8084}, {"containerPort", 80}, {"hostIP", kHost6b}}});
-    auto add = rt::addNetwork(net.paths, net.list, pmAttachment("c1", c, map));
+    auto add = rt::addNetwork(net.paths, net.list, portMapAttachment("c1", c, map));
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
     INFO(iptNat4() + iptNat6() + nftRuleset());
@@ -112,7 +112,7 @@ TEST_CASE("hostIP 0.0.0.0 maps IPv4 only, :: IPv6 only, an address only that add
         CHECK(iptNat6().find("--dport 8081") == std::string::npos);
         CHECK(iptNat6().find("--dport 8083") == std::string::npos);
     }
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("c1", c, map)));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("c1", c, map)));
     requireClean("pmhip");
 }
 
@@ -123,7 +123,7 @@ TEST_CASE("a repeated ADD of the same attachment replaces its own mappings", "[p
     PmNet net("pmre", "tpmr0", "10.82.0.0/24", "", {{"backend", backend}});
     ScratchNetns c;
     json first = json::array({{{"hostPort", 8080}, {"containerPort", 80}}});
-    auto add = rt::addNetwork(net.paths, net.list, pmAttachment("c1", c, first));
+    auto add = rt::addNetwork(net.paths, net.list, portMapAttachment("c1", c, first));
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
     REQUIRE(reach(world.remote(), c, kHost4, 8080) == kRemote4);
@@ -165,7 +165,7 @@ TEST_CASE("a repeated ADD of the same attachment replaces its own mappings", "[p
     state = iptNat4() + nftRuleset();
     CHECK(state.find("8080") == std::string::npos);
 
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("c1", c, second)));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("c1", c, second)));
     requireClean("pmre");
     CHECK(reach(world.remote(), c, kHost4, 9090).empty());
 }

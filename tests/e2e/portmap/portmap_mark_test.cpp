@@ -121,10 +121,10 @@ TEST_CASE("externalSetMarkChain: hairpin and localhost connections jump to it, r
     PmNet net("pmkube", "tpmk0", "10.86.0.0/24", "", keys);
     ScratchNetns server, other;
     json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}}});
-    auto add = rt::addNetwork(net.paths, net.list, pmAttachment("srv", server, map));
+    auto add = rt::addNetwork(net.paths, net.list, portMapAttachment("srv", server, map));
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
-    REQUIRE(rt::addNetwork(net.paths, net.list, pmAttachment("cli", other, json::array())));
+    REQUIRE(rt::addNetwork(net.paths, net.list, portMapAttachment("cli", other, json::array())));
     const std::string rules = iptNat4();
     INFO(rules << nftRuleset());
     CHECK(std::regex_search(rules, std::regex("-A TETHER-DN-[0-9a-f]+ -s 10\\.86\\.0\\.0/24 -p tcp "
@@ -153,8 +153,8 @@ TEST_CASE("externalSetMarkChain: hairpin and localhost connections jump to it, r
         CHECK(peer.get() == "10.86.0.1");
         CHECK(counter("KUBE-MARK-MASQ") == 2);
     }
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("srv", server, map)));
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("cli", other, json::array())));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("srv", server, map)));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("cli", other, json::array())));
     const std::string after = iptNat4();
     INFO(after);
     CHECK(after.find("TETHER") == std::string::npos);

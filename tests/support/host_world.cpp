@@ -1,18 +1,18 @@
-#include "tests/e2e/portmap/pm_world.hpp"
+#include "tests/support/host_world.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "tests/support/plugin_runner.hpp"
 #include "tests/support/run_dir.hpp"
 #include "tests/support/scratch_netns.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace tether::test {
 
 namespace {
 
-fixture::Topology load() {
+fixture::Topology load(const std::string& topologyFile) {
     isolateRunDir(); // the fixture pins its namespaces under /run/netns
-    auto t = fixture::Topology::load(sourceDir() + "/tests/e2e/portmap/pm_hosts.json");
+    auto t = fixture::Topology::load(sourceDir() + "/" + topologyFile);
     if (!t) FAIL(t.error().text());
     return *t;
 }
@@ -25,15 +25,13 @@ const net::Netns& nodeNetns(const fixture::Fixture& fx, const char* node) {
 
 } // namespace
 
-PmHosts::PmHosts() : ScopedFixture(load()), inHost_(nodeNetns(fixture(), "host")) {
+HostWorld::HostWorld(const std::string& topologyFile)
+    : ScopedFixture(load(topologyFile)), inHost_(nodeNetns(fixture(), "host")) {
     if (!inHost_.ok()) FAIL("enter fixture host: " << inHost_.error().text());
 }
 
-const net::Netns& PmHosts::remote() const {
-    return nodeNetns(fixture(), "remote");
-}
-const net::Netns& PmHosts::host() const {
-    return nodeNetns(fixture(), "host");
+const net::Netns& HostWorld::node(const char* name) const {
+    return nodeNetns(fixture(), name);
 }
 
 std::string iptNat4() {
