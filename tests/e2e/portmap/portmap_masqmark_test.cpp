@@ -182,8 +182,8 @@ TEST_CASE("markMasqBit: hairpin and 127.0.0.1 connections carry the mark, remote
     MarkNet net(keys, impl.reference());
     ScratchNetns server, other;
     json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
-    rt::RuntimeConf srv = pmAttachment("srv", server, map);
-    rt::RuntimeConf cli = pmAttachment("cli", other, json::array());
+    rt::RuntimeConf srv = portMapAttachment("srv", server, map);
+    rt::RuntimeConf cli = portMapAttachment("cli", other, json::array());
     auto add = rt::addNetwork(net.paths, net.list, srv);
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
@@ -257,8 +257,8 @@ TEST_CASE("iptables mark chains stay while someone else jumps to CNI-HOSTPORT-SE
     ScratchNetns a, b;
     json map80 = json::array({{{"hostPort", 8080}, {"containerPort", 80}}});
     json map81 = json::array({{{"hostPort", 8081}, {"containerPort", 80}}});
-    REQUIRE(rt::addNetwork(net.paths, net.list, pmAttachment("a", a, map80)));
-    REQUIRE(rt::addNetwork(net.paths, net.list, pmAttachment("b", b, map81)));
+    REQUIRE(rt::addNetwork(net.paths, net.list, portMapAttachment("a", a, map80)));
+    REQUIRE(rt::addNetwork(net.paths, net.list, portMapAttachment("b", b, map81)));
     auto count = [](const std::string& text, const std::string& what) {
         size_t n = 0;
         for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
@@ -273,14 +273,14 @@ TEST_CASE("iptables mark chains stay while someone else jumps to CNI-HOSTPORT-SE
         CHECK(count(rules, "-j CNI-HOSTPORT-MASQ") == 1);
         CHECK(count(rules, "-j CNI-HOSTPORT-SETMARK") == 4); // hairpin + 127.0.0.1, each mapping
     }
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("a", a, map80)));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("a", a, map80)));
     CHECK(iptNat4().find(":CNI-HOSTPORT-SETMARK") != std::string::npos); // b still uses it
     // A chain of someone else (as the reference's CNI-DN-* chains) jumping to the shared chain.
     auto r = execHere({"sh", "-c",
                        "printf '*nat\\n:FOREIGN-DN - [0:0]\\n-A FOREIGN-DN -s 127.0.0.1/32 -j "
                        "CNI-HOSTPORT-SETMARK\\nCOMMIT\\n' | iptables-restore --noflush"});
     REQUIRE(r.exitCode == 0);
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("b", b, map81)));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("b", b, map81)));
     {
         const std::string rules = iptNat4();
         INFO(rules);
@@ -293,8 +293,8 @@ TEST_CASE("iptables mark chains stay while someone else jumps to CNI-HOSTPORT-SE
                       "printf '*nat\\n-F FOREIGN-DN\\n-X FOREIGN-DN\\nCOMMIT\\n' | "
                       "iptables-restore --noflush"})
                 .exitCode == 0);
-    REQUIRE(rt::addNetwork(net.paths, net.list, pmAttachment("a", a, map80)));
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("a", a, map80)));
+    REQUIRE(rt::addNetwork(net.paths, net.list, portMapAttachment("a", a, map80)));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("a", a, map80)));
     const std::string after = iptNat4();
     INFO(after);
     CHECK(after.find("CNI-HOSTPORT") == std::string::npos);
@@ -375,10 +375,10 @@ TEST_CASE("markMasqBit over IPv6: hairpin connections carry the mark, remote one
     MarkNet net({{"backend", backend}}, false, true);
     ScratchNetns server, other;
     json map = json::array({{{"hostPort", 8080}, {"containerPort", 80}, {"protocol", "tcp"}}});
-    auto add = rt::addNetwork(net.paths, net.list, pmAttachment("srv6", server, map));
+    auto add = rt::addNetwork(net.paths, net.list, portMapAttachment("srv6", server, map));
     INFO((add ? add->dump() : add.error().text()));
     REQUIRE(add);
-    REQUIRE(rt::addNetwork(net.paths, net.list, pmAttachment("cli6", other, json::array())));
+    REQUIRE(rt::addNetwork(net.paths, net.list, portMapAttachment("cli6", other, json::array())));
     const Seen remote = connectVia(probe, world.remote(), server, kHost6);
     const Seen fromOther = connectVia(probe, other.netns(), server, kHost6);
     INFO("remote " << remote.text() << " | other " << fromOther.text() << "\n"
@@ -391,8 +391,8 @@ TEST_CASE("markMasqBit over IPv6: hairpin connections carry the mark, remote one
     if (backend == "iptables")
         CHECK(iptNat6().find("-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE") !=
               std::string::npos);
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("srv6", server, map)));
-    REQUIRE(rt::delNetwork(net.paths, net.list, pmAttachment("cli6", other, json::array())));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("srv6", server, map)));
+    REQUIRE(rt::delNetwork(net.paths, net.list, portMapAttachment("cli6", other, json::array())));
     const std::string after = iptNat6() + nftRuleset();
     INFO(after);
     CHECK(after.find("pmbit/") == std::string::npos);
