@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 shift || true
-tidy=$(command -v clang-tidy-16 || command -v clang-tidy || true)
+tidy=$(command -v clang-tidy-16 || true)
 if [[ -z "$tidy" ]]; then
     echo "check-tidy: clang-tidy-16 not found (scripts/install-deps.sh --tests installs it)" >&2
     exit 2
