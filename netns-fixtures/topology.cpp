@@ -178,10 +178,11 @@ Expected<ContainerSpec> parseContainer(const json& j, const std::string& where,
         // A bounded read of a regular file (a FIFO or /proc/kmsg named here must not block the
         // parser), through the same depth/NUL checks as every other JSON text.
         auto text = readRegularFile(p.string(), "read", {.maxBytes = 4 << 20});
-        if (!text || !*text)
-            return fail(Code::IoFailure, where + ".conflist: cannot read " + p.string(),
-                        text ? "" : text.error().msg);
-        auto parsed = cni::parseJsonChecked(**text, p.string());
+        const std::string cannotRead = where + ".conflist: cannot read " + p.string();
+        if (!text) return fail(Code::IoFailure, cannotRead, text.error().msg);
+        const std::optional<std::string>& body = *text;
+        if (!body) return fail(Code::IoFailure, cannotRead, "");
+        auto parsed = cni::parseJsonChecked(*body, p.string());
         if (!parsed)
             return fail(Code::DecodeFailure, where + ".conflist: " + p.string() + " is not JSON",
                         parsed.error().msg);
