@@ -146,6 +146,7 @@ Status teardownRecord(const Record& rec) {
         if (auto st = detachContainer(*it); !st)
             note(errors, std::unexpected(st.error().wrap("detach container " + it->name)));
     std::vector<std::string> paths;
+    paths.reserve(rec.netns.size());
     for (const auto& [_, path] : rec.netns)
         paths.push_back(path);
     // Files of this fixture not in the record (there should be none) are removed as well.

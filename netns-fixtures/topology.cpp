@@ -84,7 +84,9 @@ Expected<RouteSpec> parseRoute(const json& j, const std::string& where) {
     }
     if (to == "default") {
         bool v6 = r.via && !r.via->isV4();
-        r.dst = *net::IpPrefix::parse(v6 ? "::/0" : "0.0.0.0/0");
+        static constexpr uint8_t kAny[16] = {};
+        r.dst = net::IpPrefix(
+            net::IpAddress::fromBytes(v6 ? net::Family::V6 : net::Family::V4, kAny), 0);
     } else {
         r.dst = TRY(cidr(j["to"], where + ".to")).masked();
     }
@@ -428,6 +430,7 @@ const SwitchSpec* Topology::findSwitch(std::string_view name) const {
 
 std::vector<std::string> Topology::namespaceNames() const {
     std::vector<std::string> out;
+    out.reserve(hosts.size() + switches.size() + containers.size());
     for (const auto& h : hosts)
         out.push_back(h.name);
     for (const auto& s : switches)
