@@ -39,6 +39,7 @@ Expected<std::string> readChecked(const Sysctl& s) {
 // readChecked for each sysctl, in order.
 Expected<std::vector<std::string>> readAll(const std::vector<Sysctl>& sysctls) {
     std::vector<std::string> out;
+    out.reserve(sysctls.size());
     for (const auto& s : sysctls)
         out.push_back(TRY(readChecked(s)));
     return out;
