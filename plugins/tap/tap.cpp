@@ -70,7 +70,7 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     link = TRY(net::getLink(csock, args.ifname));
 
     cni::Result result;
-    if (l3) {
+    if (ipam) { // engaged exactly when l3
         result = TRY(ipam->take());
         undo.push([&args] { (void)cni::delegateDel(args.conf.ipamType, args.stdinData); });
         if (result.ips.empty())
