@@ -199,8 +199,10 @@ Expected<bool> DiskStore::reserve(const Owner& owner, const IpAddress& ip, size_
 std::optional<IpAddress> DiskStore::lastReserved(size_t setIndex) {
     auto content =
         readSmallFile(dir_.get(), std::string(kLastReserved) + std::to_string(setIndex), 128);
-    if (!content || !*content) return std::nullopt;
-    return IpAddress::parse(trimSpace(**content));
+    if (!content) return std::nullopt;
+    const std::optional<std::string>& text = *content;
+    if (!text) return std::nullopt;
+    return IpAddress::parse(trimSpace(*text));
 }
 
 Expected<std::vector<IpAddress>> DiskStore::scanOwner(const Owner& owner, bool exactOnly) {

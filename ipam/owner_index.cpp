@@ -93,13 +93,14 @@ std::string buildTable(const std::vector<Slot>& entries) {
     auto* table = reinterpret_cast<Slot*>(out.data() + kHeaderSize);
     for (const Slot& e : entries) {
         uint32_t i = uint32_t(e.key) & (slots - 1);
+        const std::optional<IpAddress> addr = addressOf(e);
         for (uint32_t n = 0; n < slots; ++n, i = (i + 1) & (slots - 1)) {
             if (table[i].state == kEmpty) {
                 table[i] = e;
                 ++h.used;
                 break;
             }
-            if (table[i].key == e.key && sameAddress(table[i], *addressOf(e))) break;
+            if (table[i].key == e.key && addr && sameAddress(table[i], *addr)) break;
         }
     }
     std::memcpy(out.data(), &h, sizeof h);

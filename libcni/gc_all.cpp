@@ -44,6 +44,7 @@ Expected<std::vector<std::string>> gcAllNetworks(const NetPaths& paths) {
     std::vector<std::string> report;
     std::vector<std::string> problems;
     std::vector<NetworkList> lists = loadNetworks(paths.configDir, &problems);
+    report.reserve(problems.size());
     for (const auto& p : problems)
         report.push_back("warning: " + p);
     if (std::none_of(lists.begin(), lists.end(), [](const auto& l) { return l.name == "default"; }))

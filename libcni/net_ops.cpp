@@ -90,7 +90,10 @@ Expected<json> addNetwork(const NetPaths& paths, const NetworkList& list, const 
 Status delNetwork(const NetPaths& paths, const NetworkList& list, const RuntimeConf& rt) {
     auto cached = readCache(paths.cacheDir, list.name, rt.containerId, rt.ifname);
     std::optional<json> prev;
-    if (cached && *cached) prev = (*cached)->result;
+    if (cached) {
+        const auto& entry = *cached;
+        if (entry) prev = entry->result;
+    }
     TRY(delList(list, rt, execEnv(paths), prev));
     removeCache(paths.cacheDir, list.name, rt.containerId, rt.ifname);
     return {};

@@ -137,8 +137,10 @@ std::vector<CachedAttachment> listCache(const std::string& cacheDir, const std::
         // A FIFO, symlink, device or oversized file here is not ours: skipped, never opened
         // in a way that could block.
         auto text = readRegularFile(e.path().string(), "read result cache", kCacheRead);
-        if (!text || !*text || !cni::checkJsonText(**text, "")) continue;
-        json j = json::parse(**text, nullptr, false);
+        if (!text) continue;
+        const std::optional<std::string>& body = *text;
+        if (!body || !cni::checkJsonText(*body, "")) continue;
+        json j = json::parse(*body, nullptr, false);
         if (!j.is_object() || j.value("kind", "") != "cniCacheV1") continue;
         auto a = decode(j, "", "", "");
         if (!a || (!network.empty() && a->network != network)) continue;

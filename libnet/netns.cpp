@@ -107,7 +107,7 @@ NetnsGuard::NetnsGuard(const Netns& target) {
 
 NetnsGuard::~NetnsGuard() {
     if (!entered_) return;
-    if (setns(original_->fd(), CLONE_NEWNET) != 0) {
+    if (!original_ || setns(original_->fd(), CLONE_NEWNET) != 0) {
         std::fprintf(stderr, "tether: cannot restore the original network namespace: %s\n",
                      std::strerror(errno));
         std::abort();

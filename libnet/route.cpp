@@ -65,7 +65,8 @@ Status checkFamilies(const Route& r) {
 
 Route defaultRoute(const IpAddress& gw, int ifindex) {
     Route r;
-    r.dst = IpPrefix(gw.isV4() ? *IpAddress::parse("0.0.0.0") : *IpAddress::parse("::"), 0);
+    static constexpr uint8_t kAny[16] = {};
+    r.dst = IpPrefix(IpAddress::fromBytes(gw.family(), kAny), 0);
     r.gw = gw;
     r.ifindex = ifindex;
     return r;
@@ -137,7 +138,7 @@ Expected<std::vector<Route>> listRoutes(NetlinkSocket& sock, Family family, uint
                 if (mx[RTAX_ADVMSS]) r.advmss = nla_get_u32(mx[RTAX_ADVMSS]);
             }
         }
-        out.push_back(std::move(r));
+        out.push_back(r);
     }));
     return out;
 }

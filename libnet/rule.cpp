@@ -93,7 +93,7 @@ Expected<std::vector<Rule>> listRules(NetlinkSocket& sock, Family family) {
         r.table = tb[FRA_TABLE] ? nla_get_u32(tb[FRA_TABLE]) : m->table;
         r.priority = tb[FRA_PRIORITY] ? nla_get_u32(tb[FRA_PRIORITY]) : 0;
         if (auto src = getIp(tb[FRA_SRC], family)) r.src = IpPrefix(*src, m->src_len);
-        out.push_back(std::move(r));
+        out.push_back(r);
     }));
     return out;
 }

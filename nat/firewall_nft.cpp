@@ -62,7 +62,7 @@ net::SetElem sameBridgeElem(const net::IpAddress& ip, const std::string& bridge,
                             const std::string& owner) {
     auto key = net::ConcatBuilder().addr(ip).bytes();
     char name[IFNAMSIZ] = {};
-    std::memcpy(name, bridge.data(), std::min(bridge.size(), size_t(IFNAMSIZ - 1)));
+    bridge.copy(name, IFNAMSIZ - 1); // at most 15 bytes: the zeroed array stays terminated
     key.insert(key.end(), name, name + IFNAMSIZ);
     return {.set = "sb" + fam(ip), .key = key, .comment = owner};
 }

@@ -122,17 +122,17 @@ Status createNamespaces(Fixture::State& s) {
         auto ns = net::createPinnedNetns(path, s.sharedNetnsDir);
         if (!ns) return std::unexpected(ns.error().wrap("create netns for " + node));
         auto sock = net::NetlinkSocket::openIn(*ns);
-        made[0].ns.emplace(std::move(*ns));
+        net::Netns& nsHere = made[0].ns.emplace(std::move(*ns));
         if (!sock) {
             adopt(0);
             return std::unexpected(sock.error().wrap("netlink socket in " + node));
         }
-        made[0].sock.emplace(std::move(*sock));
-        if (auto st = net::setLinkUp(*made[0].sock, 1, true); !st) {
+        net::NetlinkSocket& sockHere = made[0].sock.emplace(std::move(*sock));
+        if (auto st = net::setLinkUp(sockHere, 1, true); !st) {
             adopt(0);
             return std::unexpected(st.error().wrap("set lo up in " + node));
         }
-        if (l2only(0)) disableIpv6(&*made[0].ns);
+        if (l2only(0)) disableIpv6(&nsHere);
     }
     // The rest by workers that each unshare again for every namespace they make (unshare acts on
     // the calling thread only, so the caller's namespace is never touched). Much of the kernel's

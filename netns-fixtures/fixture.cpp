@@ -211,6 +211,7 @@ Expected<ExecResult> runCommand(const net::Netns* ns, const std::vector<std::str
         return failErrno("pipe", err);
     }
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv)
         args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

@@ -62,11 +62,12 @@ void note(ErrorList& errors, const Status& st) {
 Status detachContainer(const ContainerRecord& c) {
     auto host = net::Netns::openIfExists(c.hostNetns);
     if (!host) return std::unexpected(host.error());
-    if (!*host) return {}; // the plugins' namespace is gone, and with it what they made there
+    const std::optional<net::Netns>& hostNs = *host;
+    if (!hostNs) return {}; // the plugins' namespace is gone, and with it what they made there
     rt::NetPaths paths{.configDir = c.configDir, .cniPath = c.cniPath, .cacheDir = c.cacheDir};
     rt::AttachRequest req{
         .containerId = c.containerId, .netnsPath = c.netns, .networks = {c.network}};
-    return net::inNetns(**host, [&]() -> Status { return rt::detachNetworks(paths, req); });
+    return net::inNetns(*hostNs, [&]() -> Status { return rt::detachNetworks(paths, req); });
 }
 
 } // namespace
@@ -145,6 +146,7 @@ Status teardownRecord(const Record& rec) {
         if (auto st = detachContainer(*it); !st)
             note(errors, std::unexpected(st.error().wrap("detach container " + it->name)));
     std::vector<std::string> paths;
+    paths.reserve(rec.netns.size());
     for (const auto& [_, path] : rec.netns)
         paths.push_back(path);
     // Files of this fixture not in the record (there should be none) are removed as well.

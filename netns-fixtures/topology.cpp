@@ -84,7 +84,9 @@ Expected<RouteSpec> parseRoute(const json& j, const std::string& where) {
     }
     if (to == "default") {
         bool v6 = r.via && !r.via->isV4();
-        r.dst = *net::IpPrefix::parse(v6 ? "::/0" : "0.0.0.0/0");
+        static constexpr uint8_t kAny[16] = {};
+        r.dst = net::IpPrefix(
+            net::IpAddress::fromBytes(v6 ? net::Family::V6 : net::Family::V4, kAny), 0);
     } else {
         r.dst = TRY(cidr(j["to"], where + ".to")).masked();
     }
@@ -178,10 +180,11 @@ Expected<ContainerSpec> parseContainer(const json& j, const std::string& where,
         // A bounded read of a regular file (a FIFO or /proc/kmsg named here must not block the
         // parser), through the same depth/NUL checks as every other JSON text.
         auto text = readRegularFile(p.string(), "read", {.maxBytes = 4 << 20});
-        if (!text || !*text)
-            return fail(Code::IoFailure, where + ".conflist: cannot read " + p.string(),
-                        text ? "" : text.error().msg);
-        auto parsed = cni::parseJsonChecked(**text, p.string());
+        const std::string cannotRead = where + ".conflist: cannot read " + p.string();
+        if (!text) return fail(Code::IoFailure, cannotRead, text.error().msg);
+        const std::optional<std::string>& body = *text;
+        if (!body) return fail(Code::IoFailure, cannotRead, "");
+        auto parsed = cni::parseJsonChecked(*body, p.string());
         if (!parsed)
             return fail(Code::DecodeFailure, where + ".conflist: " + p.string() + " is not JSON",
                         parsed.error().msg);
@@ -427,6 +430,7 @@ const SwitchSpec* Topology::findSwitch(std::string_view name) const {
 
 std::vector<std::string> Topology::namespaceNames() const {
     std::vector<std::string> out;
+    out.reserve(hosts.size() + switches.size() + containers.size());
     for (const auto& h : hosts)
         out.push_back(h.name);
     for (const auto& s : switches)

@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv, argv + argc);
     if (!takeLogFlags(args)) return tether::rt::cli::kUsageExit;
     std::vector<char*> argvNow;
+    argvNow.reserve(args.size() + 1);
     for (auto& a : args)
         argvNow.push_back(a.data());
     argvNow.push_back(nullptr);

@@ -13,9 +13,10 @@ build_pkgs=(build-essential cmake pkg-config
 # Run: libnftables for the default NAT backend, iptables for the other one, busybox for the
 # built-in rootfs, util-linux/procps/iproute2 for the runtime's helpers and the main job's output.
 run_pkgs=(libnftables1 iptables busybox-static iproute2 util-linux procps)
-# Tests: tools the test scripts call, man-page and package tooling, CI's format and lint checks.
+# Tests: tools the test scripts call, man-page and package tooling, CI's format and lint checks
+# (clang-tidy-16, not bookworm's default 14: scripts/check-tidy.sh needs clang 16 for <expected>).
 test_pkgs=(git nftables conntrack iputils-ping python3 dpkg-dev fakeroot man-db
-  clang-format clang-tidy)
+  clang-format clang-tidy-16)
 # Peers the tests and benchmarks run side by side with ours (containerd + grpc: tests/k8s).
 peer_pkgs=(containernetworking-plugins runc crun podman hyperfine
   containerd python3-grpcio python3-grpc-tools)

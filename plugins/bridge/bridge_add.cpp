@@ -269,6 +269,9 @@ Expected<cni::Result> cmdAdd(const cni::CmdArgs& args) {
     cni::Result result;
     std::optional<net::LinkInfo> vlanGateway;
     if (ipam) {
+        // The thread always stores its outcome; an empty one would be a bug, not a crash.
+        if (!containerSide)
+            return fail(Code::Internal, "container side of " + args.ifname + " left no result");
         result = TRY(std::move(*containerSide));
         if (log::enabled(log::Level::Debug))
             log::debug("container side configured: {}", cni::addressList(result));

@@ -39,6 +39,7 @@ Expected<std::string> readChecked(const Sysctl& s) {
 // readChecked for each sysctl, in order.
 Expected<std::vector<std::string>> readAll(const std::vector<Sysctl>& sysctls) {
     std::vector<std::string> out;
+    out.reserve(sysctls.size());
     for (const auto& s : sysctls)
         out.push_back(TRY(readChecked(s)));
     return out;
@@ -165,13 +166,14 @@ Status cmdDel(const cni::CmdArgs& args) {
         (void)removeSaved(file);
         return {};
     }
-    if (!*saved) return {};
+    const std::optional<Saved>& backup = *saved;
+    if (!backup) return {};
     if (!args.netns.empty()) {
         auto ns = TRY(net::Netns::openIfExists(args.netns));
         if (ns) {
             auto sock = TRY(net::NetlinkSocket::openIn(*ns));
             auto link = TRY(net::findLink(sock, args.ifname));
-            if (link) TRY(restore(*ns, sock, link->index, **saved));
+            if (link) TRY(restore(*ns, sock, link->index, *backup));
         }
     }
     TRY(removeSaved(file));
@@ -224,8 +226,10 @@ Status cmdGc(const cni::CmdArgs& args) {
         auto saved = readSaved(dataDir + "/" + name);
         // Only files that name their owner and belong to this network: the reference's files
         // (no owner) and other networks' stay.
-        if (!saved || !*saved || (*saved)->network != args.conf.name) continue;
-        const Saved& s = **saved;
+        if (!saved) continue;
+        const std::optional<Saved>& backup = *saved;
+        if (!backup || backup->network != args.conf.name) continue;
+        const Saved& s = *backup;
         bool keep = false;
         for (const auto& [cid, ifname] : valid)
             keep = keep || (cid == s.containerId && ifname == s.ifname);

@@ -14,7 +14,6 @@
 
 namespace tether::veth {
 
-using net::Family;
 using net::IpAddress;
 using net::IpPrefix;
 

@@ -70,9 +70,10 @@ int cmdRun(const LauncherPaths& paths, const std::string& verb,
            const std::vector<std::string>& args) {
     auto o = parseRunArgs(verb, args);
     if (!o) return report(o.error());
-    if (!*o) return 0;
-    auto code = (*o)->createOnly ? createContainer(paths, std::move(**o))
-                                 : runContainer(paths, std::move(**o));
+    std::optional<RunOptions>& opts = *o;
+    if (!opts) return 0;
+    auto code = opts->createOnly ? createContainer(paths, std::move(*opts))
+                                 : runContainer(paths, std::move(*opts));
     if (!code) return report(code.error());
     return *code;
 }

@@ -85,9 +85,10 @@ void LogWriter::record(const char* stream, char tag, const char* text, size_t n)
     std::string rec = nowRfc3339Nano() + " " + stream + " " + tag + " ";
     rec.append(text, n);
     rec += '\n';
-    if (size_ > 0 && size_ + static_cast<int64_t>(rec.size()) > max_) {
-        fd_.reset();
-        ::rename(path_.c_str(), (path_ + ".1").c_str());
+    // Rotated only once the old file is safely renamed; else it grows past max rather than being
+    // truncated.
+    if (size_ > 0 && size_ + static_cast<int64_t>(rec.size()) > max_ &&
+        ::rename(path_.c_str(), (path_ + ".1").c_str()) == 0) {
         fd_.reset(::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_TRUNC | O_CLOEXEC, 0600));
         size_ = 0;
     }

@@ -348,8 +348,9 @@ Status setupMounts(const MountPlan& plan) {
             rc = ::mount("/dev/null", p, nullptr, MS_BIND, nullptr);
         else if (emptyDir)
             rc = ::mount(emptyDir, p, nullptr, MS_BIND, nullptr);
-        else if ((rc = ::mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                               "size=0")) == 0)
+        else if (rc = ::mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                              "size=0");
+                 rc == 0)
             emptyDir = p;
         if (rc != 0) return failErrno(std::string("mask ") + p, errno);
     }

@@ -203,7 +203,7 @@ Expected<std::vector<std::string>> readEnvFile(const std::string& path) {
         if (start == std::string::npos || line[start] == '#') continue;
         auto e = parseEnvEntry(line.substr(start), "--env-file " + path + ":" + std::to_string(n));
         if (!e) return std::unexpected(e.error());
-        if (*e) out.push_back(**e);
+        if (const std::optional<std::string>& entry = *e) out.push_back(*entry);
     }
     return out;
 }

@@ -109,7 +109,8 @@ int kernelVersion() {
     utsname u{};
     ::uname(&u);
     int major = 0, minor = 0;
-    std::sscanf(u.release, "%d.%d", &major, &minor);
+    if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2)
+        return 0; // unknown: no minKernel rule
     return major * 1000 + minor;
 }
 
@@ -137,8 +138,9 @@ bool applies(const json& rule, const std::vector<std::string>& caps, int kernel)
         if (!arches.empty() && !nativeListed) return false;
         if (auto mk = inc->find("minKernel"); mk != inc->end() && mk->is_string()) {
             int major = 0, minor = 0;
-            std::sscanf(mk->get<std::string>().c_str(), "%d.%d", &major, &minor);
-            if (kernel < major * 1000 + minor) return false;
+            if (std::sscanf(mk->get<std::string>().c_str(), "%d.%d", &major, &minor) != 2 ||
+                kernel < major * 1000 + minor)
+                return false; // a rule whose minKernel cannot be read does not apply
         }
     }
     if (auto exc = rule.find("excludes"); exc != rule.end() && exc->is_object()) {
