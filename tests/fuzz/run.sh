@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 secs=${1:-20}
 shift || true
-all=(netconf skel result cni_args conflist topology launcher_options)
+all=(netconf skel result cni_args conflist topology launcher_options dhcp)
 targets=("${@:-${all[@]}}")
 cxx=${FUZZ_CXX:-clang++-16}
 cc=${FUZZ_CC:-clang-16}
