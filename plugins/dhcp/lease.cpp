@@ -38,14 +38,12 @@ std::vector<std::string> addressList(const ServerMessage& m, uint8_t code) {
     return out;
 }
 
-// The text of a string option (15, domain name) as JSON can carry it: trailing NULs (some servers
-// terminate the string) dropped, bytes that are not valid UTF-8 replaced by U+FFFD, as the
-// reference's JSON encoder does. A server on the container's link chooses these bytes: left raw,
-// they made every later dump() of the result throw.
+// The text of a string option (15, domain name) as JSON can carry it: cut at the first NUL (some
+// servers terminate the string; JSON texts with NUL are refused by cni::parseJsonChecked), bytes
+// that are not valid UTF-8 replaced by U+FFFD, as the reference's JSON encoder does. A server on
+// the container's link chooses these bytes: left raw, they made every dump() of the result throw.
 std::string textOption(const std::vector<uint8_t>& v) {
-    size_t n = v.size();
-    while (n > 0 && v[n - 1] == 0)
-        --n;
+    const size_t n = size_t(std::find(v.begin(), v.end(), uint8_t(0)) - v.begin());
     const nlohmann::json raw = std::string(v.begin(), v.begin() + ptrdiff_t(n));
     return nlohmann::json::parse(raw.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
         .get<std::string>();
