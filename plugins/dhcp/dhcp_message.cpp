@@ -1,5 +1,7 @@
 #include "plugins/dhcp/dhcp_message.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace tether::dhcp {
@@ -163,8 +165,11 @@ std::vector<Route4> leaseRoutes(const ServerMessage& ack) {
     if (auto it = ack.options.find(opt::StaticRoutes); it != ack.options.end())
         for (size_t i = 0; i + 8 <= it->second.size(); i += 8) {
             Ip4 dst = get32(&it->second[i]);
-            out.push_back(
-                {.dst = dst, .prefix = classfulPrefix(dst), .gw = get32(&it->second[i + 4])});
+            // A destination with bits past its class (10.1.0.0) keeps them: the prefix grows to
+            // cover its lowest set bit, since the kernel refuses a route with host bits set.
+            int prefix = classfulPrefix(dst);
+            if (dst != 0) prefix = std::max(prefix, 32 - std::countr_zero(dst));
+            out.push_back({.dst = dst, .prefix = prefix, .gw = get32(&it->second[i + 4])});
         }
     if (auto gw = ack.address(opt::Router)) out.push_back({.dst = 0, .prefix = 0, .gw = *gw});
     return out;

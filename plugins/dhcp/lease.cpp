@@ -38,6 +38,17 @@ std::vector<std::string> addressList(const ServerMessage& m, uint8_t code) {
     return out;
 }
 
+// The text of a string option (15, domain name) as JSON can carry it: cut at the first NUL (some
+// servers terminate the string; JSON texts with NUL are refused by cni::parseJsonChecked), bytes
+// that are not valid UTF-8 replaced by U+FFFD, as the reference's JSON encoder does. A server on
+// the container's link chooses these bytes: left raw, they made every dump() of the result throw.
+std::string textOption(const std::vector<uint8_t>& v) {
+    const size_t n = size_t(std::find(v.begin(), v.end(), uint8_t(0)) - v.begin());
+    const nlohmann::json raw = std::string(v.begin(), v.begin() + ptrdiff_t(n));
+    return nlohmann::json::parse(raw.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+        .get<std::string>();
+}
+
 // Fills the lease times from an ACK: option 51 (default 1 h when absent), T1/T2 from options
 // 58/59 or 1/2 and 7/8 of the lease (RFC 2131 4.4.5).
 LeaseState stateOf(const ServerMessage& ack) {
@@ -73,7 +84,7 @@ cni::Result resultOf(const ServerMessage& ack) {
     }
     r.dns.nameservers = addressList(ack, opt::DnsServers);
     if (auto it = ack.options.find(opt::DomainName); it != ack.options.end())
-        r.dns.domain.assign(it->second.begin(), it->second.end());
+        r.dns.domain = textOption(it->second);
     return r;
 }
 

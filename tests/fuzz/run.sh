@@ -10,15 +10,20 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 secs=${1:-20}
 shift || true
-all=(netconf skel result cni_args conflist topology launcher_options)
+all=(netconf skel result cni_args conflist topology launcher_options dhcp)
 targets=("${@:-${all[@]}}")
 cxx=${FUZZ_CXX:-clang++-16}
 cc=${FUZZ_CC:-clang-16}
-if ! command -v "$cxx" >/dev/null || [[ ! -d /usr/lib/llvm-16/lib/clang/16/lib/linux ]] && [[ -z "${FUZZ_CXX:-}" ]]; then
-  # clang 14 (Debian 12's default) cannot compile libstdc++'s std::expected; clang 16 can.
-  echo "fuzz: installing clang-16 and its fuzzer/sanitizer runtimes"
+install_clang() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     clang-16 libclang-rt-16-dev >/dev/null
+}
+if [[ -z "${FUZZ_CXX:-}" ]] && { ! command -v "$cxx" >/dev/null ||
+  [[ ! -e /usr/lib/llvm-16/lib/clang/16/lib/linux/libclang_rt.fuzzer-x86_64.a ]]; }; then
+  # clang 14 (Debian 12's default) cannot compile libstdc++'s std::expected; clang 16 can.
+  # A fresh machine may have no package lists yet: update once when the first try fails.
+  echo "fuzz: installing clang-16 and its fuzzer/sanitizer runtimes"
+  install_clang || { apt-get update -qq && install_clang; }
 fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)

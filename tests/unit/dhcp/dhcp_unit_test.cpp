@@ -96,6 +96,20 @@ TEST_CASE("an ACK becomes the CNI result", "[dhcp]") {
     }
 }
 
+TEST_CASE("a domain name that is not UTF-8 still gives a result that can be written", "[dhcp]") {
+    // found by tests/fuzz fuzz_dhcp (seed ack-bad-mask): dump() threw type_error 316
+    auto b = reply(MsgType::Ack, 7, 0x0a280065,
+                   {{15, {'e', 'x', 0xff, 0xfe, 'a', 0xc3, 0xa9, 0, 'z', 0}}});
+    auto m = decode(b.data(), b.size());
+    REQUIRE(m);
+    auto r = resultOf(*m);
+    CHECK(r.dns.domain == "ex\xEF\xBF\xBD\xEF\xBF\xBD"
+                          "a\xC3\xA9"); // U+FFFD twice, é kept, cut at the NUL
+    auto j = tether::cni::toJson(r, "1.1.0");
+    REQUIRE(j);
+    CHECK_NOTHROW(j->dump());
+}
+
 TEST_CASE("dhcp daemon flags", "[dhcp]") {
     CHECK(parseDurationMs("10s") == 10'000);
     CHECK(parseDurationMs("1m30s") == 90'000);
