@@ -68,7 +68,8 @@ check_one() {
         [[ -e "$TIDY_CACHE/$key" ]] && return 0
     fi
     local args=(-p "$TIDY_BUILD" --quiet --extra-arg=-std=c++2b
-        --extra-arg=-Wno-builtin-macro-redefined --extra-arg=-U__cpp_concepts
+        --extra-arg=-Wno-builtin-macro-redefined --extra-arg=-Wno-unknown-warning-option
+        --extra-arg=-U__cpp_concepts
         --extra-arg=-D__cpp_concepts=202002L)
     [[ -n "$TIDY_CHECKS" ]] && args+=("--checks=$TIDY_CHECKS")
     local out

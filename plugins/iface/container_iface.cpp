@@ -1,6 +1,7 @@
 #include "plugins/iface/container_iface.hpp"
 
 #include <cerrno>
+#include <optional>
 
 #include "base/fault_point.hpp"
 #include "libnet/addr.hpp"
@@ -128,6 +129,17 @@ Status checkIface(net::NetlinkSocket& sock, const cni::Result& result, const Ifa
         if (!found) return fail(Code::Internal, "route " + routeText(route) + " missing");
     }
     return {};
+}
+
+Expected<size_t> prevResultInterface(const cni::Result& prev, const cni::CmdArgs& args) {
+    std::optional<size_t> idx;
+    for (size_t i = 0; i < prev.interfaces.size(); ++i)
+        if (prev.interfaces[i].name == args.ifname && prev.interfaces[i].sandbox == args.netns)
+            idx = i;
+    if (!idx)
+        return fail(Code::InvalidConfig,
+                    "prevResult has no interface " + args.ifname + " in " + args.netns);
+    return *idx;
 }
 
 } // namespace tether::plugin

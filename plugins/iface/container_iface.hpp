@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "cni/result.hpp"
+#include "cni/skel.hpp"
 #include "libnet/ip.hpp"
 #include "libnet/netlink.hpp"
 #include "libnet/netns.hpp"
@@ -44,5 +45,9 @@ Status addResultRoutes(net::NetlinkSocket& sock, const net::Netns& ns, const cni
 /// Compares live addresses/routes of the link with `result` (CHECK): every IP for the interface
 /// must be on the link and every route present. Errors say what is missing.
 Status checkIface(net::NetlinkSocket& sock, const cni::Result& result, const IfaceConfig& cfg);
+
+/// CHECK: the index in `prev.interfaces` of CNI_IFNAME in CNI_NETNS (the last such entry);
+/// code 7 "prevResult has no interface <ifname> in <netns>" when there is none.
+Expected<size_t> prevResultInterface(const cni::Result& prev, const cni::CmdArgs& args);
 
 } // namespace tether::plugin

@@ -91,13 +91,7 @@ Status checkSingleLink(const cni::CmdArgs& args, const LinkKindCheck& kindCheck)
     if (!args.conf.ipamType.empty()) TRY(cni::delegateCheck(args.conf.ipamType, args.stdinData));
     if (!args.conf.prevResult) return fail(Code::InvalidConfig, "required prevResult missing");
     const cni::Result& prev = *args.conf.prevResult;
-    int idx = -1;
-    for (size_t i = 0; i < prev.interfaces.size(); ++i)
-        if (prev.interfaces[i].name == args.ifname && prev.interfaces[i].sandbox == args.netns)
-            idx = int(i);
-    if (idx < 0)
-        return fail(Code::InvalidConfig,
-                    "prevResult has no interface " + args.ifname + " in " + args.netns);
+    const size_t idx = TRY(prevResultInterface(prev, args));
     auto cns = TRY(net::Netns::open(args.netns));
     auto csock = TRY(net::NetlinkSocket::openIn(cns));
     auto link = TRY(net::findLink(csock, std::string_view(args.ifname)));
@@ -105,12 +99,12 @@ Status checkSingleLink(const cni::CmdArgs& args, const LinkKindCheck& kindCheck)
         return fail(Code::Internal,
                     "container interface " + args.ifname + " not found in " + args.netns);
     if (kindCheck) TRY(kindCheck(csock, *link));
-    const auto& want = prev.interfaces[size_t(idx)];
+    const auto& want = prev.interfaces[idx];
     if (!want.mac.empty() && want.mac != link->mac)
         return fail(Code::Internal, "interface " + args.ifname + " has MAC " + link->mac +
                                         ", prevResult says " + want.mac);
     return checkIface(csock, prev,
-                      {.ifindex = link->index, .ifname = args.ifname, .resultIndex = idx});
+                      {.ifindex = link->index, .ifname = args.ifname, .resultIndex = int(idx)});
 }
 
 cni::PluginFuncs singleLinkFuncs(std::function<Expected<cni::Result>(const cni::CmdArgs&)> add,

@@ -45,24 +45,18 @@ Status cmdCheck(const cni::CmdArgs& args) {
     if (!args.conf.prevResult) return fail(Code::InvalidConfig, "veth CHECK requires a prevResult");
     const cni::Result& prev = *args.conf.prevResult;
     TRY(cni::delegateCheck(args.conf.ipamType, args.stdinData));
-    int idx = -1;
-    for (size_t i = 0; i < prev.interfaces.size(); ++i)
-        if (prev.interfaces[i].name == args.ifname && prev.interfaces[i].sandbox == args.netns)
-            idx = int(i);
-    if (idx < 0)
-        return fail(Code::InvalidConfig,
-                    "prevResult has no interface " + args.ifname + " in " + args.netns);
+    const size_t idx = TRY(plugin::prevResultInterface(prev, args));
     auto ns = TRY(net::Netns::open(args.netns));
     auto sock = TRY(net::NetlinkSocket::openIn(ns));
     auto link = TRY(net::findLink(sock, std::string_view(args.ifname)));
     if (!link || link->kind != "veth")
         return fail(Code::Internal, "veth " + args.ifname + " not found in " + args.netns);
-    const auto& want = prev.interfaces[size_t(idx)];
+    const auto& want = prev.interfaces[idx];
     if (!want.mac.empty() && want.mac != link->mac)
         return fail(Code::Internal, "interface " + args.ifname + " has MAC " + link->mac +
                                         ", expected " + want.mac);
-    TRY(plugin::checkIface(sock, prev,
-                           {.ifindex = link->index, .ifname = args.ifname, .resultIndex = idx}));
+    TRY(plugin::checkIface(
+        sock, prev, {.ifindex = link->index, .ifname = args.ifname, .resultIndex = int(idx)}));
     if (c.nat.ipMasq) TRY(plugin::checkNat(args, c.nat, prev));
     return {};
 }

@@ -65,9 +65,13 @@ struct Terminal {
         }
         return true;
     }
+    /// Waits up to 20 s for the launcher's exit, draining the screen meanwhile (a full pty
+    /// would block it). Time-bounded, not count-bounded: once every slave fd is closed, poll
+    /// returns at once (POLLHUP) and a counted loop would give up within milliseconds.
     int wait() {
-        int status = 0;
-        for (int i = 0; i < 1500; ++i) {
+        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (std::chrono::steady_clock::now() < end) {
+            int status = 0;
             if (::waitpid(pid, &status, WNOHANG) == pid) {
                 pid = -1;
                 return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -75,6 +79,7 @@ struct Terminal {
             char buf[4096];
             pollfd p{master, POLLIN, 0};
             if (::poll(&p, 1, 10) > 0 && ::read(master, buf, sizeof buf) > 0) continue;
+            ::usleep(10 * 1000);
         }
         return -1;
     }

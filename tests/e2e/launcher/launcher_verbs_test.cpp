@@ -113,7 +113,12 @@ TEST_CASE("verbs: create + start, restart, unpause, --rm -d", "[launcher][verbs]
     REQUIRE(env.tether({"rm", "-f", "made"}).exitCode == 0);
     // --rm with -d: the state goes when the container exits.
     REQUIRE(env.runNone({"-d", "--rm", "--name", "gone", "--", "sleep", "0.2"}).exitCode == 0);
-    CHECK(eventually([&] { return env.tether({"inspect", "gone"}).exitCode != 0; }));
+    // (inspect fails once state.json is gone; the rest of the state dir goes a moment later)
+    CHECK(eventually([&] {
+        return env.tether({"inspect", "gone"}).exitCode != 0 && env.leftovers().empty();
+    }));
+    for (const auto& l : env.leftovers())
+        UNSCOPED_INFO(l);
     CHECK(env.leftovers().empty());
 }
 
