@@ -88,6 +88,7 @@ Status addPortmap(const std::string& owner, const PortmapSpec& spec) {
     const std::string cm = commentMatch(owner);
     auto tgts = targets(spec);
     std::vector<net::Family> families;
+    families.reserve(tgts.size());
     for (const auto& t : tgts)
         families.push_back(t.first);
     auto plan = [&](Script& s, net::Family f) -> Status {

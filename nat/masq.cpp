@@ -29,6 +29,7 @@ Status checkMasq(const MasqSpec& spec) {
 Status gcMasq(const std::string& network,
               const std::vector<std::pair<std::string, std::string>>& valid) {
     std::vector<std::string> keep;
+    keep.reserve(valid.size());
     for (const auto& [cid, ifname] : valid)
         keep.push_back(ownerTag(network, cid, ifname));
     TRY(backendFor(Backend::Iptables).gcMasq(network, keep));

@@ -31,6 +31,7 @@ Status MemoryStore::ensure() {
 
 std::vector<net::SetElem> MemoryStore::elements() const {
     std::vector<net::SetElem> out;
+    out.reserve(elems_.size());
     for (const auto& [k, e] : elems_)
         out.push_back(e);
     return out;

@@ -98,6 +98,7 @@ Expected<ToolRun> runTool(const std::string& path, const std::vector<std::string
     std::vector<std::string> argvStrings{path};
     argvStrings.insert(argvStrings.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(argvStrings.size() + 1);
     for (auto& s : argvStrings)
         argv.push_back(s.data());
     argv.push_back(nullptr);
