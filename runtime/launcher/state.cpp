@@ -38,8 +38,11 @@ Status createStateDir(const LauncherPaths& paths, const std::string& id) {
     std::string dir = paths.stateDir(id);
     std::string fresh =
         paths.stateRoot + "/" + std::string(kNewDirPrefix) + id + "-" + std::to_string(::getpid());
-    (void)removeTree(fresh); // a dead launcher's of the same pid
-    if (::mkdir(fresh.c_str(), 0700) != 0) return failErrno("mkdir " + fresh, errno);
+    if (::mkdir(fresh.c_str(), 0700) != 0) {
+        // Left by a dead launcher that had the same pid: replaced.
+        if (errno != EEXIST || !removeTree(fresh) || ::mkdir(fresh.c_str(), 0700) != 0)
+            return failErrno("mkdir " + fresh, errno);
+    }
     if (auto m = markStateDir(fresh); !m) {
         (void)removeTree(fresh);
         return m;
