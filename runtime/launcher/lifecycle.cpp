@@ -238,7 +238,10 @@ std::vector<std::string> gcContainers(const LauncherPaths& paths, std::vector<Er
         }
         bool dead = !st->supervisorAlive() && !(st->process && st->process->alive());
         if (!dead) continue;
+        // Kept until `rm`, as podman keeps them: an exited detached container, and a created
+        // one (it has no process yet; `start` runs it).
         if (st->detached && st->status == ContainerStatus::Exited) continue;
+        if (st->status == ContainerStatus::Created) continue;
         auto r = teardownContainer(paths, *st, true);
         actions.push_back("removed container " + id + (r ? "" : " (" + r.error().text() + ")"));
     }

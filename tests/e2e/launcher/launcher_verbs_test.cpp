@@ -96,6 +96,10 @@ TEST_CASE("verbs: create + start, restart, unpause, --rm -d", "[launcher][verbs]
     CHECK(cr.out == "made\n");
     CHECK(env.tether({"inspect", "made"}).json()["state"]["status"] == "created");
     CHECK(env.tether({"ps", "-a"}).out.find("Created") != std::string::npos);
+    // gc keeps a created container: it has no process yet, and start runs it.
+    auto gc = env.tether({"gc"});
+    CHECK(gc.out.find("made") == std::string::npos);
+    CHECK(env.tether({"inspect", "made"}).json()["state"]["status"] == "created");
     REQUIRE(env.tether({"start", "made"}).exitCode == 0);
     CHECK(env.tether({"inspect", "made"}).json()["state"]["status"] == "running");
     REQUIRE(env.tether({"pause", "made"}).exitCode == 0);
