@@ -37,4 +37,11 @@ TeardownOrder teardownOrder();
 /// are joined in the result.
 Status teardownContainer(const LauncherPaths& paths, ContainerState& state, bool removeStateDir);
 
+/// `rm -f` of a container whose state.json cannot be read (`why`): kills and removes its cgroup
+/// (found by id under the cgroup parent), removes its netns pin and its state dir (only a dir
+/// `run` marked). Its network attachments cannot be named without the state, so they are not
+/// detached; stderr says so, with the command that detaches one by hand.
+Status removeUnreadableContainer(const LauncherPaths& paths, const std::string& id,
+                                 const Error& why);
+
 } // namespace tether::rt

@@ -190,7 +190,10 @@ Status pauseContainer(const LauncherPaths& paths, const std::string& id, bool pa
 }
 
 Status removeContainer(const LauncherPaths& paths, const std::string& id, bool force) {
-    auto st = TRY(readState(paths, id));
+    auto read = readState(paths, id);
+    if (!read && force && read.error().code != Code::UnknownContainer)
+        return removeUnreadableContainer(paths, id, read.error());
+    auto st = TRY(std::move(read));
     ContainerStatus status = liveStatus(st);
     if (isUp(status) && !force)
         return fail(Code::Conflict,

@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -59,6 +62,31 @@ Status teardownContainer(const LauncherPaths& paths, ContainerState& state, bool
         state.cgroup.reset();
         note(writeState(paths, state), "write state");
     }
+    return errors.result();
+}
+
+Status removeUnreadableContainer(const LauncherPaths& paths, const std::string& id,
+                                 const Error& why) {
+    std::string dir = paths.stateDir(id);
+    if (!isStateDir(dir)) return std::unexpected(why);
+    StateLock lock(paths, id);
+    ErrorList errors;
+    for (auto& [cgId, cg] : Cgroup::listUnder(paths.stateRoot, paths.cgroupParent)) {
+        if (cgId != id) continue;
+        if (cg.frozen()) errors.add(cg.setFrozen(false), "thaw");
+        errors.add(cg.killAll(), "kill processes");
+        errors.add(cg.remove(), "remove cgroup");
+    }
+    std::string pin = paths.netnsPath(id);
+    if (::access(pin.c_str(), F_OK) == 0) {
+        auto r = net::removePinnedNetns(pin);
+        errors.add(r ? Status{} : Status{std::unexpected(r.error())}, "remove netns " + pin);
+    }
+    errors.add(removeTree(dir), "remove state");
+    std::fprintf(stderr,
+                 "tether: %s: removed without its state (%s); its network attachments, if any, "
+                 "were not detached (`tether net del NETWORK %s --id %s` detaches one)\n",
+                 id.c_str(), why.text().c_str(), pin.c_str(), id.c_str());
     return errors.result();
 }
 

@@ -175,8 +175,20 @@ TEST_CASE("state: inspect, ps and gc report a malformed state.json and go on",
     CHECK(!fs::exists(env.stateDir() + "/g1"));
 
     CHECK(env.tether({"rm", "g4"}).exitCode == 0);
-    for (const char* id : {"bad1", "bad2", "bad3", "g3"})
-        fs::remove_all(env.stateDir() + "/" + id);
+    // rm without -f refuses an unreadable state and keeps it; rm -f removes it and says what it
+    // could not do without the state.
+    auto keep = env.tether({"rm", "bad2"});
+    CHECK(keep.exitCode == 125);
+    CHECK(keep.err.find(file("bad2") + ": not valid JSON") != std::string::npos);
+    CHECK(fs::exists(file("bad2")));
+    for (const char* id : {"bad1", "bad2", "bad3"}) {
+        auto rm = env.tether({"rm", "-f", id});
+        INFO(id << ": " << rm.err);
+        CHECK(rm.exitCode == 0);
+        CHECK(rm.err.find("removed without its state") != std::string::npos);
+        CHECK(!fs::exists(env.stateDir() + "/" + id));
+    }
+    CHECK(env.tether({"rm", "g3"}).exitCode == 0); // created: kept by gc, removed by rm
     CHECK(env.leftovers().empty());
 }
 
