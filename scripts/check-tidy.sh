@@ -9,7 +9,8 @@
 # list of .clang-tidy for this run (e.g. CHECKS='-*,clang-analyzer-*'); TIDY_CACHE=DIR keeps a
 # stamp per clean file (default BUILD_DIR/tidy-cache, TIDY_CACHE= to disable), keyed by the
 # file, every tracked header, .clang-tidy, CHECKS and the clang-tidy version, so an unchanged
-# tree is checked again in seconds.
+# tree is checked again in seconds. TIDY_FILE_TIMEOUT=S (default 300) fails a file whose check
+# runs longer than S seconds (a hung check fails the run and names the file; it is not skipped).
 # clang-tidy-16 parses with clang 16, whose concepts level libstdc++ 12 does not accept for
 # <expected>; the extra args give it the C++23 mode and the feature macro libstdc++ checks.
 set -euo pipefail
@@ -44,10 +45,12 @@ for e in json.load(open(sys.argv[1])):
 fi
 
 export TIDY_BIN=$tidy TIDY_BUILD=$build TIDY_CHECKS=${CHECKS:-}
+export TIDY_FILE_TIMEOUT=${TIDY_FILE_TIMEOUT:-300}
 export TIDY_CACHE=${TIDY_CACHE-$build/tidy-cache}
-export TIDY_FAILED
+export TIDY_FAILED TIDY_TIMES
 TIDY_FAILED=$(mktemp -d)
-trap 'rm -rf "$TIDY_FAILED"' EXIT
+TIDY_TIMES=$TIDY_FAILED.times
+trap 'rm -rf "$TIDY_FAILED" "$TIDY_TIMES"' EXIT
 if [[ -n "$TIDY_CACHE" ]]; then
     mkdir -p "$TIDY_CACHE"
     # What every file's result depends on besides the file itself.
@@ -72,12 +75,16 @@ check_one() {
         --extra-arg=-U__cpp_concepts
         --extra-arg=-D__cpp_concepts=202002L)
     [[ -n "$TIDY_CHECKS" ]] && args+=("--checks=$TIDY_CHECKS")
-    local out
-    if out=$("$TIDY_BIN" "${args[@]}" "$f" 2>&1); then
+    local out t0=$SECONDS
+    local rc=0
+    out=$(timeout "$TIDY_FILE_TIMEOUT" "$TIDY_BIN" "${args[@]}" "$f" 2>&1) || rc=$?
+    if ((rc == 0)); then
         [[ -n "$key" ]] && : >"$TIDY_CACHE/$key"
     else
         : >"$TIDY_FAILED/${f//\//%}"
+        ((rc == 124)) && out+=$'\n'"check-tidy: $f: timed out after $TIDY_FILE_TIMEOUT s (a check's pathological case: find it with --enable-check-profile)"
     fi
+    echo "$((SECONDS - t0)) $f" >>"$TIDY_TIMES"
     # clang-tidy's "N warnings generated." counts suppressed warnings in system headers: noise.
     grep -v '^[0-9]* warnings\? generated\.$' <<<"$out" || true
 }
@@ -87,6 +94,11 @@ count=$(wc -l <<<"$files")
 echo "check-tidy: $count files, ${JOBS:-2} jobs"
 start=$SECONDS
 xargs -P "${JOBS:-2}" -I{} bash -c 'check_one "$1"' _ {} <<<"$files"
+# The slowest files checked this run (wall seconds each), to see what a budget overrun comes from.
+if [[ -s "$TIDY_TIMES" ]]; then
+    echo "check-tidy: $(wc -l <"$TIDY_TIMES") files checked, slowest (s):" \
+        "$(sort -rn "$TIDY_TIMES" | head -n 5 | tr '\n' ' ')"
+fi
 failed=$(ls "$TIDY_FAILED")
 if [[ -n "$failed" ]]; then
     echo "check-tidy: findings in $(wc -l <<<"$failed") files ($((SECONDS - start)) s):"
