@@ -9,7 +9,7 @@ set -euo pipefail
 # are loaded with dlopen; libsystemd-dev only provides the sd-bus header).
 build_pkgs=(build-essential cmake pkg-config
   libnl-3-dev libnl-route-3-dev libmnl-dev nlohmann-json3-dev libspdlog-dev
-  libseccomp-dev libcap-dev libsystemd-dev nettle-dev catch2)
+  libseccomp-dev libcap-dev libsystemd-dev nettle-dev libcli11-dev catch2)
 # Run: libnftables for the default NAT backend, iptables for the other one, busybox for the
 # built-in rootfs, util-linux/procps/iproute2 for the runtime's helpers and the main job's output.
 run_pkgs=(libnftables1 iptables busybox-static iproute2 util-linux procps)

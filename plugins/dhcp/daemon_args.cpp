@@ -29,12 +29,10 @@ std::optional<int> parseDurationMs(const std::string& text) {
             ++i;
         const std::string unit = text.substr(u, i - u);
         double scale = 0;
-        if (unit.empty() && i == text.size() && start == 0)
-            scale = 1000; // bare seconds
+        if (unit == "s" || (unit.empty() && i == text.size() && start == 0))
+            scale = 1000; // seconds, also bare
         else if (unit == "ms")
             scale = 1;
-        else if (unit == "s")
-            scale = 1000;
         else if (unit == "m")
             scale = 60'000;
         else if (unit == "h")

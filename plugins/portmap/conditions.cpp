@@ -74,7 +74,7 @@ bool number(const std::string& s, int lo, int hi) {
 
 Expected<std::string> ports(const std::string& v, const std::string& key, const std::string& opt) {
     std::vector<std::string> items;
-    for (auto part : splitComma(v)) {
+    for (const auto& part : splitComma(v)) {
         auto colon = part.find(':');
         std::string a = part.substr(0, colon),
                     b = colon == std::string::npos ? "" : part.substr(colon + 1);

@@ -168,6 +168,7 @@ Status cmdCheck(const cni::CmdArgs& args) {
 Status cmdGc(const cni::CmdArgs& args) {
     auto valid = plugin::validAttachments(args.conf.raw);
     std::vector<std::string> keep;
+    keep.reserve(valid.size());
     for (const auto& [cid, ifname] : valid)
         keep.push_back(nat::ownerTag(args.conf.name, cid, ifname));
     TRY(nat::backendFor(nat::Backend::Iptables).gcPortmap(args.conf.name, keep, {}));

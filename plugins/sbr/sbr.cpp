@@ -73,7 +73,7 @@ Expected<std::vector<IpCfg>> ifaceIps(const cni::CmdArgs& args, const cni::Resul
                 return fail(Code::InvalidConfig,
                             "prevResult.ips: bad gateway \"" + ip.gateway + "\"");
         }
-        out.push_back(std::move(c));
+        out.push_back(c);
     }
     return out;
 }
@@ -122,7 +122,7 @@ Status route(const cni::CmdArgs& args, const std::vector<IpCfg>& ips, const Conf
     std::vector<net::Route> mainRoutes;
     for (Family f : {Family::V4, Family::V6})
         for (auto& r : TRY(net::listRoutes(nl, f, RT_TABLE_MAIN, link->index)))
-            mainRoutes.push_back(std::move(r));
+            mainRoutes.push_back(r);
     const std::set<uint32_t> used = TRY(usedTables(nl));
     uint32_t table = cfg.table.value_or(nextFree(used, kFirstTable));
     // A failure midway takes back what this ADD did (rules, the routes it put in its tables,

@@ -37,7 +37,7 @@ Expected<std::vector<StaticAddress>> parseAddresses(const json& ipam) {
                             path + ".gateway: invalid IP address \"" + *gw + "\"");
             sa.gateway = *ip;
         }
-        out.push_back(std::move(sa));
+        out.push_back(sa);
     }
     return out;
 }

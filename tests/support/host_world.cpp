@@ -17,6 +17,20 @@ fixture::Topology load(const std::string& topologyFile) {
     return *t;
 }
 
+/// iptables-save output without its "# Generated/Completed ... on <time>" comment lines, so two
+/// dumps of the same rules compare equal whatever second they were taken in.
+std::string withoutSaveComments(const std::string& dump) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < dump.size()) {
+        std::size_t end = dump.find('\n', pos);
+        end = end == std::string::npos ? dump.size() : end + 1;
+        if (dump[pos] != '#') out.append(dump, pos, end - pos);
+        pos = end;
+    }
+    return out;
+}
+
 const net::Netns& nodeNetns(const fixture::Fixture& fx, const char* node) {
     auto ns = fx.netns(node);
     if (!ns) FAIL(ns.error().text());
@@ -35,10 +49,10 @@ const net::Netns& HostWorld::node(const char* name) const {
 }
 
 std::string iptNat4() {
-    return execHere({"iptables-save", "-t", "nat"}).out;
+    return withoutSaveComments(execHere({"iptables-save", "-t", "nat"}).out);
 }
 std::string iptNat6() {
-    return execHere({"ip6tables-save", "-t", "nat"}).out;
+    return withoutSaveComments(execHere({"ip6tables-save", "-t", "nat"}).out);
 }
 std::string nftRuleset() {
     return execHere({"nft", "list", "ruleset"}).out;

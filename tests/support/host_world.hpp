@@ -29,9 +29,10 @@ class HostWorld : public fixture::ScopedFixture {
     net::NetnsGuard inHost_;
 };
 
-/// `iptables-save -t nat` in the calling thread's namespace.
+/// `iptables-save -t nat` in the calling thread's namespace, its timestamped comment lines dropped.
 std::string iptNat4();
-/// `ip6tables-save -t nat` in the calling thread's namespace.
+/// `ip6tables-save -t nat` in the calling thread's namespace, its timestamped comment lines
+/// dropped.
 std::string iptNat6();
 /// `nft list ruleset` in the calling thread's namespace.
 std::string nftRuleset();
