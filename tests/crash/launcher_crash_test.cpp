@@ -133,12 +133,16 @@ TEST_CASE("crash: SIGKILL of tether run at any time, then tether gc, leaves noth
                     return env.leftovers().empty() && netLeftovers(env).empty();
                 },
                 8000));
-        for (const auto& l : env.leftovers())
-            UNSCOPED_INFO(l);
-        for (const auto& l : netLeftovers(env))
-            UNSCOPED_INFO(l);
-        CHECK(env.leftovers().empty());
-        CHECK(netLeftovers(env).empty());
+        const auto left = env.leftovers();
+        const auto netLeft = netLeftovers(env);
+        std::string leftText;
+        for (const auto& l : left)
+            leftText += l + "; ";
+        for (const auto& l : netLeft)
+            leftText += l + "; ";
+        INFO("left behind: " << leftText);
+        CHECK(left.empty());
+        CHECK(netLeft.empty());
     }
     WARN(kills << " kills of tether run, " << whileRunning << " after the container was recorded");
     execHere({"ip", "link", "del", "crrun0"});
